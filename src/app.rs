@@ -1,0 +1,58 @@
+//! The Leptos application: the HTML shell, the route table and the signed-in user's context.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::api::session::whoami;
+use crate::ui::components::layout::Layout;
+use crate::ui::pages::{
+    api_tokens::ApiTokensPage, errors::NotFound, home::HomePage, integrations::IntegrationsPage, login::LoginPage,
+    users::UsersPage,
+};
+
+/// The HTML document around the app (server-side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, loaded once per page and shared through context.
+pub type UserResource = Resource<Result<Option<crate::domain::user::CurrentUser>, crate::error::AppError>>;
+
+/// The application: layout and routes. Every route renders fully on the server before it is
+/// sent (`SsrMode::Async`), so pages show their data with JavaScript disabled.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let user: UserResource = Resource::new(|| (), |_| whoami());
+    provide_context(user);
+    view! {
+        <Stylesheet id="leptos" href="/pkg/erp_bridge.css"/>
+        <Title text="erp-bridge"/>
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

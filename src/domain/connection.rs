@@ -1,0 +1,147 @@
+//! ERP providers and what the dashboard shows of a tenant's connection to each.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A supported ERP. Stored as `QuickBooks` / `NetSuite`; `quickbooks` / `netsuite` in URLs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Provider {
+    /// QuickBooks Online.
+    QuickBooks,
+    /// Oracle NetSuite.
+    NetSuite,
+}
+
+impl Provider {
+    /// Every provider, in display order.
+    pub const ALL: [Provider; 2] = [Provider::QuickBooks, Provider::NetSuite];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::QuickBooks => "QuickBooks",
+            Provider::NetSuite => "NetSuite",
+        }
+    }
+
+    /// The URL segment.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Provider::QuickBooks => "quickbooks",
+            Provider::NetSuite => "netsuite",
+        }
+    }
+
+    /// The product name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provider::QuickBooks => "QuickBooks Online",
+            Provider::NetSuite => "NetSuite",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Parse error for [`Provider`].
+#[derive(Debug, thiserror::Error)]
+#[error("unknown provider {0:?}; expected quickbooks or netsuite")]
+pub struct UnknownProvider(pub String);
+
+impl FromStr for Provider {
+    type Err = UnknownProvider;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s) || p.slug() == s)
+            .ok_or_else(|| UnknownProvider(s.to_string()))
+    }
+}
+
+/// Connection status vocabulary (DESIGN § 13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConnectionStatus {
+    /// Tokens valid, syncing.
+    Connected,
+    /// Never connected, or disconnected.
+    NotConnected,
+    /// The ERP refused our credentials; an Admin must connect again. Events wait.
+    ReconnectRequired,
+    /// Another persistent failure.
+    Error,
+}
+
+impl ConnectionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Connected => "Connected",
+            ConnectionStatus::NotConnected => "NotConnected",
+            ConnectionStatus::ReconnectRequired => "ReconnectRequired",
+            ConnectionStatus::Error => "Error",
+        }
+    }
+
+    /// Parses the stored name; unknown values read as `Error` so they are never shown as healthy.
+    pub fn from_stored(s: &str) -> Self {
+        match s {
+            "Connected" => ConnectionStatus::Connected,
+            "NotConnected" => ConnectionStatus::NotConnected,
+            "ReconnectRequired" => ConnectionStatus::ReconnectRequired,
+            _ => ConnectionStatus::Error,
+        }
+    }
+
+    /// A human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnectionStatus::Connected => "Connected",
+            ConnectionStatus::NotConnected => "Not connected",
+            ConnectionStatus::ReconnectRequired => "Reconnect required",
+            ConnectionStatus::Error => "Error",
+        }
+    }
+}
+
+/// One card of the integrations dashboard. Never carries a token or credential.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionSummary {
+    /// Which ERP.
+    pub provider: Provider,
+    /// Current status.
+    pub status: ConnectionStatus,
+    /// Realm id (QBO) or account id (NetSuite).
+    pub external_company_id: Option<String>,
+    /// Company name as the ERP reports it.
+    pub company_name: Option<String>,
+    /// Last successful sync (UTC).
+    pub last_sync_at: Option<DateTime<Utc>>,
+    /// Last sync error, if any.
+    pub last_sync_error: Option<String>,
+    /// Why a reconnect is required, if it is.
+    pub reconnect_reason: Option<String>,
+    /// Auto-sync setting.
+    pub auto_sync_enabled: bool,
+}
+
+impl ConnectionSummary {
+    /// The card shown for a provider the tenant has never connected.
+    pub fn not_connected(provider: Provider) -> Self {
+        ConnectionSummary {
+            provider,
+            status: ConnectionStatus::NotConnected,
+            external_company_id: None,
+            company_name: None,
+            last_sync_at: None,
+            last_sync_error: None,
+            reconnect_reason: None,
+            auto_sync_enabled: true,
+        }
+    }
+}

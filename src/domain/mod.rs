@@ -1,0 +1,8 @@
+//! Shared domain types with no I/O: roles and the authorization policy table, the values the UI
+//! shows. Compiled into both the server and the browser build.
+
+pub mod authz;
+pub mod connection;
+pub mod user;
+
+pub use authz::{Policy, Role};

@@ -1,0 +1,165 @@
+//! Command line and configuration: one clap definition drives flags, environment fallbacks and
+//! `--help`. Secrets are read into `secrecy` types and never printed.
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+use std::net::SocketAddr;
+
+/// The SQLite database used when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/erp-bridge.db";
+
+/// erp-bridge: keeps QuickBooks Online and NetSuite in step with your commerce platform.
+#[derive(Debug, Parser)]
+#[command(name = "erp-bridge", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve the UI, server functions, JSON API, OAuth callbacks and webhooks.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+/// Database selection.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Database URL: sqlite://path/to/file.db or postgres://user@host/db.
+    /// Default sqlite://data/erp-bridge.db.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Maximum PostgreSQL pool size (SQLite uses one writer and a few readers).
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub max_connections: u32,
+}
+
+impl DbArgs {
+    /// The URL in force: the explicit one, or the default SQLite file.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string())
+    }
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Demo mode: ./data/erp-bridge.db (unless DATABASE_URL is set), a fixed demo master key,
+    /// a seeded demo tenant with one user per role whose credentials are printed at start-up.
+    /// Never use demo mode with real data.
+    #[arg(long)]
+    pub demo: bool,
+    /// Address to listen on.
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// AES-256-GCM master key for tokens and credentials at rest: 32 bytes, base64.
+    /// Required outside demo mode. Generate one with `openssl rand -base64 32`.
+    #[arg(long, env = "ERP_BRIDGE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<SecretString>,
+    /// Identifier stored beside every ciphertext, so keys can be rotated.
+    #[arg(long, env = "ERP_BRIDGE_MASTER_KEY_ID", default_value = "k1")]
+    pub master_key_id: String,
+    /// The public origin browsers use (e.g. https://erp.example.com). Origin checks compare
+    /// against it; an https origin also marks the session cookie Secure. Default: http://BIND_ADDR.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Sign a session out after this many minutes without a request.
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: i64,
+    /// Failed sign-ins in a row before the account is locked.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: i64,
+    /// How long a locked account stays locked, in seconds.
+    #[arg(long, env = "LOGIN_LOCKOUT_SECONDS", default_value_t = 300)]
+    pub login_lockout_seconds: i64,
+    /// Log format: pretty or json (LOG_FORMAT). Log level: RUST_LOG (default info).
+    #[arg(long, env = "LOG_FORMAT", default_value = "pretty")]
+    pub log_format: String,
+    /// Directory the browser assets (wasm, js, css) are served from; defaults to Leptos.toml's site-root.
+    #[arg(long, env = "LEPTOS_SITE_ROOT")]
+    pub site_root: Option<String>,
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user to a tenant. The password is read from ERP_BRIDGE_PASSWORD or, if unset, from
+    /// the first line of standard input; never from the command line.
+    Add(UserAddArgs),
+}
+
+/// Options of `user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// Tenant slug.
+    #[arg(long)]
+    pub tenant: String,
+    /// Login email.
+    #[arg(long)]
+    pub email: String,
+    /// Admin, SalesManager, SalesRep or Customer.
+    #[arg(long)]
+    pub role: String,
+    /// Display name (default: the email).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// For the Customer role: the customer number the user belongs to.
+    #[arg(long)]
+    pub customer_number: Option<i64>,
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `tenant` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Add(TenantAddArgs),
+}
+
+/// Options of `tenant add`.
+#[derive(Debug, Args)]
+pub struct TenantAddArgs {
+    /// Short unique name used by other commands (letters, digits, dashes).
+    #[arg(long)]
+    pub slug: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_defaults_to_loopback_3000() {
+        let cli = Cli::try_parse_from(["erp-bridge", "serve", "--demo"]).expect("parses");
+        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        assert!(args.demo);
+        assert_eq!(args.bind.to_string(), "127.0.0.1:3000");
+    }
+}

@@ -1,0 +1,117 @@
+//! The JSON API: `/api/v1` (commerce and administration) and `/api/integrations`.
+//!
+//! Every route is listed once in [`routes`], which both builds the router and lets the RBAC test
+//! enumerate them, so a route cannot be added without the test noticing. Handlers authenticate
+//! (session or `Authorization: Bearer`), call one service function and map its error.
+
+use axum::extract::State;
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post, MethodRouter};
+use axum::{Json, Router};
+use serde_json::json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use super::extract::{Caller, ValidJson, ValidPath};
+use crate::error::AppError;
+use crate::server::service::{api_tokens, connections, users};
+use crate::server::state::AppState;
+
+/// One JSON route.
+pub struct ApiRoute {
+    /// HTTP method.
+    pub method: Method,
+    /// Path in axum syntax (`/api/v1/users/{id}`).
+    pub path: &'static str,
+    /// The handler.
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> ApiRoute {
+    ApiRoute { method, path, handler }
+}
+
+/// Every JSON route of the application.
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        route(Method::GET, "/api/v1/me", get(me)),
+        route(Method::GET, "/api/v1/users", get(list_users)),
+        route(Method::POST, "/api/v1/users", post(create_user)),
+        route(Method::GET, "/api/v1/users/{id}", get(get_user)),
+        route(Method::GET, "/api/v1/api-tokens", get(list_tokens)),
+        route(Method::POST, "/api/v1/api-tokens", post(create_token)),
+        route(Method::DELETE, "/api/v1/api-tokens/{id}", delete(revoke_token)),
+        route(Method::GET, "/api/integrations/connections", get(list_connections)),
+    ]
+}
+
+/// The router for [`routes`] (routes sharing a path are merged).
+pub fn router() -> Router<AppState> {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for r in routes() {
+        let merged = match by_path.remove(r.path) {
+            Some(existing) => existing.merge(r.handler),
+            None => r.handler,
+        };
+        by_path.insert(r.path, merged);
+    }
+    by_path.into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+}
+
+type ApiResult<T> = Result<T, AppError>;
+
+async fn me(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+    let user = users::current_user(&state.db, &p).await?;
+    Ok(Json(json!({
+        "tenant_id": p.tenant_id,
+        "role": p.role,
+        "actor": { "kind": p.actor.kind(), "id": p.actor.id() },
+        "user": user,
+    })))
+}
+
+async fn list_users(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(users::list(&state.db, &p).await?))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(id): ValidPath<Uuid>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(users::get(&state.db, &p, id).await?))
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ValidJson(input): ValidJson<users::NewUserInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(users::create(&state.db, &p, input).await?)))
+}
+
+async fn list_tokens(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(api_tokens::list(&state.db, &p).await?))
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ValidJson(input): ValidJson<api_tokens::NewTokenInput>,
+) -> ApiResult<impl IntoResponse> {
+    Ok((StatusCode::CREATED, Json(api_tokens::create(&state.db, &p, input).await?)))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(id): ValidPath<Uuid>,
+) -> ApiResult<impl IntoResponse> {
+    api_tokens::revoke(&state.db, &p, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_connections(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+    Ok(Json(connections::list(&state.db, &p).await?))
+}

@@ -1,0 +1,8 @@
+//! HTTP surfaces other than the Leptos pages: the JSON API, health and metrics, error responses
+//! and input extractors. Handlers are thin: principal → one service call → response.
+
+pub mod api;
+pub mod errors;
+pub mod extract;
+pub mod health;
+pub mod observe;

@@ -1,0 +1,15 @@
+//! Everything that runs only on the server: configuration, storage, authentication, services,
+//! HTTP surfaces and background work.
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod http;
+pub mod router;
+pub mod service;
+pub mod state;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,10 @@
+//! Use cases. Every function that acts for a caller takes its [`Principal`] and checks the policy
+//! here, so the UI's server functions and the JSON API behave the same. Every query is scoped to
+//! the principal's tenant.
+//!
+//! [`Principal`]: crate::server::auth::Principal
+
+pub mod api_tokens;
+pub mod connections;
+pub mod tenants;
+pub mod users;

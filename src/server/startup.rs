@@ -1,0 +1,201 @@
+//! Start-up: settings → database (connect + migrate) → state → router → listener, and the serve
+//! loop with graceful shutdown. `main` and the integration tests both start the app here.
+
+use anyhow::{bail, Context};
+use leptos::config::{get_configuration, LeptosOptions};
+use secrecy::SecretString;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+
+use super::config::ServeArgs;
+use super::crypto::{Cipher, DEMO_MASTER_KEY};
+use super::state::{AppState, RuntimeConfig};
+use super::store::session_store::AppSessionStore;
+use super::store::Db;
+use super::{router, telemetry};
+
+/// Everything `serve` needs, independent of where it came from (CLI, environment, a test).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// PostgreSQL pool size.
+    pub max_connections: u32,
+    /// Master key (base64 of 32 bytes); required unless `demo`.
+    pub master_key: Option<SecretString>,
+    /// Id stored beside ciphertexts.
+    pub master_key_id: String,
+    /// Listen address (port 0 picks a free port).
+    pub bind: SocketAddr,
+    /// Public origin; default `http://{bind}`.
+    pub public_url: Option<String>,
+    /// Session idle timeout.
+    pub session_idle: chrono::TimeDelta,
+    /// Failed sign-ins before lock-out.
+    pub login_max_failures: i64,
+    /// Lock-out duration.
+    pub login_lockout: chrono::TimeDelta,
+    /// Demo mode.
+    pub demo: bool,
+    /// Where the browser assets are; default from Leptos.toml.
+    pub site_root: Option<String>,
+}
+
+impl Settings {
+    /// Settings from `serve`'s arguments.
+    pub fn from_args(args: &ServeArgs) -> Self {
+        Settings {
+            database_url: args.db.url(),
+            max_connections: args.db.max_connections,
+            master_key: args.master_key.clone(),
+            master_key_id: args.master_key_id.clone(),
+            bind: args.bind,
+            public_url: args.public_url.clone(),
+            session_idle: chrono::TimeDelta::minutes(args.session_idle_minutes.max(1)),
+            login_max_failures: args.login_max_failures.max(1),
+            login_lockout: chrono::TimeDelta::seconds(args.login_lockout_seconds.max(1)),
+            demo: args.demo,
+            site_root: args.site_root.clone(),
+        }
+    }
+}
+
+/// A built application, bound to its port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, builds the state and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let cipher = master_cipher(&settings)?;
+        let db = Db::connect(&settings.database_url, settings.max_connections)
+            .await
+            .with_context(|| format!("could not connect to the database at {}", redact_url(&settings.database_url)))?;
+        db.migrate().await.context("could not apply database migrations")?;
+        let sessions = AppSessionStore::for_db(&db).await.context("could not prepare the session store")?;
+        let listener = TcpListener::bind(settings.bind)
+            .await
+            .with_context(|| format!("could not listen on {}", settings.bind))?;
+        let addr = listener.local_addr()?;
+        let public_origin = settings
+            .public_url
+            .clone()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("http://{addr}"));
+        let config = RuntimeConfig {
+            secure_cookies: public_origin.starts_with("https://"),
+            public_origin,
+            session_idle: settings.session_idle,
+            login_max_failures: settings.login_max_failures,
+            login_lockout: settings.login_lockout,
+            demo: settings.demo,
+        };
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            leptos_options: leptos_options(addr, settings.site_root.as_deref())?,
+            metrics: telemetry::metrics_handle(),
+            sessions,
+            cipher,
+        };
+        Ok(Application { listener, state })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (tests use it to reach the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pools.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let sessions = self.state.sessions.clone();
+        let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+        let app = router::build(self.state.clone());
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error")?;
+        cleanup.abort();
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// The master-key cipher; demo mode falls back to the published demo key.
+fn master_cipher(settings: &Settings) -> anyhow::Result<Cipher> {
+    let key = match (&settings.master_key, settings.demo) {
+        (Some(key), _) => key.clone(),
+        (None, true) => SecretString::from(DEMO_MASTER_KEY),
+        (None, false) => bail!(
+            "ERP_BRIDGE_MASTER_KEY is not set. It encrypts ERP tokens and credentials at rest and \
+             must be base64 of 32 random bytes, e.g. `openssl rand -base64 32`. Keep it safe: \
+             without it stored connections cannot be read. (`serve --demo` uses a published demo key.)"
+        ),
+    };
+    Ok(Cipher::from_base64(&settings.master_key_id, &key)?)
+}
+
+/// Leptos settings from Leptos.toml when present (else LEPTOS_* variables), with our address.
+fn leptos_options(addr: SocketAddr, site_root: Option<&str>) -> anyhow::Result<LeptosOptions> {
+    let file = std::path::Path::new("Leptos.toml").exists().then_some("Leptos.toml");
+    let mut options = get_configuration(file).context("could not read the Leptos settings")?.leptos_options;
+    options.site_addr = addr;
+    if let Some(root) = site_root {
+        options.site_root = root.into();
+    }
+    Ok(options)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_appear_in_database_messages() {
+        assert_eq!(redact_url("postgres://app:s3cret@db/erp"), "postgres://app:***@db/erp");
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+    }
+}

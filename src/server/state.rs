@@ -1,0 +1,50 @@
+//! The state every handler, server function and worker shares.
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::Arc;
+
+use super::crypto::Cipher;
+use super::store::session_store::AppSessionStore;
+use super::store::Db;
+
+/// Settings fixed at start-up that request handling needs.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// The origin browsers use, e.g. `http://127.0.0.1:3000` (CSRF origin check).
+    pub public_origin: String,
+    /// Mark the session cookie `Secure` (the public origin is https).
+    pub secure_cookies: bool,
+    /// Idle time after which a session ends.
+    pub session_idle: chrono::TimeDelta,
+    /// Failed sign-ins in a row before the account locks.
+    pub login_max_failures: i64,
+    /// How long a lock lasts.
+    pub login_lockout: chrono::TimeDelta,
+    /// Demo mode (fixed demo credentials; never with real data).
+    pub demo: bool,
+}
+
+/// Shared application state (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Database pools.
+    pub db: Db,
+    /// Start-up settings.
+    pub config: Arc<RuntimeConfig>,
+    /// Leptos site settings.
+    pub leptos_options: LeptosOptions,
+    /// Renders `/metrics`.
+    pub metrics: PrometheusHandle,
+    /// Session store.
+    pub sessions: AppSessionStore,
+    /// Seals tokens and credentials at rest.
+    pub cipher: Cipher,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

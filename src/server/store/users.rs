@@ -1,0 +1,107 @@
+//! Users, their password hashes and sign-in throttling state. Every query but the sign-in lookup
+//! (which finds the tenant from the email) is scoped by tenant.
+
+use super::{Db, StoreResult, Tx};
+use crate::{on_conn, on_tx};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A user row.
+#[derive(Clone, sqlx::FromRow)]
+pub struct UserRow {
+    /// Id.
+    pub id: Uuid,
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Login email, lower-case.
+    pub email: String,
+    /// Display name.
+    pub display_name: String,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    /// Role name.
+    pub role: String,
+    /// The customer of a Customer user.
+    pub customer_id: Option<Uuid>,
+    /// Whether the user may sign in.
+    pub is_active: bool,
+    /// Consecutive failed sign-ins.
+    pub failed_login_count: i64,
+    /// Locked until this time after too many failures.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// Last successful sign-in.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+const COLUMNS: &str = "id, tenant_id, email, display_name, password_hash, role, customer_id, \
+    is_active, failed_login_count, locked_until, last_login_at, created_at";
+
+/// Inserts a user.
+pub async fn insert(tx: &mut Tx, u: &UserRow) -> StoreResult<()> {
+    let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)");
+    on_tx!(tx, c => sqlx::query(&sql)
+        .bind(u.id).bind(u.tenant_id).bind(&u.email).bind(&u.display_name)
+        .bind(&u.password_hash).bind(&u.role).bind(u.customer_id).bind(u.is_active)
+        .bind(u.failed_login_count).bind(u.locked_until).bind(u.last_login_at).bind(u.created_at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Finds a user by login email (emails are unique across tenants).
+pub async fn find_by_email(db: &Db, email: &str) -> StoreResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(p).await)?)
+}
+
+/// Finds a user of `tenant_id` by id.
+pub async fn find(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2");
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql)
+        .bind(tenant_id).bind(id).fetch_optional(p).await)?)
+}
+
+/// Finds an active user by id alone: only for resolving a session, whose record holds the id.
+pub async fn find_active_for_session(db: &Db, id: Uuid) -> StoreResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1 AND is_active");
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)?)
+}
+
+/// Lists the users of a tenant, by email.
+pub async fn list(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY email");
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(tenant_id).fetch_all(p).await)?)
+}
+
+/// Records a failed sign-in; locks the account until `lock_until` once `max_failures` is reached.
+/// Returns the failure count after this one.
+pub async fn record_failed_login(
+    db: &Db,
+    id: Uuid,
+    max_failures: i64,
+    lock_until: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let sql = "UPDATE users SET failed_login_count = failed_login_count + 1, \
+        locked_until = CASE WHEN failed_login_count + 1 >= $2 THEN $3 ELSE locked_until END \
+        WHERE id = $1 RETURNING failed_login_count";
+    Ok(on_conn!(db.write(), p => sqlx::query_scalar::<_, i64>(sql)
+        .bind(id).bind(max_failures).bind(lock_until).fetch_one(p).await)?)
+}
+
+/// Records a successful sign-in: clears the failure count and lock.
+pub async fn record_login(db: &Db, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+    let sql = "UPDATE users SET failed_login_count = 0, locked_until = NULL, last_login_at = $2 WHERE id = $1";
+    on_conn!(db.write(), p => sqlx::query(sql).bind(id).bind(at).execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+//! Components shared by pages.
+
+pub mod error_box;
+pub mod layout;

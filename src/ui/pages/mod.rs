@@ -1,0 +1,8 @@
+//! One module per route.
+
+pub mod api_tokens;
+pub mod errors;
+pub mod home;
+pub mod integrations;
+pub mod login;
+pub mod users;
