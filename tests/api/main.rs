@@ -1,0 +1,12 @@
+//! Integration tests: the real application on 127.0.0.1:0 with a fresh database per test,
+//! spoken to over HTTP. Each storage-touching test runs on SQLite and, when TEST_DATABASE_URL is
+//! set (CI sets it), on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod isolation;
+mod operations;
+mod rbac;
+mod schema;
+mod store_contract;
