@@ -8,8 +8,8 @@ use leptos_router::{path, SsrMode};
 use crate::api::session::whoami;
 use crate::ui::components::layout::Layout;
 use crate::ui::pages::{
-    api_tokens::ApiTokensPage, errors::NotFound, home::HomePage, integrations::IntegrationsPage, login::LoginPage,
-    users::UsersPage,
+    api_tokens::ApiTokensPage, errors::NotFound, home::HomePage, integrations::IntegrationsPage,
+    login::LoginPage, users::UsersPage,
 };
 
 /// The HTML document around the app (server-side only).
@@ -31,7 +31,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The signed-in user, loaded once per page and shared through context.
-pub type UserResource = Resource<Result<Option<crate::domain::user::CurrentUser>, crate::error::AppError>>;
+pub type UserResource =
+    Resource<Result<Option<crate::domain::user::CurrentUser>, crate::error::AppError>>;
 
 /// The application: layout and routes. Every route renders fully on the server before it is
 /// sent (`SsrMode::Async`), so pages show their data with JavaScript disabled.

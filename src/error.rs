@@ -86,9 +86,13 @@ impl FromServerFnError for AppError {
         match value {
             ServerFnErrorErr::Args(msg)
             | ServerFnErrorErr::Deserialization(msg)
-            | ServerFnErrorErr::MissingArg(msg) => AppError::BadRequest(format!("Invalid input: {msg}")),
+            | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::BadRequest(format!("Invalid input: {msg}"))
+            }
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::Unavailable,
-            _ => AppError::Internal { reference: "client".to_string() },
+            _ => AppError::Internal {
+                reference: "client".to_string(),
+            },
         }
     }
 }

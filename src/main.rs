@@ -36,7 +36,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(Settings::from_args(&args)).await?;
     let addr = app.local_addr()?;
     if args.demo {
-        demo::seed(&app.state().db).await.map_err(|e| anyhow::anyhow!("could not seed the demo tenant: {e}"))?;
+        demo::seed(&app.state().db)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not seed the demo tenant: {e}"))?;
         println!("{}", demo::banner(&addr.to_string()));
     }
     tracing::info!(%addr, database = %redact_url(&args.db.url()), demo = args.demo, "erp-bridge listening");
@@ -48,7 +50,9 @@ async fn connect(db: &DbArgs) -> anyhow::Result<Db> {
     let pool = Db::connect(&url, db.max_connections)
         .await
         .with_context(|| format!("could not connect to the database at {}", redact_url(&url)))?;
-    pool.migrate().await.context("could not apply database migrations")?;
+    pool.migrate()
+        .await
+        .context("could not apply database migrations")?;
     Ok(pool)
 }
 
@@ -70,7 +74,10 @@ async fn add_user(args: erp_bridge::server::config::UserAddArgs) -> anyhow::Resu
     let password = read_password()?;
     let db = connect(&args.db).await?;
     let Some(tenant) = tenants::find_by_slug(&db, &args.tenant).await? else {
-        bail!("there is no tenant {:?}; create it with `erp-bridge tenant add`", args.tenant);
+        bail!(
+            "there is no tenant {:?}; create it with `erp-bridge tenant add`",
+            args.tenant
+        );
     };
     let input = user_service::NewUserInput {
         email: args.email.clone(),
@@ -80,7 +87,10 @@ async fn add_user(args: erp_bridge::server::config::UserAddArgs) -> anyhow::Resu
         password,
     };
     let id = user_service::insert_user(&db, tenant.id, input, "System", "cli").await?;
-    println!("user {} added to {} as {role} (id {id})", args.email, tenant.slug);
+    println!(
+        "user {} added to {} as {role} (id {id})",
+        args.email, tenant.slug
+    );
     Ok(())
 }
 
@@ -91,7 +101,10 @@ fn read_password() -> anyhow::Result<SecretString> {
     }
     eprintln!("password (read from standard input):");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("could not read the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("could not read the password from standard input")?;
     let pw = line.trim_end_matches(['\r', '\n']).to_string();
     if pw.is_empty() {
         bail!("no password given: set ERP_BRIDGE_PASSWORD or pipe it on standard input");

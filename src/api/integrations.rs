@@ -8,5 +8,10 @@ use leptos::prelude::*;
 #[server(prefix = "/rpc", endpoint = "list_connections")]
 pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
     use super::ctx;
-    ctx::respond(async { crate::server::service::connections::list(&ctx::state()?.db, &ctx::principal()?).await }.await)
+    ctx::respond(
+        async {
+            crate::server::service::connections::list(&ctx::state()?.db, &ctx::principal()?).await
+        }
+        .await,
+    )
 }

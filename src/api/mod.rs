@@ -22,7 +22,8 @@ pub(crate) mod ctx {
 
     /// The application state.
     pub fn state() -> Result<AppState, AppError> {
-        use_context::<AppState>().ok_or_else(|| internal("AppState missing from the server-function context"))
+        use_context::<AppState>()
+            .ok_or_else(|| internal("AppState missing from the server-function context"))
     }
 
     /// The caller; `Unauthenticated` when nobody is signed in.
@@ -32,14 +33,23 @@ pub(crate) mod ctx {
 
     /// The caller, if any.
     pub fn optional_principal() -> Result<Option<Principal>, AppError> {
-        let parts = use_context::<Parts>().ok_or_else(|| internal("request parts missing from the context"))?;
-        Ok(parts.extensions.get::<CurrentPrincipal>().and_then(|p| p.0.clone()))
+        let parts = use_context::<Parts>()
+            .ok_or_else(|| internal("request parts missing from the context"))?;
+        Ok(parts
+            .extensions
+            .get::<CurrentPrincipal>()
+            .and_then(|p| p.0.clone()))
     }
 
     /// Whether this request is a plain HTML form post (JavaScript off in the browser).
     pub fn is_form_post() -> bool {
         use_context::<Parts>()
-            .and_then(|p| p.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .and_then(|p| {
+                p.headers
+                    .get(header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
             .unwrap_or(false)
     }
 
@@ -48,9 +58,10 @@ pub(crate) mod ctx {
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(err) = &result {
             if !is_form_post() {
-                if let (Some(res), Ok(status)) =
-                    (use_context::<leptos_axum::ResponseOptions>(), StatusCode::from_u16(err.status_code()))
-                {
+                if let (Some(res), Ok(status)) = (
+                    use_context::<leptos_axum::ResponseOptions>(),
+                    StatusCode::from_u16(err.status_code()),
+                ) {
                     res.set_status(status);
                 }
             }

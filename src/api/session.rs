@@ -9,8 +9,13 @@ use leptos::prelude::*;
 #[server(prefix = "/rpc", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     use super::ctx;
-    ctx::respond(async {
-        let Some(principal) = ctx::optional_principal()? else { return Ok(None) };
-        crate::server::service::users::current_user(&ctx::state()?.db, &principal).await
-    }.await)
+    ctx::respond(
+        async {
+            let Some(principal) = ctx::optional_principal()? else {
+                return Ok(None);
+            };
+            crate::server::service::users::current_user(&ctx::state()?.db, &principal).await
+        }
+        .await,
+    )
 }

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 #[server(prefix = "/rpc", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     use super::ctx;
-    ctx::respond(async { crate::server::service::users::list(&ctx::state()?.db, &ctx::principal()?).await }.await)
+    ctx::respond(
+        async { crate::server::service::users::list(&ctx::state()?.db, &ctx::principal()?).await }
+            .await,
+    )
 }
 
 /// Adds a user (ManageUsers). `customer_number` is required for, and only for, the Customer role.
@@ -23,19 +26,24 @@ pub async fn create_user(
 ) -> Result<UserSummary, AppError> {
     use super::ctx;
     use crate::server::service::users;
-    ctx::respond(async {
-        let principal = ctx::principal()?;
-        let customer_number = match customer_number.trim() {
-            "" => None,
-            n => Some(n.parse::<i64>().map_err(|_| AppError::BadRequest(format!("{n:?} is not a customer number.")))?),
-        };
-        let input = users::NewUserInput {
-            email,
-            display_name: Some(display_name),
-            role,
-            customer_number,
-            password: secrecy::SecretString::from(password),
-        };
-        users::create(&ctx::state()?.db, &principal, input).await
-    }.await)
+    ctx::respond(
+        async {
+            let principal = ctx::principal()?;
+            let customer_number = match customer_number.trim() {
+                "" => None,
+                n => Some(n.parse::<i64>().map_err(|_| {
+                    AppError::BadRequest(format!("{n:?} is not a customer number."))
+                })?),
+            };
+            let input = users::NewUserInput {
+                email,
+                display_name: Some(display_name),
+                role,
+                customer_number,
+                password: secrecy::SecretString::from(password),
+            };
+            users::create(&ctx::state()?.db, &principal, input).await
+        }
+        .await,
+    )
 }

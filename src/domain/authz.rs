@@ -22,7 +22,12 @@ pub enum Role {
 
 impl Role {
     /// Every role, in display order.
-    pub const ALL: [Role; 4] = [Role::Admin, Role::SalesManager, Role::SalesRep, Role::Customer];
+    pub const ALL: [Role; 4] = [
+        Role::Admin,
+        Role::SalesManager,
+        Role::SalesRep,
+        Role::Customer,
+    ];
 
     /// The stored and displayed name.
     pub fn as_str(self) -> &'static str {
@@ -104,11 +109,15 @@ mod tests {
 
     #[test]
     fn prd_policies_match_the_design_table() {
-        let view: Vec<Role> =
-            Role::ALL.into_iter().filter(|r| r.allows(Policy::IntegrationsView)).collect();
+        let view: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Policy::IntegrationsView))
+            .collect();
         assert_eq!(view, vec![Role::Admin, Role::SalesManager]);
-        let manage: Vec<Role> =
-            Role::ALL.into_iter().filter(|r| r.allows(Policy::IntegrationsManage)).collect();
+        let manage: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows(Policy::IntegrationsManage))
+            .collect();
         assert_eq!(manage, vec![Role::Admin]);
         assert!(!Role::Customer.allows(Policy::ViewSyncStatus));
         assert!(Role::SalesRep.allows(Policy::ViewSyncStatus));
@@ -120,7 +129,10 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
         }
-        assert_eq!("salesmanager".parse::<Role>().ok(), Some(Role::SalesManager));
+        assert_eq!(
+            "salesmanager".parse::<Role>().ok(),
+            Some(Role::SalesManager)
+        );
         assert!("Root".parse::<Role>().is_err());
     }
 }

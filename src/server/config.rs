@@ -47,7 +47,9 @@ pub struct DbArgs {
 impl DbArgs {
     /// The URL in force: the explicit one, or the default SQLite file.
     pub fn url(&self) -> String {
-        self.database_url.clone().unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string())
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string())
     }
 }
 
@@ -158,7 +160,9 @@ mod tests {
     #[test]
     fn serve_defaults_to_loopback_3000() {
         let cli = Cli::try_parse_from(["erp-bridge", "serve", "--demo"]).expect("parses");
-        let Command::Serve(args) = cli.command else { panic!("expected serve") };
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve")
+        };
         assert!(args.demo);
         assert_eq!(args.bind.to_string(), "127.0.0.1:3000");
     }

@@ -39,7 +39,9 @@ pub struct Cipher {
 
 impl std::fmt::Debug for Cipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cipher").field("key_id", &self.key_id).finish_non_exhaustive()
+        f.debug_struct("Cipher")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,7 +55,10 @@ impl Cipher {
             return Err(CryptoError::BadKey(format!("{} bytes", bytes.len())));
         }
         let key = Key::<Aes256Gcm>::from_slice(&bytes);
-        Ok(Cipher { key_id: key_id.to_string(), cipher: Aes256Gcm::new(key) })
+        Ok(Cipher {
+            key_id: key_id.to_string(),
+            cipher: Aes256Gcm::new(key),
+        })
     }
 
     /// The id stored beside each ciphertext.
@@ -124,7 +129,10 @@ mod tests {
         assert_ne!(a, b, "fresh nonce per seal");
         assert!(a.starts_with("k1:"));
         assert!(!a.contains("refresh-token-value"));
-        assert_eq!(c.open(&a).expect("open").expose_secret(), "refresh-token-value");
+        assert_eq!(
+            c.open(&a).expect("open").expose_secret(),
+            "refresh-token-value"
+        );
     }
 
     #[test]
@@ -136,13 +144,19 @@ mod tests {
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(tampered).expect("ascii");
         assert!(matches!(c.open(&tampered), Err(CryptoError::Corrupt)));
-        assert!(matches!(cipher("k2").open(&sealed), Err(CryptoError::UnknownKeyId(_))));
+        assert!(matches!(
+            cipher("k2").open(&sealed),
+            Err(CryptoError::UnknownKeyId(_))
+        ));
     }
 
     #[test]
     fn keys_of_the_wrong_size_are_refused() {
         let short = SecretString::from(STANDARD.encode([0u8; 16]));
-        assert!(matches!(Cipher::from_base64("k", &short), Err(CryptoError::BadKey(_))));
+        assert!(matches!(
+            Cipher::from_base64("k", &short),
+            Err(CryptoError::BadKey(_))
+        ));
         let junk = SecretString::from("not base64!");
         assert!(Cipher::from_base64("k", &junk).is_err());
     }

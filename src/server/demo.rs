@@ -29,7 +29,11 @@ const DEMO_CUSTOMERS: [(&str, &str); 3] = [
 
 /// Seeds the demo tenant unless it exists. Returns whether it seeded.
 pub async fn seed(db: &Db) -> Result<bool, AppError> {
-    if tenants::find_by_slug(db, "demo").await.map_err(store)?.is_some() {
+    if tenants::find_by_slug(db, "demo")
+        .await
+        .map_err(store)?
+        .is_some()
+    {
         return Ok(false);
     }
     let tenant = tenant_service::create(db, "demo", "Demo Distribution Co.").await?;
@@ -42,7 +46,9 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
             email: Some(email.to_string()),
             phone: None,
         };
-        let (_, number) = customers::insert(&mut tx, &new, time::now()).await.map_err(store)?;
+        let (_, number) = customers::insert(&mut tx, &new, time::now())
+            .await
+            .map_err(store)?;
         first_number.get_or_insert(number);
     }
     tx.commit().await.map_err(store)?;

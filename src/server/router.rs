@@ -38,9 +38,11 @@ pub fn build(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies)
         .with_always_save(true)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::seconds(
-            state.config.session_idle.num_seconds(),
-        )));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::seconds(
+                state.config.session_idle.num_seconds(),
+            ),
+        ));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -82,16 +84,25 @@ pub fn build(state: AppState) -> Router {
 /// Paths anyone may fetch: sign-in, static assets, health, and the API and server functions
 /// (which answer 401 themselves rather than redirecting).
 fn is_public(path: &str) -> bool {
-    const PREFIXES: &[&str] = &["/login", "/auth/", "/pkg/", "/api/", "/rpc/", "/healthz", "/readyz", "/metrics"];
+    const PREFIXES: &[&str] = &[
+        "/login", "/auth/", "/pkg/", "/api/", "/rpc/", "/healthz", "/readyz", "/metrics",
+    ];
     PREFIXES.iter().any(|p| path.starts_with(p)) || path == "/favicon.ico" || path == "/robots.txt"
 }
 
 /// Middleware: an anonymous browser asking for a page is sent to sign in, then back.
 async fn require_sign_in_for_pages(req: Request, next: Next) -> Response {
-    let anonymous = req.extensions().get::<CurrentPrincipal>().is_none_or(|p| p.0.is_none());
+    let anonymous = req
+        .extensions()
+        .get::<CurrentPrincipal>()
+        .is_none_or(|p| p.0.is_none());
     let path = req.uri().path();
     if anonymous && req.method() == Method::GET && !is_public(path) {
-        let target = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
         let next_param: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
         return Redirect::to(&format!("/login?next={next_param}")).into_response();
     }

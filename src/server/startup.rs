@@ -74,9 +74,18 @@ impl Application {
         let cipher = master_cipher(&settings)?;
         let db = Db::connect(&settings.database_url, settings.max_connections)
             .await
-            .with_context(|| format!("could not connect to the database at {}", redact_url(&settings.database_url)))?;
-        db.migrate().await.context("could not apply database migrations")?;
-        let sessions = AppSessionStore::for_db(&db).await.context("could not prepare the session store")?;
+            .with_context(|| {
+                format!(
+                    "could not connect to the database at {}",
+                    redact_url(&settings.database_url)
+                )
+            })?;
+        db.migrate()
+            .await
+            .context("could not apply database migrations")?;
+        let sessions = AppSessionStore::for_db(&db)
+            .await
+            .context("could not prepare the session store")?;
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("could not listen on {}", settings.bind))?;
@@ -116,14 +125,22 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pools.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let sessions = self.state.sessions.clone();
-        let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+        let cleanup = tokio::spawn(
+            sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)),
+        );
         let app = router::build(self.state.clone());
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error")?;
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")?;
         cleanup.abort();
         self.state.db.close().await;
         Ok(())
@@ -146,8 +163,12 @@ fn master_cipher(settings: &Settings) -> anyhow::Result<Cipher> {
 
 /// Leptos settings from Leptos.toml when present (else LEPTOS_* variables), with our address.
 fn leptos_options(addr: SocketAddr, site_root: Option<&str>) -> anyhow::Result<LeptosOptions> {
-    let file = std::path::Path::new("Leptos.toml").exists().then_some("Leptos.toml");
-    let mut options = get_configuration(file).context("could not read the Leptos settings")?.leptos_options;
+    let file = std::path::Path::new("Leptos.toml")
+        .exists()
+        .then_some("Leptos.toml");
+    let mut options = get_configuration(file)
+        .context("could not read the Leptos settings")?
+        .leptos_options;
     options.site_addr = addr;
     if let Some(root) = site_root {
         options.site_root = root.into();
@@ -195,7 +216,10 @@ mod tests {
 
     #[test]
     fn passwords_never_appear_in_database_messages() {
-        assert_eq!(redact_url("postgres://app:s3cret@db/erp"), "postgres://app:***@db/erp");
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db/erp"),
+            "postgres://app:***@db/erp"
+        );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
 }

@@ -7,10 +7,15 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global tracing subscriber. `format` is `json` or anything else for pretty.
 /// Safe to call more than once (later calls do nothing).
 pub fn init_tracing(format: &str) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if format.eq_ignore_ascii_case("json") {
-        builder.json().flatten_event(true).with_current_span(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init()
     } else {
         builder.try_init()
     };

@@ -23,12 +23,25 @@ async fn sign_in_starts_a_session_that_the_api_recognises(backend: Backend) {
     let res = app.login(&c, "Admin@Demo.example ", DEMO_PASSWORD).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/");
-    let cookie = res.headers()["set-cookie"].to_str().expect("ascii").to_string();
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
     assert!(cookie.starts_with("erp_bridge_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain-http origin: no Secure flag ({cookie})");
-    let me: Value = c.get(app.url("/api/v1/me")).send().await.expect("me").json().await.expect("json");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http origin: no Secure flag ({cookie})"
+    );
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(me["role"], "Admin");
     assert_eq!(me["user"]["email"], "admin@demo.example");
     assert_eq!(me["user"]["tenant_name"], "Demo Distribution Co.");
@@ -37,15 +50,25 @@ async fn sign_in_starts_a_session_that_the_api_recognises(backend: Backend) {
 async fn wrong_password_and_unknown_user_are_refused_alike(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = client();
-    let wrong = app.login(&c, demo_email(Role::Admin), "not-the-password").await;
+    let wrong = app
+        .login(&c, demo_email(Role::Admin), "not-the-password")
+        .await;
     assert_eq!(wrong.status(), 303);
     assert_eq!(wrong.headers()["location"], "/login?error=invalid");
     let unknown = app.login(&c, "nobody@demo.example", DEMO_PASSWORD).await;
     assert_eq!(unknown.headers()["location"], "/login?error=invalid");
     // The page shows a message, with 401.
-    let page = c.get(app.url("/login?error=invalid")).send().await.expect("page");
+    let page = c
+        .get(app.url("/login?error=invalid"))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(page.status(), 401);
-    assert!(page.text().await.expect("body").contains("The email or password is not right."));
+    assert!(page
+        .text()
+        .await
+        .expect("body")
+        .contains("The email or password is not right."));
     // JSON callers get 401 and an error body.
     let json = c
         .post(app.url("/auth/login"))
@@ -57,26 +80,47 @@ async fn wrong_password_and_unknown_user_are_refused_alike(backend: Backend) {
     assert_eq!(json.status(), 401);
     let body: Value = json.json().await.expect("json");
     assert_eq!(body["error"]["code"], "unauthenticated");
-    assert_eq!(c.get(app.url("/api/v1/me")).send().await.expect("me").status(), 401);
+    assert_eq!(
+        c.get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        401
+    );
 }
 
 async fn repeated_failures_lock_the_account(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.login_max_failures = 3).await;
     let c = client();
     for _ in 0..3 {
-        app.login(&c, demo_email(Role::SalesRep), "wrong-password").await;
+        app.login(&c, demo_email(Role::SalesRep), "wrong-password")
+            .await;
     }
     let locked = c
         .post(app.url("/auth/login"))
         .header("accept", "application/json")
-        .form(&[("email", demo_email(Role::SalesRep)), ("password", DEMO_PASSWORD)])
+        .form(&[
+            ("email", demo_email(Role::SalesRep)),
+            ("password", DEMO_PASSWORD),
+        ])
         .send()
         .await
         .expect("request");
-    assert_eq!(locked.status(), 429, "the right password is refused while locked");
-    let retry_after: u64 = locked.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert_eq!(
+        locked.status(),
+        429,
+        "the right password is refused while locked"
+    );
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
     assert!(retry_after > 0 && retry_after <= 300);
-    let form = app.login(&c, demo_email(Role::SalesRep), DEMO_PASSWORD).await;
+    let form = app
+        .login(&c, demo_email(Role::SalesRep), DEMO_PASSWORD)
+        .await;
     assert_eq!(form.headers()["location"], "/login?error=locked");
     // Other accounts are unaffected.
     app.signed_in(demo_email(Role::Admin)).await;
@@ -86,10 +130,25 @@ async fn session_id_is_rotated_at_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = client();
     let first = app.login(&c, demo_email(Role::Admin), DEMO_PASSWORD).await;
-    let first_cookie = first.headers()["set-cookie"].to_str().expect("ascii").split(';').next().expect("pair").to_string();
+    let first_cookie = first.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
     let second = app.login(&c, demo_email(Role::Admin), DEMO_PASSWORD).await;
-    let second_cookie = second.headers()["set-cookie"].to_str().expect("ascii").split(';').next().expect("pair").to_string();
-    assert_ne!(first_cookie, second_cookie, "a new session id at each sign-in");
+    let second_cookie = second.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_string();
+    assert_ne!(
+        first_cookie, second_cookie,
+        "a new session id at each sign-in"
+    );
     let old = reqwest::Client::new()
         .get(app.url("/api/v1/me"))
         .header("cookie", &first_cookie)
@@ -102,10 +161,29 @@ async fn session_id_is_rotated_at_sign_in(backend: Backend) {
 async fn sign_out_ends_the_session(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = app.signed_in(demo_email(Role::SalesManager)).await;
-    assert_eq!(c.get(app.url("/api/v1/me")).send().await.expect("me").status(), 200);
-    let out = c.post(app.url("/auth/logout")).header("origin", &app.base).send().await.expect("logout");
+    assert_eq!(
+        c.get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        200
+    );
+    let out = c
+        .post(app.url("/auth/logout"))
+        .header("origin", &app.base)
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(out.status(), 303);
-    assert_eq!(c.get(app.url("/api/v1/me")).send().await.expect("me").status(), 401);
+    assert_eq!(
+        c.get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        401
+    );
     let page = c.get(app.url("/integrations")).send().await.expect("page");
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()["location"], "/login?next=%2Fintegrations");
@@ -114,7 +192,14 @@ async fn sign_out_ends_the_session(backend: Backend) {
 async fn idle_sessions_expire(backend: Backend) {
     let app = spawn_app_with(backend, |s| s.session_idle = chrono::TimeDelta::seconds(1)).await;
     let c = app.signed_in(demo_email(Role::Admin)).await;
-    assert_eq!(c.get(app.url("/api/v1/me")).send().await.expect("me").status(), 200);
+    assert_eq!(
+        c.get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        200
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let expired = c.get(app.url("/api/v1/me")).send().await.expect("me");
     assert_eq!(expired.status(), 401);
@@ -142,10 +227,26 @@ async fn cross_site_state_changes_are_refused(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(cross_site.status(), 403);
-    let logout = c.post(app.url("/auth/logout")).header("origin", "https://evil.example").send().await.expect("logout");
+    let logout = c
+        .post(app.url("/auth/logout"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(logout.status(), 403);
-    let tokens: Value = c.get(app.url("/api/v1/api-tokens")).send().await.expect("list").json().await.expect("json");
-    assert_eq!(tokens.as_array().map(Vec::len), Some(0), "nothing was created");
+    let tokens: Value = c
+        .get(app.url("/api/v1/api-tokens"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        tokens.as_array().map(Vec::len),
+        Some(0),
+        "nothing was created"
+    );
     let same_site = c
         .post(app.url("/api/v1/api-tokens"))
         .header("origin", &app.base)
@@ -170,7 +271,10 @@ async fn malformed_input_gets_a_clear_400(backend: Backend) {
     assert_eq!(bad_json.status(), 400);
     let body: Value = bad_json.json().await.expect("json");
     assert_eq!(body["error"]["code"], "bad_request");
-    assert!(body["error"]["message"].as_str().expect("message").starts_with("Invalid JSON body"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .starts_with("Invalid JSON body"));
     let bad_role = c
         .post(app.url("/api/v1/api-tokens"))
         .json(&serde_json::json!({ "name": "x", "role": "Root" }))
@@ -186,7 +290,11 @@ async fn malformed_input_gets_a_clear_400(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(missing_field.status(), 400);
-    let bad_id = c.get(app.url("/api/v1/users/not-a-uuid")).send().await.expect("request");
+    let bad_id = c
+        .get(app.url("/api/v1/users/not-a-uuid"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(bad_id.status(), 400);
     let short_password = c
         .post(app.url("/api/v1/users"))
@@ -202,6 +310,11 @@ async fn malformed_input_gets_a_clear_400(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(dup.status(), 409);
-    let bad_token = client().get(app.url("/api/v1/me")).bearer_auth("ebt_not-a-token").send().await.expect("request");
+    let bad_token = client()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("ebt_not-a-token")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(bad_token.status(), 401);
 }

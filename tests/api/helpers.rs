@@ -42,7 +42,10 @@ pub fn postgres_url() -> Option<String> {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            assert!(std::env::var("CI").is_err(), "CI must set TEST_DATABASE_URL");
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set TEST_DATABASE_URL"
+            );
             eprintln!("note: TEST_DATABASE_URL not set; skipping the PostgreSQL run of this test");
             None
         }
@@ -62,17 +65,30 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                TestDb { url, pg: None, _dir: Some(dir) }
+                TestDb {
+                    url,
+                    pg: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = postgres_url().expect("TEST_DATABASE_URL");
                 let name = format!("erp_bridge_test_{}", Uuid::new_v4().simple());
-                let pool = sqlx::PgPool::connect(&admin).await.expect("connect to TEST_DATABASE_URL");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
+                let pool = sqlx::PgPool::connect(&admin)
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("create database");
                 pool.close().await;
                 let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&format!("/{name}"));
-                TestDb { url: url.to_string(), pg: Some((admin, name)), _dir: None }
+                TestDb {
+                    url: url.to_string(),
+                    pg: Some((admin, name)),
+                    _dir: None,
+                }
             }
         }
     }
@@ -89,10 +105,16 @@ impl Drop for TestDb {
         if let Some((admin, name)) = self.pg.take() {
             // Drop runs outside async; use a private runtime on a plain thread.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async {
                     if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
-                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&pool).await;
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&pool)
+                                .await;
                     }
                 });
             })
@@ -123,7 +145,9 @@ pub fn test_settings(database_url: &str) -> Settings {
     Settings {
         database_url: database_url.to_string(),
         max_connections: 5,
-        master_key: Some(SecretString::from(erp_bridge::server::crypto::DEMO_MASTER_KEY)),
+        master_key: Some(SecretString::from(
+            erp_bridge::server::crypto::DEMO_MASTER_KEY,
+        )),
         master_key_id: "test".into(),
         bind: "127.0.0.1:0".parse().expect("addr"),
         public_url: None,
@@ -146,8 +170,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     let app = Application::build(settings).await.expect("app builds");
     let addr = app.local_addr().expect("addr");
     let state = app.state().clone();
-    erp_bridge::server::demo::seed(&state.db).await.expect("demo seed");
-    let other = tenant_service::create(&state.db, "other", "Other Tenant Ltd").await.expect("tenant");
+    erp_bridge::server::demo::seed(&state.db)
+        .await
+        .expect("demo seed");
+    let other = tenant_service::create(&state.db, "other", "Other Tenant Ltd")
+        .await
+        .expect("tenant");
     let input = user_service::NewUserInput {
         email: "admin@other.example".into(),
         display_name: None,
@@ -155,17 +183,29 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         customer_number: None,
         password: SecretString::from(DEMO_PASSWORD),
     };
-    user_service::insert_user(&state.db, other.id, input, "System", "test").await.expect("user");
+    user_service::insert_user(&state.db, other.id, input, "System", "test")
+        .await
+        .expect("user");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
-    TestApp { base: format!("http://{addr}"), state, other_tenant: other.id, shutdown: Some(tx), _db: db }
+    TestApp {
+        base: format!("http://{addr}"),
+        state,
+        other_tenant: other.id,
+        shutdown: Some(tx),
+        _db: db,
+    }
 }
 
 /// The demo email for a role.
 pub fn demo_email(role: Role) -> &'static str {
-    DEMO_USERS.iter().find(|(r, _)| *r == role).map(|(_, e)| *e).expect("every role has a demo user")
+    DEMO_USERS
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, e)| *e)
+        .expect("every role has a demo user")
 }
 
 /// A client that keeps cookies and does not follow redirects.
@@ -192,7 +232,12 @@ impl TestApp {
     }
 
     /// Posts the sign-in form like a browser without JavaScript.
-    pub async fn login(&self, c: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+    pub async fn login(
+        &self,
+        c: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
         c.post(self.url("/auth/login"))
             .header("origin", &self.base)
             .form(&[("email", email), ("password", password)])

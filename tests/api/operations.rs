@@ -5,16 +5,36 @@ use crate::helpers::{client, spawn_app, test_settings, Backend};
 use erp_bridge::domain::Role;
 use erp_bridge::server::startup::Application;
 
-both_backends!(health_readiness_and_metrics_answer, pages_answer_with_the_right_status);
+both_backends!(
+    health_readiness_and_metrics_answer,
+    pages_answer_with_the_right_status
+);
 
 async fn health_readiness_and_metrics_answer(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = client();
-    assert_eq!(c.get(app.url("/healthz")).send().await.expect("healthz").status(), 200);
+    assert_eq!(
+        c.get(app.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .status(),
+        200
+    );
     let ready = c.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(ready.status(), 200);
-    assert!(ready.headers().contains_key("x-request-id"), "every response carries a request id");
-    let metrics = c.get(app.url("/metrics")).send().await.expect("metrics").text().await.expect("text");
+    assert!(
+        ready.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+    let metrics = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/readyz\""), "{metrics}");
 }
@@ -22,36 +42,86 @@ async fn health_readiness_and_metrics_answer(backend: Backend) {
 async fn pages_answer_with_the_right_status(backend: Backend) {
     let app = spawn_app(backend).await;
     let anon = client();
-    let home = anon.get(app.url("/")).header("accept", "text/html").send().await.expect("home");
+    let home = anon
+        .get(app.url("/"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("home");
     assert_eq!(home.status(), 303, "anonymous visitors are sent to sign in");
     assert_eq!(home.headers()["location"], "/login?next=%2F");
     let login = anon.get(app.url("/login")).send().await.expect("login");
     assert_eq!(login.status(), 200);
-    assert!(login.text().await.expect("body").contains("action=\"/auth/login\""));
+    assert!(login
+        .text()
+        .await
+        .expect("body")
+        .contains("action=\"/auth/login\""));
 
     let rep = app.as_role(Some(Role::SalesRep)).await;
-    let forbidden = rep.get(app.url("/integrations")).send().await.expect("page");
+    let forbidden = rep
+        .get(app.url("/integrations"))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(forbidden.status(), 403);
-    assert!(forbidden.text().await.expect("body").contains("You do not have permission"));
-    let missing = rep.get(app.url("/no/such/page")).send().await.expect("page");
+    assert!(forbidden
+        .text()
+        .await
+        .expect("body")
+        .contains("You do not have permission"));
+    let missing = rep
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(missing.status(), 404);
-    let rep_home = rep.get(app.url("/")).send().await.expect("home").text().await.expect("body");
-    assert!(rep_home.contains("Sales rep at Demo Distribution Co."), "role home page");
-    assert!(!rep_home.contains("href=\"/integrations\""), "no link the role may not use");
+    let rep_home = rep
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        rep_home.contains("Sales rep at Demo Distribution Co."),
+        "role home page"
+    );
+    assert!(
+        !rep_home.contains("href=\"/integrations\""),
+        "no link the role may not use"
+    );
 
     let manager = app.as_role(Some(Role::SalesManager)).await;
-    let dashboard = manager.get(app.url("/integrations")).send().await.expect("page");
+    let dashboard = manager
+        .get(app.url("/integrations"))
+        .send()
+        .await
+        .expect("page");
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.expect("body");
-    assert!(html.contains("QuickBooks Online") && html.contains("NetSuite") && html.contains("Not connected"));
+    assert!(
+        html.contains("QuickBooks Online")
+            && html.contains("NetSuite")
+            && html.contains("Not connected")
+    );
 }
 
 #[tokio::test]
 async fn start_up_refuses_an_unreachable_database_with_a_clear_message() {
     let settings = test_settings("postgres://nobody:secret-pw@127.0.0.1:1/none");
-    let err = Application::build(settings).await.err().expect("start-up fails");
+    let err = Application::build(settings)
+        .await
+        .err()
+        .expect("start-up fails");
     let message = format!("{err:#}");
-    assert!(message.contains("could not connect to the database at postgres://nobody:***@127.0.0.1:1/none"), "{message}");
+    assert!(
+        message.contains(
+            "could not connect to the database at postgres://nobody:***@127.0.0.1:1/none"
+        ),
+        "{message}"
+    );
     assert!(!message.contains("secret-pw"), "{message}");
 }
 
@@ -60,6 +130,9 @@ async fn non_demo_serve_requires_a_master_key() {
     let dir = tempfile::tempdir().expect("dir");
     let mut settings = test_settings(&format!("sqlite://{}", dir.path().join("x.db").display()));
     settings.master_key = None;
-    let err = Application::build(settings).await.err().expect("start-up fails");
+    let err = Application::build(settings)
+        .await
+        .err()
+        .expect("start-up fails");
     assert!(format!("{err:#}").contains("ERP_BRIDGE_MASTER_KEY is not set"));
 }

@@ -11,8 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Expected status per caller: [anonymous, Admin, SalesManager, SalesRep, Customer].
 type Expect = [u16; 5];
 
-const CALLERS: [Option<Role>; 5] =
-    [None, Some(Role::Admin), Some(Role::SalesManager), Some(Role::SalesRep), Some(Role::Customer)];
+const CALLERS: [Option<Role>; 5] = [
+    None,
+    Some(Role::Admin),
+    Some(Role::SalesManager),
+    Some(Role::SalesRep),
+    Some(Role::Customer),
+];
 
 const SIGNED_IN: Expect = [401, 200, 200, 200, 200];
 const ADMIN_ONLY: Expect = [401, 200, 403, 403, 403];
@@ -40,30 +45,68 @@ struct Ids {
 
 fn cases() -> Vec<Case> {
     use Body::*;
-    let c = |method, route, body, expect| Case { method, route, body, expect };
+    let c = |method, route, body, expect| Case {
+        method,
+        route,
+        body,
+        expect,
+    };
     vec![
         // JSON API
         c("GET", "/api/v1/me", None, SIGNED_IN),
         c("GET", "/api/v1/users", None, ADMIN_ONLY),
-        c("POST", "/api/v1/users", Json(|n, _| serde_json::json!({
-            "email": format!("rbac{n}@demo.example"), "role": "SalesRep", "password": "long-enough-password"
-        })), [401, 201, 403, 403, 403]),
+        c(
+            "POST",
+            "/api/v1/users",
+            Json(|n, _| {
+                serde_json::json!({
+                    "email": format!("rbac{n}@demo.example"), "role": "SalesRep", "password": "long-enough-password"
+                })
+            }),
+            [401, 201, 403, 403, 403],
+        ),
         c("GET", "/api/v1/users/{id}", None, ADMIN_ONLY),
         c("GET", "/api/v1/api-tokens", None, ADMIN_ONLY),
-        c("POST", "/api/v1/api-tokens", Json(|n, _| serde_json::json!({ "name": format!("t{n}"), "role": "SalesRep" })),
-            [401, 201, 403, 403, 403]),
-        c("DELETE", "/api/v1/api-tokens/{id}", None, [401, 204, 403, 403, 403]),
+        c(
+            "POST",
+            "/api/v1/api-tokens",
+            Json(|n, _| serde_json::json!({ "name": format!("t{n}"), "role": "SalesRep" })),
+            [401, 201, 403, 403, 403],
+        ),
+        c(
+            "DELETE",
+            "/api/v1/api-tokens/{id}",
+            None,
+            [401, 204, 403, 403, 403],
+        ),
         c("GET", "/api/integrations/connections", None, VIEWERS),
         // Server functions (the UI's calls)
         c("POST", "/rpc/whoami", None, [200, 200, 200, 200, 200]),
         c("POST", "/rpc/list_users", None, ADMIN_ONLY),
-        c("POST", "/rpc/create_user", Form(|n, _| format!(
+        c(
+            "POST",
+            "/rpc/create_user",
+            Form(|n, _| {
+                format!(
             "email=rbacfn{n}%40demo.example&display_name=x&role=SalesRep&password=long-enough-password"
-        )), ADMIN_ONLY),
+        )
+            }),
+            ADMIN_ONLY,
+        ),
         c("POST", "/rpc/list_api_tokens", None, ADMIN_ONLY),
-        c("POST", "/rpc/create_api_token", Form(|n, _| format!("name=fn{n}&role=SalesRep")), ADMIN_ONLY),
+        c(
+            "POST",
+            "/rpc/create_api_token",
+            Form(|n, _| format!("name=fn{n}&role=SalesRep")),
+            ADMIN_ONLY,
+        ),
         c("POST", "/rpc/take_created_api_token", None, ADMIN_ONLY),
-        c("POST", "/rpc/revoke_api_token", Form(|_, ids| format!("id={}", ids.token)), ADMIN_ONLY),
+        c(
+            "POST",
+            "/rpc/revoke_api_token",
+            Form(|_, ids| format!("id={}", ids.token)),
+            ADMIN_ONLY,
+        ),
         c("POST", "/rpc/list_connections", None, VIEWERS),
     ]
 }
@@ -81,13 +124,21 @@ fn registered_routes() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_table_names_every_registered_route() {
-    let table: BTreeSet<(String, String)> =
-        cases().iter().map(|c| (c.method.to_string(), c.route.to_string())).collect();
+    let table: BTreeSet<(String, String)> = cases()
+        .iter()
+        .map(|c| (c.method.to_string(), c.route.to_string()))
+        .collect();
     let registered = registered_routes();
     let missing: Vec<_> = registered.difference(&table).collect();
-    assert!(missing.is_empty(), "routes without an RBAC expectation: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without an RBAC expectation: {missing:?}"
+    );
     let stale: Vec<_> = table.difference(&registered).collect();
-    assert!(stale.is_empty(), "RBAC expectations for routes that do not exist: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "RBAC expectations for routes that do not exist: {stale:?}"
+    );
 }
 
 both_backends!(every_route_answers_every_role_as_the_table_says);
@@ -100,19 +151,40 @@ async fn every_route_answers_every_role_as_the_table_says(backend: Backend) {
     for caller in CALLERS {
         let client = app.as_role(caller).await;
         for case in cases() {
-            let status = call(&app, &client, &case, &ids, counter.fetch_add(1, Ordering::Relaxed)).await;
+            let status = call(
+                &app,
+                &client,
+                &case,
+                &ids,
+                counter.fetch_add(1, Ordering::Relaxed),
+            )
+            .await;
             let expected = case.expect[CALLERS.iter().position(|c| *c == caller).expect("caller")];
             if status != expected {
-                failures.push(format!("{} {} as {caller:?}: got {status}, expected {expected}", case.method, case.route));
+                failures.push(format!(
+                    "{} {} as {caller:?}: got {status}, expected {expected}",
+                    case.method, case.route
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "RBAC mismatches:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "RBAC mismatches:\n{}",
+        failures.join("\n")
+    );
 }
 
 async fn prepare(app: &TestApp) -> Ids {
     let admin = app.as_role(Some(Role::Admin)).await;
-    let me: serde_json::Value = admin.get(app.url("/api/v1/me")).send().await.expect("me").json().await.expect("json");
+    let me: serde_json::Value = admin
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
     let token: serde_json::Value = admin
         .post(app.url("/api/v1/api-tokens"))
         .json(&serde_json::json!({ "name": "rbac", "role": "SalesRep" }))
@@ -129,16 +201,27 @@ async fn prepare(app: &TestApp) -> Ids {
 }
 
 async fn call(app: &TestApp, client: &reqwest::Client, case: &Case, ids: &Ids, n: usize) -> u16 {
-    let path = case.route.replace("{id}", if case.route.contains("users") { &ids.admin_user } else { &ids.token });
+    let path = case.route.replace(
+        "{id}",
+        if case.route.contains("users") {
+            &ids.admin_user
+        } else {
+            &ids.token
+        },
+    );
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).expect("method");
-    let mut req = client.request(method, app.url(&path)).header("accept", "application/json");
+    let mut req = client
+        .request(method, app.url(&path))
+        .header("accept", "application/json");
     req = match &case.body {
-        Body::None if path.starts_with("/rpc/") => {
-            req.header("content-type", "application/x-www-form-urlencoded").body("")
-        }
+        Body::None if path.starts_with("/rpc/") => req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(""),
         Body::None => req,
         Body::Json(f) => req.json(&f(n, ids)),
-        Body::Form(f) => req.header("content-type", "application/x-www-form-urlencoded").body(f(n, ids)),
+        Body::Form(f) => req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(f(n, ids)),
     };
     req.send().await.expect("request").status().as_u16()
 }

@@ -12,13 +12,22 @@ async fn sqlite_and_postgres_schemas_match() {
     }
     let sqlite = TestDb::new(Backend::Sqlite).await;
     let postgres = TestDb::new(Backend::Postgres).await;
-    let (s, p) = (sqlite_schema(&sqlite).await, postgres_schema(&postgres).await);
-    assert!(s.contains_key("integration_outbox") && s.len() >= 19, "{:?}", s.keys());
+    let (s, p) = (
+        sqlite_schema(&sqlite).await,
+        postgres_schema(&postgres).await,
+    );
+    assert!(
+        s.contains_key("integration_outbox") && s.len() >= 19,
+        "{:?}",
+        s.keys()
+    );
     assert_eq!(s, p);
 }
 
 async fn sqlite_schema(db: &TestDb) -> Schema {
-    let erp_bridge::server::store::Db::Sqlite { reader, .. } = db.connect().await else { panic!("sqlite") };
+    let erp_bridge::server::store::Db::Sqlite { reader, .. } = db.connect().await else {
+        panic!("sqlite")
+    };
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
          AND name NOT LIKE '\\_sqlx%' ESCAPE '\\' AND name <> 'tower_sessions'",
@@ -39,7 +48,9 @@ async fn sqlite_schema(db: &TestDb) -> Schema {
 }
 
 async fn postgres_schema(db: &TestDb) -> Schema {
-    let erp_bridge::server::store::Db::Postgres(pool) = db.connect().await else { panic!("postgres") };
+    let erp_bridge::server::store::Db::Postgres(pool) = db.connect().await else {
+        panic!("postgres")
+    };
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns \
          WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",

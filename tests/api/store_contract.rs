@@ -16,7 +16,12 @@ both_backends!(
 );
 
 async fn new_tenant(db: &erp_bridge::server::store::Db, slug: &str) -> Uuid {
-    let t = tenants::Tenant { id: Uuid::now_v7(), name: slug.into(), slug: slug.into(), created_at: time::now() };
+    let t = tenants::Tenant {
+        id: Uuid::now_v7(),
+        name: slug.into(),
+        slug: slug.into(),
+        created_at: time::now(),
+    };
     let mut tx = db.begin().await.expect("tx");
     tenants::insert(&mut tx, &t).await.expect("tenant");
     tx.commit().await.expect("commit");
@@ -40,7 +45,10 @@ fn user(tenant_id: Uuid, email: &str) -> users::UserRow {
     }
 }
 
-async fn insert_user(db: &erp_bridge::server::store::Db, u: &users::UserRow) -> Result<(), StoreError> {
+async fn insert_user(
+    db: &erp_bridge::server::store::Db,
+    u: &users::UserRow,
+) -> Result<(), StoreError> {
     let mut tx = db.begin().await.expect("tx");
     users::insert(&mut tx, u).await?;
     tx.commit().await
@@ -50,21 +58,38 @@ async fn timestamps_and_ids_round_trip_exactly(backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let tenant = new_tenant(&db, "t1").await;
-    let found = tenants::find(&db, tenant).await.expect("find").expect("exists");
+    let found = tenants::find(&db, tenant)
+        .await
+        .expect("find")
+        .expect("exists");
     let u = user(tenant, "a@t1.example");
     insert_user(&db, &u).await.expect("insert");
-    let back = users::find(&db, tenant, u.id).await.expect("find").expect("exists");
+    let back = users::find(&db, tenant, u.id)
+        .await
+        .expect("find")
+        .expect("exists");
     assert_eq!(back.id, u.id);
-    assert_eq!(back.created_at, u.created_at, "microsecond timestamps survive the round trip");
+    assert_eq!(
+        back.created_at, u.created_at,
+        "microsecond timestamps survive the round trip"
+    );
     assert_eq!(found.slug, "t1");
-    assert!(users::find(&db, Uuid::now_v7(), u.id).await.expect("find").is_none(), "scoped by tenant");
+    assert!(
+        users::find(&db, Uuid::now_v7(), u.id)
+            .await
+            .expect("find")
+            .is_none(),
+        "scoped by tenant"
+    );
 }
 
 async fn unique_constraints_surface_as_duplicates(backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
     let tenant = new_tenant(&db, "t1").await;
-    insert_user(&db, &user(tenant, "same@t1.example")).await.expect("first");
+    insert_user(&db, &user(tenant, "same@t1.example"))
+        .await
+        .expect("first");
     let again = insert_user(&db, &user(tenant, "same@t1.example")).await;
     assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
 }
@@ -76,14 +101,40 @@ async fn failed_sign_ins_count_up_and_lock(backend: Backend) {
     let u = user(tenant, "a@t1.example");
     insert_user(&db, &u).await.expect("insert");
     let lock_until = time::now() + chrono::TimeDelta::minutes(5);
-    assert_eq!(users::record_failed_login(&db, u.id, 2, lock_until).await.expect("fail"), 1);
-    assert!(users::find(&db, tenant, u.id).await.expect("find").expect("row").locked_until.is_none());
-    assert_eq!(users::record_failed_login(&db, u.id, 2, lock_until).await.expect("fail"), 2);
-    let locked = users::find(&db, tenant, u.id).await.expect("find").expect("row");
+    assert_eq!(
+        users::record_failed_login(&db, u.id, 2, lock_until)
+            .await
+            .expect("fail"),
+        1
+    );
+    assert!(users::find(&db, tenant, u.id)
+        .await
+        .expect("find")
+        .expect("row")
+        .locked_until
+        .is_none());
+    assert_eq!(
+        users::record_failed_login(&db, u.id, 2, lock_until)
+            .await
+            .expect("fail"),
+        2
+    );
+    let locked = users::find(&db, tenant, u.id)
+        .await
+        .expect("find")
+        .expect("row");
     assert_eq!(locked.locked_until, Some(lock_until));
-    users::record_login(&db, u.id, time::now()).await.expect("login");
-    let cleared = users::find(&db, tenant, u.id).await.expect("find").expect("row");
-    assert_eq!((cleared.failed_login_count, cleared.locked_until), (0, None));
+    users::record_login(&db, u.id, time::now())
+        .await
+        .expect("login");
+    let cleared = users::find(&db, tenant, u.id)
+        .await
+        .expect("find")
+        .expect("row");
+    assert_eq!(
+        (cleared.failed_login_count, cleared.locked_until),
+        (0, None)
+    );
 }
 
 async fn api_tokens_are_usable_until_revoked_or_expired(backend: Backend) {
@@ -110,11 +161,27 @@ async fn api_tokens_are_usable_until_revoked_or_expired(backend: Backend) {
     let expired = token("expired", Some(now - chrono::TimeDelta::seconds(1)));
     api_tokens::insert(&db, &live).await.expect("insert");
     api_tokens::insert(&db, &expired).await.expect("insert");
-    assert!(api_tokens::find_usable_by_hash(&db, "live", now).await.expect("find").is_some());
-    assert!(api_tokens::find_usable_by_hash(&db, "expired", now).await.expect("find").is_none());
-    assert!(!api_tokens::revoke(&db, Uuid::now_v7(), live.id, now).await.expect("revoke"), "other tenant: no-op");
-    assert!(api_tokens::revoke(&db, tenant, live.id, now).await.expect("revoke"));
-    assert!(api_tokens::find_usable_by_hash(&db, "live", now).await.expect("find").is_none());
+    assert!(api_tokens::find_usable_by_hash(&db, "live", now)
+        .await
+        .expect("find")
+        .is_some());
+    assert!(api_tokens::find_usable_by_hash(&db, "expired", now)
+        .await
+        .expect("find")
+        .is_none());
+    assert!(
+        !api_tokens::revoke(&db, Uuid::now_v7(), live.id, now)
+            .await
+            .expect("revoke"),
+        "other tenant: no-op"
+    );
+    assert!(api_tokens::revoke(&db, tenant, live.id, now)
+        .await
+        .expect("revoke"));
+    assert!(api_tokens::find_usable_by_hash(&db, "live", now)
+        .await
+        .expect("find")
+        .is_none());
     assert_eq!(api_tokens::list(&db, tenant).await.expect("list").len(), 2);
 }
 
@@ -123,19 +190,52 @@ async fn customer_numbers_are_per_tenant(backend: Backend) {
     let db = test_db.connect().await;
     let (a, b) = (new_tenant(&db, "a").await, new_tenant(&db, "b").await);
     let mut tx = db.begin().await.expect("tx");
-    let new = |tenant_id| customers::NewCustomer { tenant_id, name: "C".into(), email: None, phone: None };
-    let (_, a1) = customers::insert(&mut tx, &new(a), time::now()).await.expect("a1");
-    let (_, a2) = customers::insert(&mut tx, &new(a), time::now()).await.expect("a2");
-    let (b1_id, b1) = customers::insert(&mut tx, &new(b), time::now()).await.expect("b1");
-    audit::record(&mut tx, &audit::AuditEvent {
-        tenant_id: Some(a), actor_kind: "System".into(), actor_id: None, action: "test".into(),
-        entity_type: "Customer".into(), entity_id: "x".into(), order_id: None, before_json: None,
-        after_json: None, request_id: None, created_at: time::now(),
-    }).await.expect("audit");
+    let new = |tenant_id| customers::NewCustomer {
+        tenant_id,
+        name: "C".into(),
+        email: None,
+        phone: None,
+    };
+    let (_, a1) = customers::insert(&mut tx, &new(a), time::now())
+        .await
+        .expect("a1");
+    let (_, a2) = customers::insert(&mut tx, &new(a), time::now())
+        .await
+        .expect("a2");
+    let (b1_id, b1) = customers::insert(&mut tx, &new(b), time::now())
+        .await
+        .expect("b1");
+    audit::record(
+        &mut tx,
+        &audit::AuditEvent {
+            tenant_id: Some(a),
+            actor_kind: "System".into(),
+            actor_id: None,
+            action: "test".into(),
+            entity_type: "Customer".into(),
+            entity_id: "x".into(),
+            order_id: None,
+            before_json: None,
+            after_json: None,
+            request_id: None,
+            created_at: time::now(),
+        },
+    )
+    .await
+    .expect("audit");
     tx.commit().await.expect("commit");
     assert_eq!((a1, a2, b1), (1001, 1002, 1001));
-    assert_eq!(customers::find_id_by_number(&db, b, 1001).await.expect("find"), Some(b1_id));
-    assert_eq!(customers::find_name(&db, a, b1_id).await.expect("find"), None, "scoped by tenant");
+    assert_eq!(
+        customers::find_id_by_number(&db, b, 1001)
+            .await
+            .expect("find"),
+        Some(b1_id)
+    );
+    assert_eq!(
+        customers::find_name(&db, a, b1_id).await.expect("find"),
+        None,
+        "scoped by tenant"
+    );
 }
 
 async fn a_customer_user_must_belong_to_a_customer_of_its_tenant(backend: Backend) {
@@ -145,7 +245,12 @@ async fn a_customer_user_must_belong_to_a_customer_of_its_tenant(backend: Backen
     let mut tx = db.begin().await.expect("tx");
     let (b_customer, _) = customers::insert(
         &mut tx,
-        &customers::NewCustomer { tenant_id: b, name: "B's".into(), email: None, phone: None },
+        &customers::NewCustomer {
+            tenant_id: b,
+            name: "B's".into(),
+            email: None,
+            phone: None,
+        },
         time::now(),
     )
     .await
@@ -153,9 +258,15 @@ async fn a_customer_user_must_belong_to_a_customer_of_its_tenant(backend: Backen
     tx.commit().await.expect("commit");
     let mut no_customer = user(a, "c1@a.example");
     no_customer.role = "Customer".into();
-    assert!(insert_user(&db, &no_customer).await.is_err(), "Customer role without a customer");
+    assert!(
+        insert_user(&db, &no_customer).await.is_err(),
+        "Customer role without a customer"
+    );
     let mut cross_tenant = user(a, "c2@a.example");
     cross_tenant.role = "Customer".into();
     cross_tenant.customer_id = Some(b_customer);
-    assert!(insert_user(&db, &cross_tenant).await.is_err(), "customer of another tenant");
+    assert!(
+        insert_user(&db, &cross_tenant).await.is_err(),
+        "customer of another tenant"
+    );
 }

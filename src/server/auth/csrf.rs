@@ -16,7 +16,10 @@ use crate::error::AppError;
 use crate::server::state::AppState;
 
 /// Paths authenticated by other means (signatures, OAuth `state`).
-const EXEMPT_PREFIXES: &[&str] = &["/api/integrations/quickbooks/webhook", "/api/integrations/quickbooks/callback"];
+const EXEMPT_PREFIXES: &[&str] = &[
+    "/api/integrations/quickbooks/webhook",
+    "/api/integrations/quickbooks/callback",
+];
 
 /// Middleware: refuses cross-site state-changing requests with 403.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -24,8 +27,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         next.run(req).await
     } else {
         tracing::warn!(path = %req.uri().path(), "refused a cross-site state-changing request");
-        crate::server::http::errors::error_response(&req, AppError::Forbidden)
-            .into_response()
+        crate::server::http::errors::error_response(&req, AppError::Forbidden).into_response()
     }
 }
 
@@ -65,19 +67,37 @@ mod tests {
 
     #[test]
     fn same_origin_and_user_initiated_requests_pass() {
-        assert!(is_allowed(&post(&[("sec-fetch-site", "same-origin")]), ORIGIN));
+        assert!(is_allowed(
+            &post(&[("sec-fetch-site", "same-origin")]),
+            ORIGIN
+        ));
         assert!(is_allowed(&post(&[("sec-fetch-site", "none")]), ORIGIN));
         assert!(is_allowed(&post(&[("origin", ORIGIN)]), ORIGIN));
-        assert!(is_allowed(&post(&[]), ORIGIN), "non-browser clients send neither header");
+        assert!(
+            is_allowed(&post(&[]), ORIGIN),
+            "non-browser clients send neither header"
+        );
     }
 
     #[test]
     fn cross_site_requests_are_refused() {
-        assert!(!is_allowed(&post(&[("sec-fetch-site", "cross-site")]), ORIGIN));
-        assert!(!is_allowed(&post(&[("sec-fetch-site", "same-site")]), ORIGIN));
-        assert!(!is_allowed(&post(&[("origin", "https://evil.example")]), ORIGIN));
+        assert!(!is_allowed(
+            &post(&[("sec-fetch-site", "cross-site")]),
+            ORIGIN
+        ));
+        assert!(!is_allowed(
+            &post(&[("sec-fetch-site", "same-site")]),
+            ORIGIN
+        ));
+        assert!(!is_allowed(
+            &post(&[("origin", "https://evil.example")]),
+            ORIGIN
+        ));
         assert!(
-            !is_allowed(&post(&[("sec-fetch-site", "cross-site"), ("origin", ORIGIN)]), ORIGIN),
+            !is_allowed(
+                &post(&[("sec-fetch-site", "cross-site"), ("origin", ORIGIN)]),
+                ORIGIN
+            ),
             "Sec-Fetch-Site wins over a forged-looking Origin"
         );
     }

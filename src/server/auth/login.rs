@@ -38,7 +38,9 @@ pub async fn login(
     let user = match user_service::authenticate(&state, &form.email, form.password).await {
         Ok(user) => user,
         Err(err) if wants_json => return json_error(err),
-        Err(err) => return Redirect::to(&format!("/login?error={}", error_key(&err))).into_response(),
+        Err(err) => {
+            return Redirect::to(&format!("/login?error={}", error_key(&err))).into_response()
+        }
     };
     // A fresh session id at sign-in defeats session fixation.
     let stored = async {

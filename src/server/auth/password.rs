@@ -7,7 +7,8 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 
 /// Hashes a password into a PHC string.
 pub async fn hash(password: SecretString) -> Result<String, tokio::task::JoinError> {
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose_secret())).await
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose_secret()))
+        .await
 }
 
 /// Checks a password against a PHC string. Runs the full argon2 computation even when `hash` is
@@ -33,7 +34,9 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_wrong_passwords_do_not() {
-        let h = hash(SecretString::from("correct horse battery")).await.expect("hash");
+        let h = hash(SecretString::from("correct horse battery"))
+            .await
+            .expect("hash");
         assert!(h.starts_with("$argon2id$"));
         assert!(verify(SecretString::from("correct horse battery"), Some(h.clone())).await);
         assert!(!verify(SecretString::from("wrong"), Some(h)).await);

@@ -88,6 +88,9 @@ mod tests {
             customer_id: None,
         };
         assert!(p.require(Policy::IntegrationsView).is_ok());
-        assert_eq!(p.require(Policy::IntegrationsManage), Err(AppError::Forbidden));
+        assert_eq!(
+            p.require(Policy::IntegrationsManage),
+            Err(AppError::Forbidden)
+        );
     }
 }

@@ -21,7 +21,11 @@ use crate::server::{crypto, time};
 pub const SESSION_USER_KEY: &str = "user_id";
 
 /// Middleware: inserts [`CurrentPrincipal`] into the request's extensions.
-pub async fn resolve_principal(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_principal(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let bearer = req
         .headers()
         .get(AUTHORIZATION)
@@ -29,7 +33,10 @@ pub async fn resolve_principal(State(state): State<AppState>, mut req: Request, 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
     let resolved = match bearer {
-        Some(token) => from_token(&state, &token).await.and_then(|p| p.ok_or(AppError::Unauthenticated)).map(Some),
+        Some(token) => from_token(&state, &token)
+            .await
+            .and_then(|p| p.ok_or(AppError::Unauthenticated))
+            .map(Some),
         None => match req.extensions().get::<Session>().cloned() {
             Some(session) => from_session(&state, &session).await,
             None => Ok(None),
@@ -47,14 +54,22 @@ pub async fn resolve_principal(State(state): State<AppState>, mut req: Request, 
 async fn from_token(state: &AppState, token: &str) -> Result<Option<Principal>, AppError> {
     let now = time::now();
     let hash = crypto::hash_token(token);
-    let Some(row) = api_tokens::find_usable_by_hash(&state.db, &hash, now).await.map_err(internal)? else {
+    let Some(row) = api_tokens::find_usable_by_hash(&state.db, &hash, now)
+        .await
+        .map_err(internal)?
+    else {
         return Ok(None);
     };
     let role: Role = row.role.parse().map_err(internal)?;
     if let Err(err) = api_tokens::touch(&state.db, row.id, now).await {
         tracing::warn!(token_id = %row.id, error = %err, "could not record API token use");
     }
-    Ok(Some(Principal { tenant_id: row.tenant_id, actor: Actor::ApiToken(row.id), role, customer_id: None }))
+    Ok(Some(Principal {
+        tenant_id: row.tenant_id,
+        actor: Actor::ApiToken(row.id),
+        role,
+        customer_id: None,
+    }))
 }
 
 async fn from_session(state: &AppState, session: &Session) -> Result<Option<Principal>, AppError> {
@@ -66,7 +81,10 @@ async fn from_session(state: &AppState, session: &Session) -> Result<Option<Prin
             return Ok(None);
         }
     };
-    let Some(user) = users::find_active_for_session(&state.db, user_id).await.map_err(internal)? else {
+    let Some(user) = users::find_active_for_session(&state.db, user_id)
+        .await
+        .map_err(internal)?
+    else {
         // The user was deactivated or deleted since signing in: end the session.
         let _ = session.flush().await;
         return Ok(None);

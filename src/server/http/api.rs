@@ -29,7 +29,11 @@ pub struct ApiRoute {
 }
 
 fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) -> ApiRoute {
-    ApiRoute { method, path, handler }
+    ApiRoute {
+        method,
+        path,
+        handler,
+    }
 }
 
 /// Every JSON route of the application.
@@ -41,8 +45,16 @@ pub fn routes() -> Vec<ApiRoute> {
         route(Method::GET, "/api/v1/users/{id}", get(get_user)),
         route(Method::GET, "/api/v1/api-tokens", get(list_tokens)),
         route(Method::POST, "/api/v1/api-tokens", post(create_token)),
-        route(Method::DELETE, "/api/v1/api-tokens/{id}", delete(revoke_token)),
-        route(Method::GET, "/api/integrations/connections", get(list_connections)),
+        route(
+            Method::DELETE,
+            "/api/v1/api-tokens/{id}",
+            delete(revoke_token),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/connections",
+            get(list_connections),
+        ),
     ]
 }
 
@@ -56,7 +68,11 @@ pub fn router() -> Router<AppState> {
         };
         by_path.insert(r.path, merged);
     }
-    by_path.into_iter().fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+    by_path
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
 }
 
 type ApiResult<T> = Result<T, AppError>;
@@ -71,7 +87,10 @@ async fn me(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl 
     })))
 }
 
-async fn list_users(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+async fn list_users(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<impl IntoResponse> {
     Ok(Json(users::list(&state.db, &p).await?))
 }
 
@@ -88,10 +107,16 @@ async fn create_user(
     Caller(p): Caller,
     ValidJson(input): ValidJson<users::NewUserInput>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok((StatusCode::CREATED, Json(users::create(&state.db, &p, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(users::create(&state.db, &p, input).await?),
+    ))
 }
 
-async fn list_tokens(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<impl IntoResponse> {
     Ok(Json(api_tokens::list(&state.db, &p).await?))
 }
 
@@ -100,7 +125,10 @@ async fn create_token(
     Caller(p): Caller,
     ValidJson(input): ValidJson<api_tokens::NewTokenInput>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok((StatusCode::CREATED, Json(api_tokens::create(&state.db, &p, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(api_tokens::create(&state.db, &p, input).await?),
+    ))
 }
 
 async fn revoke_token(
@@ -112,6 +140,9 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_connections(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+async fn list_connections(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<impl IntoResponse> {
     Ok(Json(connections::list(&state.db, &p).await?))
 }

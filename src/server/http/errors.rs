@@ -20,7 +20,10 @@ pub fn internal(err: impl std::fmt::Display) -> AppError {
 pub fn store(err: StoreError) -> AppError {
     match &err {
         StoreError::Sqlx(
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_),
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_),
         ) => {
             tracing::error!(error = %err, "database unavailable");
             AppError::Unavailable
@@ -61,7 +64,8 @@ pub fn wants_html(path: &str, headers: &HeaderMap) -> bool {
 
 /// `{"error": {"code", "message"}}` with the error's status (and `Retry-After` for 429).
 pub fn json_error(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut body = json!({ "error": { "code": err.code(), "message": err.to_string() } });
     if let AppError::Internal { reference } = &err {
         body["error"]["reference"] = json!(reference);
@@ -73,7 +77,8 @@ pub fn json_error(err: AppError) -> Response {
 
 /// A minimal standalone HTML error page (used outside the Leptos app: middleware, panics).
 pub fn html_error(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let title = status.canonical_reason().unwrap_or("Error");
     let message = html_escape(&err.to_string());
     let page = format!(
@@ -97,7 +102,10 @@ fn add_retry_after(res: &mut Response, err: &AppError) {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 impl IntoResponse for AppError {

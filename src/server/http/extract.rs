@@ -16,10 +16,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ValidJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(AppError::BadRequest("Send the body as JSON (Content-Type: application/json).".into()))
-            }
-            Err(e) => Err(AppError::BadRequest(format!("Invalid JSON body: {}", e.body_text()))),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(AppError::BadRequest(
+                "Send the body as JSON (Content-Type: application/json).".into(),
+            )),
+            Err(e) => Err(AppError::BadRequest(format!(
+                "Invalid JSON body: {}",
+                e.body_text()
+            ))),
         }
     }
 }
@@ -33,7 +36,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidForm<T> {
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|axum::Form(v)| ValidForm(v))
-            .map_err(|e: FormRejection| AppError::BadRequest(format!("Invalid form: {}", e.body_text())))
+            .map_err(|e: FormRejection| {
+                AppError::BadRequest(format!("Invalid form: {}", e.body_text()))
+            })
     }
 }
 
@@ -46,7 +51,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ValidPa
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| ValidPath(v))
-            .map_err(|e: PathRejection| AppError::BadRequest(format!("Invalid path: {}", e.body_text())))
+            .map_err(|e: PathRejection| {
+                AppError::BadRequest(format!("Invalid path: {}", e.body_text()))
+            })
     }
 }
 

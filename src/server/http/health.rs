@@ -34,7 +34,10 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// Every metric in Prometheus text exposition format.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
 }

@@ -25,17 +25,25 @@ pub struct NewTokenInput {
 }
 
 /// Creates a token for the caller's tenant.
-pub async fn create(db: &Db, principal: &Principal, input: NewTokenInput) -> Result<CreatedApiToken, AppError> {
+pub async fn create(
+    db: &Db,
+    principal: &Principal,
+    input: NewTokenInput,
+) -> Result<CreatedApiToken, AppError> {
     principal.require(Policy::ManageApiTokens)?;
-    let created_by = principal
-        .user_id()
-        .ok_or_else(|| AppError::BadRequest("API tokens are created by a signed-in user.".into()))?;
+    let created_by = principal.user_id().ok_or_else(|| {
+        AppError::BadRequest("API tokens are created by a signed-in user.".into())
+    })?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::BadRequest("Give the token a name of 1 to 100 characters.".into()));
+        return Err(AppError::BadRequest(
+            "Give the token a name of 1 to 100 characters.".into(),
+        ));
     }
     if input.role == Role::Customer {
-        return Err(AppError::BadRequest("API tokens cannot have the Customer role.".into()));
+        return Err(AppError::BadRequest(
+            "API tokens cannot have the Customer role.".into(),
+        ));
     }
     let secret = format!("{TOKEN_PREFIX}{}", crypto::random_secret());
     let row = api_tokens::ApiTokenRow {
@@ -53,19 +61,30 @@ pub async fn create(db: &Db, principal: &Principal, input: NewTokenInput) -> Res
     };
     api_tokens::insert(db, &row).await.map_err(store)?;
     tracing::info!(token_id = %row.id, tenant_id = %row.tenant_id, "API token created");
-    Ok(CreatedApiToken { summary: summarize(row)?, token: secret })
+    Ok(CreatedApiToken {
+        summary: summarize(row)?,
+        token: secret,
+    })
 }
 
 /// Lists the tenant's tokens.
 pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ApiTokenSummary>, AppError> {
     principal.require(Policy::ManageApiTokens)?;
-    api_tokens::list(db, principal.tenant_id).await.map_err(store)?.into_iter().map(summarize).collect()
+    api_tokens::list(db, principal.tenant_id)
+        .await
+        .map_err(store)?
+        .into_iter()
+        .map(summarize)
+        .collect()
 }
 
 /// Revokes a token of the tenant; another tenant's token is `NotFound`.
 pub async fn revoke(db: &Db, principal: &Principal, id: Uuid) -> Result<(), AppError> {
     principal.require(Policy::ManageApiTokens)?;
-    if api_tokens::revoke(db, principal.tenant_id, id, time::now()).await.map_err(store)? {
+    if api_tokens::revoke(db, principal.tenant_id, id, time::now())
+        .await
+        .map_err(store)?
+    {
         tracing::info!(token_id = %id, tenant_id = %principal.tenant_id, "API token revoked");
         Ok(())
     } else {

@@ -10,7 +10,9 @@ use crate::server::store::{connections, Db};
 /// One card per provider; providers never connected show as "Not connected".
 pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ConnectionSummary>, AppError> {
     principal.require(Policy::IntegrationsView)?;
-    let rows = connections::list(db, principal.tenant_id).await.map_err(store)?;
+    let rows = connections::list(db, principal.tenant_id)
+        .await
+        .map_err(store)?;
     Ok(Provider::ALL
         .into_iter()
         .map(|provider| {

@@ -12,19 +12,33 @@ pub async fn create(db: &Db, slug: &str, name: &str) -> Result<tenants::Tenant, 
     let slug = slug.trim().to_lowercase();
     let valid = !slug.is_empty()
         && slug.len() <= 50
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
-        return Err(AppError::BadRequest("A tenant slug is 1-50 lower-case letters, digits or dashes.".into()));
+        return Err(AppError::BadRequest(
+            "A tenant slug is 1-50 lower-case letters, digits or dashes.".into(),
+        ));
     }
     if name.trim().is_empty() {
         return Err(AppError::BadRequest("A tenant needs a name.".into()));
     }
-    let tenant = tenants::Tenant { id: Uuid::now_v7(), name: name.trim().to_string(), slug, created_at: time::now() };
+    let tenant = tenants::Tenant {
+        id: Uuid::now_v7(),
+        name: name.trim().to_string(),
+        slug,
+        created_at: time::now(),
+    };
     let mut tx = db.begin().await.map_err(store)?;
-    tenants::insert(&mut tx, &tenant).await.map_err(|e| match e {
-        StoreError::Duplicate(_) => AppError::Conflict(format!("A tenant with slug {} already exists.", tenant.slug)),
-        other => store(other),
-    })?;
+    tenants::insert(&mut tx, &tenant)
+        .await
+        .map_err(|e| match e {
+            StoreError::Duplicate(_) => AppError::Conflict(format!(
+                "A tenant with slug {} already exists.",
+                tenant.slug
+            )),
+            other => store(other),
+        })?;
     tx.commit().await.map_err(store)?;
     Ok(tenant)
 }

@@ -17,28 +17,48 @@ use crate::server::time;
 /// Checks an email and password. Wrong password and unknown email give the same error; after
 /// `login_max_failures` failures in a row the account is locked for `login_lockout`, and while
 /// locked even the right password is refused with `TooManyRequests`.
-pub async fn authenticate(state: &AppState, email: &str, pw: SecretString) -> Result<users::UserRow, AppError> {
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    pw: SecretString,
+) -> Result<users::UserRow, AppError> {
     let email = normalize_email(email);
     if email.is_empty() || pw.expose_secret().is_empty() {
-        return Err(AppError::BadRequest("Enter your email and password.".into()));
+        return Err(AppError::BadRequest(
+            "Enter your email and password.".into(),
+        ));
     }
-    let user = users::find_by_email(&state.db, &email).await.map_err(store)?;
+    let user = users::find_by_email(&state.db, &email)
+        .await
+        .map_err(store)?;
     let now = time::now();
-    if let Some(locked_until) = user.as_ref().and_then(|u| u.locked_until).filter(|t| *t > now) {
-        let retry_after_secs = u64::try_from((locked_until - now).num_seconds().max(1)).unwrap_or(1);
+    if let Some(locked_until) = user
+        .as_ref()
+        .and_then(|u| u.locked_until)
+        .filter(|t| *t > now)
+    {
+        let retry_after_secs =
+            u64::try_from((locked_until - now).num_seconds().max(1)).unwrap_or(1);
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
     let ok = password::verify(pw, user.as_ref().map(|u| u.password_hash.clone())).await;
     match user {
         Some(user) if ok && user.is_active => {
-            users::record_login(&state.db, user.id, now).await.map_err(store)?;
+            users::record_login(&state.db, user.id, now)
+                .await
+                .map_err(store)?;
             Ok(user)
         }
         Some(user) => {
             let lock_until = now + state.config.login_lockout;
-            let failures = users::record_failed_login(&state.db, user.id, state.config.login_max_failures, lock_until)
-                .await
-                .map_err(store)?;
+            let failures = users::record_failed_login(
+                &state.db,
+                user.id,
+                state.config.login_max_failures,
+                lock_until,
+            )
+            .await
+            .map_err(store)?;
             tracing::warn!(user_id = %user.id, failures, "failed sign-in");
             Err(AppError::Unauthenticated)
         }
@@ -51,11 +71,19 @@ pub async fn authenticate(state: &AppState, email: &str, pw: SecretString) -> Re
 
 /// The signed-in user as the UI shows it (None for API tokens, which have no user).
 pub async fn current_user(db: &Db, principal: &Principal) -> Result<Option<CurrentUser>, AppError> {
-    let Some(user_id) = principal.user_id() else { return Ok(None) };
-    let Some(user) = users::find(db, principal.tenant_id, user_id).await.map_err(store)? else {
+    let Some(user_id) = principal.user_id() else {
         return Ok(None);
     };
-    let tenant = tenants::find(db, principal.tenant_id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    let Some(user) = users::find(db, principal.tenant_id, user_id)
+        .await
+        .map_err(store)?
+    else {
+        return Ok(None);
+    };
+    let tenant = tenants::find(db, principal.tenant_id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     Ok(Some(CurrentUser {
         id: user.id,
         email: user.email,
@@ -90,7 +118,11 @@ pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<UserSummary>, Ap
 /// Finds one user of the tenant (ManageUsers); another tenant's id is `NotFound`.
 pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> Result<UserSummary, AppError> {
     principal.require(Policy::ManageUsers)?;
-    list(db, principal).await?.into_iter().find(|u| u.id == id).ok_or(AppError::NotFound)
+    list(db, principal)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or(AppError::NotFound)
 }
 
 /// What an admin submits to add a user.
@@ -111,9 +143,20 @@ pub struct NewUserInput {
 }
 
 /// Adds a user to the caller's tenant (ManageUsers).
-pub async fn create(db: &Db, principal: &Principal, input: NewUserInput) -> Result<UserSummary, AppError> {
+pub async fn create(
+    db: &Db,
+    principal: &Principal,
+    input: NewUserInput,
+) -> Result<UserSummary, AppError> {
     principal.require(Policy::ManageUsers)?;
-    let id = insert_user(db, principal.tenant_id, input, &principal.actor.kind(), &principal.actor.id().to_string()).await?;
+    let id = insert_user(
+        db,
+        principal.tenant_id,
+        input,
+        principal.actor.kind(),
+        &principal.actor.id().to_string(),
+    )
+    .await?;
     get(db, principal, id).await
 }
 
@@ -127,7 +170,10 @@ pub async fn insert_user(
 ) -> Result<Uuid, AppError> {
     let email = normalize_email(&input.email);
     if !is_plausible_email(&email) {
-        return Err(AppError::BadRequest(format!("{:?} is not an email address.", input.email)));
+        return Err(AppError::BadRequest(format!(
+            "{:?} is not an email address.",
+            input.email
+        )));
     }
     if input.password.expose_secret().chars().count() < password::MIN_PASSWORD_LEN {
         return Err(AppError::BadRequest(format!(
@@ -143,9 +189,15 @@ pub async fn insert_user(
                 .ok_or_else(|| AppError::BadRequest(format!("There is no customer number {n}.")))?,
         ),
         (Role::Customer, None) => {
-            return Err(AppError::BadRequest("A Customer user needs the customer number it belongs to.".into()))
+            return Err(AppError::BadRequest(
+                "A Customer user needs the customer number it belongs to.".into(),
+            ))
         }
-        (_, Some(_)) => return Err(AppError::BadRequest("Only Customer users belong to a customer.".into())),
+        (_, Some(_)) => {
+            return Err(AppError::BadRequest(
+                "Only Customer users belong to a customer.".into(),
+            ))
+        }
         (_, None) => None,
     };
     let hash = password::hash(input.password).await.map_err(internal)?;
@@ -153,7 +205,10 @@ pub async fn insert_user(
     let row = users::UserRow {
         id: Uuid::now_v7(),
         tenant_id,
-        display_name: input.display_name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.clone()),
+        display_name: input
+            .display_name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| email.clone()),
         email,
         password_hash: hash,
         role: input.role.as_str().to_string(),
@@ -166,7 +221,9 @@ pub async fn insert_user(
     };
     let mut tx = db.begin().await.map_err(store)?;
     users::insert(&mut tx, &row).await.map_err(|e| match e {
-        StoreError::Duplicate(_) => AppError::Conflict(format!("A user with email {} already exists.", row.email)),
+        StoreError::Duplicate(_) => {
+            AppError::Conflict(format!("A user with email {} already exists.", row.email))
+        }
         other => store(other),
     })?;
     audit::record(
@@ -180,7 +237,9 @@ pub async fn insert_user(
             entity_id: row.id.to_string(),
             order_id: None,
             before_json: None,
-            after_json: Some(serde_json::json!({ "email": row.email, "role": row.role }).to_string()),
+            after_json: Some(
+                serde_json::json!({ "email": row.email, "role": row.role }).to_string(),
+            ),
             request_id: None,
             created_at: now,
         },
@@ -198,7 +257,9 @@ pub fn normalize_email(email: &str) -> String {
 
 fn is_plausible_email(email: &str) -> bool {
     match email.split_once('@') {
-        Some((local, domain)) => !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace),
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
+        }
         None => false,
     }
 }
@@ -209,7 +270,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email("  Admin@Demo.Example "), "admin@demo.example");
+        assert_eq!(
+            normalize_email("  Admin@Demo.Example "),
+            "admin@demo.example"
+        );
         assert!(is_plausible_email("a@b.example"));
         assert!(!is_plausible_email("no-at-sign"));
         assert!(!is_plausible_email("@b.example"));

@@ -32,12 +32,14 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, tenant_id, name, token_hash, token_prefix, role, created_by, created_at, \
+const COLUMNS: &str =
+    "id, tenant_id, name, token_hash, token_prefix, role, created_by, created_at, \
     last_used_at, expires_at, revoked_at";
 
 /// Inserts a token.
 pub async fn insert(db: &Db, t: &ApiTokenRow) -> StoreResult<()> {
-    let sql = format!("INSERT INTO api_tokens ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)");
+    let sql =
+        format!("INSERT INTO api_tokens ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)");
     on_conn!(db.write(), p => sqlx::query(&sql)
         .bind(t.id).bind(t.tenant_id).bind(&t.name).bind(&t.token_hash).bind(&t.token_prefix)
         .bind(&t.role).bind(t.created_by).bind(t.created_at).bind(t.last_used_at)
@@ -47,19 +49,28 @@ pub async fn insert(db: &Db, t: &ApiTokenRow) -> StoreResult<()> {
 }
 
 /// Finds a usable (not revoked, not expired) token by the hash of its secret.
-pub async fn find_usable_by_hash(db: &Db, hash: &str, now: DateTime<Utc>) -> StoreResult<Option<ApiTokenRow>> {
+pub async fn find_usable_by_hash(
+    db: &Db,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<ApiTokenRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)"
     );
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, ApiTokenRow>(&sql)
-        .bind(hash).bind(now).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, ApiTokenRow>(&sql)
+        .bind(hash).bind(now).fetch_optional(p).await)?,
+    )
 }
 
 /// Lists a tenant's tokens, newest first.
 pub async fn list(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<ApiTokenRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY created_at DESC");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, ApiTokenRow>(&sql).bind(tenant_id).fetch_all(p).await)?)
+    let sql =
+        format!("SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 ORDER BY created_at DESC");
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, ApiTokenRow>(&sql).bind(tenant_id).fetch_all(p).await)?,
+    )
 }
 
 /// Revokes a token of the tenant; returns whether a token of that tenant was found.

@@ -34,7 +34,8 @@ pub struct AuditEvent {
 
 /// Records an audit event in the caller's transaction.
 pub async fn record(tx: &mut Tx, e: &AuditEvent) -> StoreResult<()> {
-    let sql = "INSERT INTO audit_events (id, tenant_id, actor_kind, actor_id, action, entity_type, \
+    let sql =
+        "INSERT INTO audit_events (id, tenant_id, actor_kind, actor_id, action, entity_type, \
         entity_id, order_id, before_json, after_json, request_id, created_at) \
         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)";
     on_tx!(tx, c => sqlx::query(sql)

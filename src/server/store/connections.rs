@@ -31,5 +31,7 @@ pub async fn list(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<ConnectionRow>> {
     let sql = "SELECT provider, status, external_company_id, company_name, last_sync_at, \
         last_sync_error, reconnect_reason, auto_sync_enabled \
         FROM integration_connections WHERE tenant_id = $1 ORDER BY provider";
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, ConnectionRow>(sql).bind(tenant_id).fetch_all(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, ConnectionRow>(sql).bind(tenant_id).fetch_all(p).await)?,
+    )
 }

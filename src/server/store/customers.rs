@@ -34,11 +34,15 @@ pub async fn insert(tx: &mut Tx, c: &NewCustomer, now: DateTime<Utc>) -> StoreRe
 /// Finds a customer's id by its per-tenant number.
 pub async fn find_id_by_number(db: &Db, tenant_id: Uuid, number: i64) -> StoreResult<Option<Uuid>> {
     let sql = "SELECT id FROM customers WHERE tenant_id = $1 AND customer_number = $2";
-    Ok(on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(number).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(number).fetch_optional(p).await)?,
+    )
 }
 
 /// Finds a customer's name (tenant-scoped).
 pub async fn find_name(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<String>> {
     let sql = "SELECT name FROM customers WHERE tenant_id = $1 AND id = $2";
-    Ok(on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(id).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(id).fetch_optional(p).await)?,
+    )
 }

@@ -15,7 +15,9 @@ pub mod tenants;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Postgres, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -135,7 +137,9 @@ impl Db {
                 .await?;
             Ok(Db::Postgres(pool))
         } else {
-            Err(StoreError::UnsupportedUrl(url.split(':').next().unwrap_or("").to_string()))
+            Err(StoreError::UnsupportedUrl(
+                url.split(':').next().unwrap_or("").to_string(),
+            ))
         }
     }
 

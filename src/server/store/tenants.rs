@@ -35,7 +35,9 @@ pub async fn insert(tx: &mut Tx, tenant: &Tenant) -> StoreResult<()> {
 /// Finds a tenant by slug.
 pub async fn find_by_slug(db: &Db, slug: &str) -> StoreResult<Option<Tenant>> {
     let sql = "SELECT id, name, slug, created_at FROM tenants WHERE slug = $1";
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, Tenant>(sql).bind(slug).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, Tenant>(sql).bind(slug).fetch_optional(p).await)?,
+    )
 }
 
 /// Finds a tenant by id.

@@ -50,7 +50,8 @@ const COLUMNS: &str = "id, tenant_id, email, display_name, password_hash, role, 
 
 /// Inserts a user.
 pub async fn insert(tx: &mut Tx, u: &UserRow) -> StoreResult<()> {
-    let sql = format!("INSERT INTO users ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)");
+    let sql =
+        format!("INSERT INTO users ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)");
     on_tx!(tx, c => sqlx::query(&sql)
         .bind(u.id).bind(u.tenant_id).bind(&u.email).bind(&u.display_name)
         .bind(&u.password_hash).bind(&u.role).bind(u.customer_id).bind(u.is_active)
@@ -62,7 +63,9 @@ pub async fn insert(tx: &mut Tx, u: &UserRow) -> StoreResult<()> {
 /// Finds a user by login email (emails are unique across tenants).
 pub async fn find_by_email(db: &Db, email: &str) -> StoreResult<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(email).fetch_optional(p).await)?,
+    )
 }
 
 /// Finds a user of `tenant_id` by id.
@@ -75,13 +78,17 @@ pub async fn find(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<User
 /// Finds an active user by id alone: only for resolving a session, whose record holds the id.
 pub async fn find_active_for_session(db: &Db, id: Uuid) -> StoreResult<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1 AND is_active");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)?,
+    )
 }
 
 /// Lists the users of a tenant, by email.
 pub async fn list(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY email");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(tenant_id).fetch_all(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, UserRow>(&sql).bind(tenant_id).fetch_all(p).await)?,
+    )
 }
 
 /// Records a failed sign-in; locks the account until `lock_until` once `max_failures` is reached.

@@ -15,10 +15,26 @@ struct NavItem {
 }
 
 const NAV: &[NavItem] = &[
-    NavItem { href: "/", label: "Home", policy: Policy::SignedIn },
-    NavItem { href: "/integrations", label: "Integrations", policy: Policy::IntegrationsView },
-    NavItem { href: "/admin/users", label: "Users", policy: Policy::ManageUsers },
-    NavItem { href: "/admin/api-tokens", label: "API tokens", policy: Policy::ManageApiTokens },
+    NavItem {
+        href: "/",
+        label: "Home",
+        policy: Policy::SignedIn,
+    },
+    NavItem {
+        href: "/integrations",
+        label: "Integrations",
+        policy: Policy::IntegrationsView,
+    },
+    NavItem {
+        href: "/admin/users",
+        label: "Users",
+        policy: Policy::ManageUsers,
+    },
+    NavItem {
+        href: "/admin/api-tokens",
+        label: "API tokens",
+        policy: Policy::ManageApiTokens,
+    },
 ];
 
 /// Header, navigation and the page below.
