@@ -1,10 +1,11 @@
 //! Sign-in, sign-out, sessions, lock-out, CSRF and bad input.
 
 use crate::both_backends;
-use crate::helpers::{client, demo_email, spawn_app, spawn_app_with, Backend};
+use crate::helpers::{client, demo_email, read_json, spawn_app, spawn_app_with, Backend};
 use erp_bridge::domain::Role;
 use erp_bridge::server::demo::DEMO_PASSWORD;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{json, Value};
 
 both_backends!(
     sign_in_starts_a_session_that_the_api_recognises,
@@ -261,60 +262,51 @@ async fn cross_site_state_changes_are_refused(backend: Backend) {
 async fn malformed_input_gets_a_clear_400(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = app.signed_in(demo_email(Role::Admin)).await;
-    let bad_json = c
+    let truncated = c
         .post(app.url("/api/v1/api-tokens"))
         .header("content-type", "application/json")
-        .body("{\"name\": ")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(bad_json.status(), 400);
-    let body: Value = bad_json.json().await.expect("json");
-    assert_eq!(body["error"]["code"], "bad_request");
+        .body("{\"name\": ");
+    let (status, body) = read_json(truncated).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
     assert!(body["error"]["message"]
         .as_str()
         .expect("message")
         .starts_with("Invalid JSON body"));
-    let bad_role = c
-        .post(app.url("/api/v1/api-tokens"))
-        .json(&serde_json::json!({ "name": "x", "role": "Root" }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(bad_role.status(), 400);
-    let missing_field = c
+
+    let post = |path: &'static str, body: Value| app.send_json(&c, Method::POST, path, body);
+    assert_eq!(
+        post("/api/v1/api-tokens", json!({ "name": "x", "role": "Root" }))
+            .await
+            .0,
+        400
+    );
+    let short = post(
+        "/api/v1/users",
+        json!({ "email": "new@demo.example", "role": "SalesRep", "password": "short" }),
+    );
+    let (status, body) = short.await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("at least 12 characters"));
+    let dup = post(
+        "/api/v1/users",
+        json!({ "email": "ADMIN@demo.example", "role": "SalesRep", "password": "long-enough-password" }),
+    );
+    assert_eq!(dup.await.0, 409, "emails are unique regardless of case");
+    assert_eq!(app.get_json(&c, "/api/v1/users/not-a-uuid").await.0, 400);
+
+    let missing_password = c
         .post(app.url("/auth/login"))
         .header("accept", "application/json")
-        .form(&[("email", "a@b.example")])
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(missing_field.status(), 400);
-    let bad_id = c
-        .get(app.url("/api/v1/users/not-a-uuid"))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(bad_id.status(), 400);
-    let short_password = c
-        .post(app.url("/api/v1/users"))
-        .json(&serde_json::json!({ "email": "new@demo.example", "role": "SalesRep", "password": "short" }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(short_password.status(), 400);
-    let dup = c
-        .post(app.url("/api/v1/users"))
-        .json(&serde_json::json!({ "email": "ADMIN@demo.example", "role": "SalesRep", "password": "long-enough-password" }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(dup.status(), 409);
+        .form(&[("email", "a@b.example")]);
+    assert_eq!(read_json(missing_password).await.0, 400);
     let bad_token = client()
         .get(app.url("/api/v1/me"))
-        .bearer_auth("ebt_not-a-token")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(bad_token.status(), 401);
+        .bearer_auth("ebt_not-a-token");
+    assert_eq!(read_json(bad_token).await.0, 401);
 }

@@ -246,6 +246,22 @@ impl TestApp {
             .expect("request")
     }
 
+    /// GETs `path` as JSON: (status, body or Null).
+    pub async fn get_json(&self, c: &reqwest::Client, path: &str) -> (u16, serde_json::Value) {
+        read_json(c.get(self.url(path)).header("accept", "application/json")).await
+    }
+
+    /// Sends `body` as JSON: (status, body or Null).
+    pub async fn send_json(
+        &self,
+        c: &reqwest::Client,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        read_json(c.request(method, self.url(path)).json(&body)).await
+    }
+
     /// A client for `role`, or an anonymous one for None.
     pub async fn as_role(&self, role: Option<Role>) -> reqwest::Client {
         match role {
@@ -253,4 +269,15 @@ impl TestApp {
             None => client(),
         }
     }
+}
+
+/// Sends a request and reads the answer as JSON (Null when the body is empty or not JSON).
+pub async fn read_json(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let res = req.send().await.expect("request");
+    let status = res.status().as_u16();
+    let bytes = res.bytes().await.expect("body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
 }

@@ -123,3 +123,51 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .unwrap_or("(non-string panic)");
     json_error(internal(format!("handler panicked: {detail}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::to_bytes;
+
+    async fn body_of(res: Response) -> String {
+        String::from_utf8(
+            to_bytes(res.into_body(), 64 * 1024)
+                .await
+                .expect("body")
+                .to_vec(),
+        )
+        .expect("utf-8")
+    }
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_500_with_a_reference_and_no_internals() {
+        let res = panic_response(Box::new("index out of bounds: secret detail".to_string()));
+        assert_eq!(res.status(), 500);
+        let body: serde_json::Value = serde_json::from_str(&body_of(res).await).expect("json");
+        assert_eq!(body["error"]["code"], "internal");
+        assert_eq!(body["error"]["reference"].as_str().map(str::len), Some(12));
+        assert!(!body.to_string().contains("secret detail"));
+    }
+
+    #[tokio::test]
+    async fn browsers_get_html_and_api_callers_get_json() {
+        let mut html = HeaderMap::new();
+        html.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/html,application/xhtml+xml"),
+        );
+        let page = respond("/integrations", &html, AppError::Forbidden);
+        assert_eq!(page.status(), 403);
+        assert!(body_of(page).await.contains("<h1>403 Forbidden</h1>"));
+        let api = respond(
+            "/api/v1/me",
+            &html,
+            AppError::TooManyRequests {
+                retry_after_secs: 7,
+            },
+        );
+        assert_eq!(api.status(), 429);
+        assert_eq!(api.headers()[header::RETRY_AFTER], "7");
+        assert!(body_of(api).await.contains("\"too_many_requests\""));
+    }
+}
