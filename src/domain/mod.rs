@@ -2,6 +2,8 @@
 //! shows. Compiled into both the server and the browser build.
 
 pub mod authz;
+pub mod commerce;
+pub mod sync;
 pub mod connection;
 pub mod user;
 

@@ -35,3 +35,117 @@ pub async fn list(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<ConnectionRow>> {
         on_conn!(db.read(), p => sqlx::query_as::<_, ConnectionRow>(sql).bind(tenant_id).fetch_all(p).await)?,
     )
 }
+
+/// What the outbox needs to know of a connection when an event is raised.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DeliveryTarget {
+    /// Provider name.
+    pub provider: String,
+    /// Status name.
+    pub status: String,
+    /// Auto-sync setting.
+    pub auto_sync_enabled: bool,
+    /// Entity toggles.
+    pub sync_customers: bool,
+    /// Entity toggles.
+    pub sync_invoices: bool,
+    /// Entity toggles.
+    pub sync_payments: bool,
+}
+
+/// The tenant's connections that have not been disconnected, read in the caller's transaction
+/// so the event and the decision commit together.
+pub async fn delivery_targets(tx: &mut super::Tx, tenant_id: Uuid) -> StoreResult<Vec<DeliveryTarget>> {
+    let sql = "SELECT provider, status, auto_sync_enabled, sync_customers, sync_invoices, sync_payments \
+        FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected' ORDER BY provider";
+    Ok(crate::on_tx!(tx, c => sqlx::query_as::<_, DeliveryTarget>(sql).bind(tenant_id).fetch_all(c).await)?)
+}
+
+/// What the worker needs before delivering for a (tenant, provider).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct WorkerView {
+    /// Status name.
+    pub status: String,
+    /// Realm / account id.
+    pub external_company_id: Option<String>,
+    /// Diagnostic mode ends at.
+    pub diagnostic_until: Option<DateTime<Utc>>,
+}
+
+/// The worker's view of one connection.
+pub async fn worker_view(db: &Db, tenant_id: Uuid, provider: &str) -> StoreResult<Option<WorkerView>> {
+    let sql = "SELECT status, external_company_id, diagnostic_until FROM integration_connections \
+        WHERE tenant_id = $1 AND provider = $2";
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, WorkerView>(sql).bind(tenant_id).bind(provider).fetch_optional(p).await)?)
+}
+
+/// Parks a connection: the ERP refused our credentials. Its events wait without using retries.
+pub async fn mark_reconnect_required(db: &Db, tenant_id: Uuid, provider: &str, reason: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let sql = "UPDATE integration_connections SET status = 'ReconnectRequired', reconnect_reason = $3, modified_at = $4 \
+        WHERE tenant_id = $1 AND provider = $2";
+    on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(reason).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a successful sync on the connection.
+pub async fn touch_last_sync(db: &Db, tenant_id: Uuid, provider: &str, now: DateTime<Utc>) -> StoreResult<()> {
+    let sql = "UPDATE integration_connections SET last_sync_at = $3, last_sync_error = NULL WHERE tenant_id = $1 AND provider = $2";
+    on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Settings a connection is created or reconnected with.
+#[derive(Clone, Debug)]
+pub struct ConnectedCompany<'a> {
+    /// Provider name.
+    pub provider: &'a str,
+    /// Realm / account id.
+    pub external_company_id: &'a str,
+    /// Company name.
+    pub company_name: &'a str,
+    /// Who connected it.
+    pub connected_by: &'a str,
+}
+
+/// Marks the tenant connected to a company (creating the row if needed). Token columns are
+/// written by the connectors; this sets status and identity.
+pub async fn upsert_connected(db: &Db, tenant_id: Uuid, c: &ConnectedCompany<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+    let sql = "INSERT INTO integration_connections (id, tenant_id, provider, external_company_id, company_name, status, \
+        created_at, modified_at, connected_by) VALUES ($1, $2, $3, $4, $5, 'Connected', $6, $6, $7) \
+        ON CONFLICT (tenant_id, provider) DO UPDATE SET external_company_id = excluded.external_company_id, \
+        company_name = excluded.company_name, status = 'Connected', reconnect_reason = NULL, \
+        modified_at = excluded.modified_at, connected_by = excluded.connected_by";
+    on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(Uuid::now_v7()).bind(tenant_id).bind(c.provider).bind(c.external_company_id).bind(c.company_name)
+        .bind(now).bind(c.connected_by)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Connection settings an Admin changes.
+#[derive(Clone, Debug)]
+pub struct SettingsUpdate {
+    /// Auto-sync.
+    pub auto_sync_enabled: bool,
+    /// Entity toggles.
+    pub sync_customers: bool,
+    /// Entity toggles.
+    pub sync_invoices: bool,
+    /// Entity toggles.
+    pub sync_payments: bool,
+    /// Diagnostic mode until (None: off).
+    pub diagnostic_until: Option<DateTime<Utc>>,
+}
+
+/// Updates a connection's settings; false when the tenant has no such connection.
+pub async fn update_settings(db: &Db, tenant_id: Uuid, provider: &str, s: &SettingsUpdate, now: DateTime<Utc>) -> StoreResult<bool> {
+    let sql = "UPDATE integration_connections SET auto_sync_enabled = $3, sync_customers = $4, sync_invoices = $5, \
+        sync_payments = $6, diagnostic_until = $7, modified_at = $8 WHERE tenant_id = $1 AND provider = $2";
+    let n = on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(tenant_id).bind(provider).bind(s.auto_sync_enabled).bind(s.sync_customers).bind(s.sync_invoices)
+        .bind(s.sync_payments).bind(s.diagnostic_until).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

@@ -1,0 +1,90 @@
+//! Sync logs: one row per delivery attempt or skip, with payloads only when they help.
+
+use super::{Db, StoreResult, Tx};
+use crate::{on_conn, on_tx};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// A sync log row.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SyncLogRow {
+    /// Id.
+    pub id: Uuid,
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Provider name.
+    pub provider: String,
+    /// Entity type.
+    pub entity_type: String,
+    /// Our id.
+    pub entity_id: Option<String>,
+    /// The ERP's id.
+    pub external_id: Option<String>,
+    /// Event type.
+    pub event_type: Option<String>,
+    /// The outbox row (for retry from the log).
+    pub outbox_id: Option<Uuid>,
+    /// `ToExternal` or `FromExternal`.
+    pub direction: String,
+    /// `Completed`, `Failed`, `Skipped`, …
+    pub status: String,
+    /// Error.
+    pub error_message: Option<String>,
+    /// Request body (failures and diagnostic mode only; secrets scrubbed).
+    pub request_payload: Option<String>,
+    /// Response body (same rule).
+    pub response_payload: Option<String>,
+    /// Started.
+    pub started_at: DateTime<Utc>,
+    /// Finished.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Duration.
+    pub duration_ms: Option<i64>,
+    /// Retries before this attempt.
+    pub retry_count: i64,
+    /// Correlation id.
+    pub correlation_id: Option<Uuid>,
+}
+
+const COLUMNS: &str = "id, tenant_id, provider, entity_type, entity_id, external_id, event_type, outbox_id, direction, \
+    status, error_message, request_payload, response_payload, started_at, completed_at, duration_ms, retry_count, correlation_id";
+
+/// Records a log row in the caller's transaction.
+pub async fn insert(tx: &mut Tx, l: &SyncLogRow) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO integration_sync_logs ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
+    );
+    on_tx!(tx, c => sqlx::query(&sql)
+        .bind(l.id).bind(l.tenant_id).bind(&l.provider).bind(&l.entity_type).bind(&l.entity_id).bind(&l.external_id)
+        .bind(&l.event_type).bind(l.outbox_id).bind(&l.direction).bind(&l.status).bind(&l.error_message)
+        .bind(&l.request_payload).bind(&l.response_payload).bind(l.started_at).bind(l.completed_at)
+        .bind(l.duration_ms).bind(l.retry_count).bind(l.correlation_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// One log row of the tenant.
+pub async fn get(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<SyncLogRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM integration_sync_logs WHERE tenant_id = $1 AND id = $2");
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, SyncLogRow>(&sql).bind(tenant_id).bind(id).fetch_optional(p).await)?)
+}
+
+/// The tenant's log rows of one outbox row, oldest first.
+pub async fn for_outbox(db: &Db, tenant_id: Uuid, outbox_id: Uuid) -> StoreResult<Vec<SyncLogRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM integration_sync_logs WHERE tenant_id = $1 AND outbox_id = $2 ORDER BY started_at, id");
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, SyncLogRow>(&sql).bind(tenant_id).bind(outbox_id).fetch_all(p).await)?)
+}
+
+/// Clears stored payloads of rows older than `before` (personal data ages out); returns how many.
+pub async fn scrub_payloads(db: &Db, before: DateTime<Utc>, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    let sql = "UPDATE integration_sync_logs SET request_payload = NULL, response_payload = NULL, payload_scrubbed_at = $2 \
+        WHERE id IN (SELECT id FROM integration_sync_logs WHERE started_at < $1 AND payload_scrubbed_at IS NULL \
+        AND (request_payload IS NOT NULL OR response_payload IS NOT NULL) LIMIT $3)";
+    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(now).bind(limit).execute(p).await.map(|r| r.rows_affected()))?)
+}
+
+/// Deletes up to `limit` rows older than `before`; returns how many.
+pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    let sql = "DELETE FROM integration_sync_logs WHERE id IN (SELECT id FROM integration_sync_logs WHERE started_at < $1 LIMIT $2)";
+    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?)
+}
