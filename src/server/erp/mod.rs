@@ -1,0 +1,133 @@
+//! The boundary between the sync engine and the ERPs: the [`ErpAdapter`] trait every connector
+//! implements, the canonical event it receives, and the three kinds of failure the engine
+//! distinguishes (retryable, permanent, authentication).
+
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::domain::connection::Provider;
+
+/// One outbox event as a connector sees it.
+#[derive(Clone, Debug)]
+pub struct OutboxEvent {
+    /// Outbox row id.
+    pub id: Uuid,
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Target ERP.
+    pub provider: Provider,
+    /// The ERP company (realm / account) the tenant is connected to.
+    pub external_company_id: Option<String>,
+    /// `OrderPaid`, `CustomerCreated`, …
+    pub event_type: String,
+    /// `Order`, `Customer`, `Payment`.
+    pub entity_type: String,
+    /// Our record id.
+    pub entity_id: String,
+    /// The canonical record at the time of the event.
+    pub payload: Value,
+    /// Stable across retries: derive the ERP's idempotency key (QBO requestid, …) from it.
+    pub idempotency_key: String,
+    /// Failed attempts before this one.
+    pub retry_count: i64,
+    /// Ties related events.
+    pub correlation_id: Option<Uuid>,
+}
+
+/// A successful delivery.
+#[derive(Clone, Debug, Default)]
+pub struct Delivered {
+    /// The ERP's id of the record written, if any.
+    pub external_id: Option<String>,
+    /// What was sent (kept only in diagnostic mode; secrets are scrubbed before storing).
+    pub request: Option<Value>,
+    /// What came back (same rule).
+    pub response: Option<Value>,
+}
+
+/// Why a delivery failed.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth retrying later (5xx, 429, timeouts). `retry_after` is the ERP's own hint.
+    #[error("retryable: {message}")]
+    Retryable {
+        /// What happened.
+        message: String,
+        /// The ERP's Retry-After, if it sent one.
+        retry_after: Option<Duration>,
+        /// Request, for the sync log.
+        request: Option<Value>,
+        /// Response, for the sync log.
+        response: Option<Value>,
+    },
+    /// The ERP rejected the data; retrying the same data cannot succeed.
+    #[error("rejected: {message}")]
+    Permanent {
+        /// The ERP's reason.
+        message: String,
+        /// Request, for the sync log.
+        request: Option<Value>,
+        /// Response, for the sync log.
+        response: Option<Value>,
+    },
+    /// The ERP refused our credentials: the connection needs an Admin to reconnect.
+    #[error("authentication failed: {message}")]
+    Auth {
+        /// What the ERP said (never a token).
+        message: String,
+    },
+}
+
+impl DeliveryError {
+    /// A retryable error with only a message.
+    pub fn retryable(message: impl Into<String>) -> Self {
+        DeliveryError::Retryable { message: message.into(), retry_after: None, request: None, response: None }
+    }
+
+    /// A permanent error with only a message.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        DeliveryError::Permanent { message: message.into(), request: None, response: None }
+    }
+}
+
+/// A connector: delivers canonical events to one ERP. Implementations must be idempotent for a
+/// given `idempotency_key`: the engine delivers at least once.
+#[async_trait]
+pub trait ErpAdapter: Send + Sync + 'static {
+    /// Delivers one event.
+    async fn deliver(&self, event: &OutboxEvent) -> Result<Delivered, DeliveryError>;
+}
+
+/// The connectors available to this process, by provider.
+#[derive(Clone, Default)]
+pub struct Adapters {
+    by_provider: HashMap<Provider, Arc<dyn ErpAdapter>>,
+}
+
+impl std::fmt::Debug for Adapters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Adapters").field("providers", &self.by_provider.keys().collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Adapters {
+    /// No connectors.
+    pub fn new() -> Self {
+        Adapters::default()
+    }
+
+    /// Adds (or replaces) the connector for `provider`.
+    pub fn with(mut self, provider: Provider, adapter: Arc<dyn ErpAdapter>) -> Self {
+        self.by_provider.insert(provider, adapter);
+        self
+    }
+
+    /// The connector for `provider`.
+    pub fn get(&self, provider: Provider) -> Option<Arc<dyn ErpAdapter>> {
+        self.by_provider.get(&provider).cloned()
+    }
+}
