@@ -55,7 +55,10 @@ impl Role {
         match policy {
             Policy::SignedIn => true,
             Policy::ViewSyncStatus => matches!(self, Admin | SalesManager | SalesRep),
-            Policy::IntegrationsView | Policy::RequestRetry => matches!(self, Admin | SalesManager),
+            Policy::IntegrationsView | Policy::RequestRetry | Policy::ManageCatalog | Policy::RecordPayments => {
+                matches!(self, Admin | SalesManager)
+            }
+            Policy::ViewCommerce | Policy::ManageCommerce => matches!(self, Admin | SalesManager | SalesRep),
             Policy::IntegrationsManage | Policy::ManageUsers | Policy::ManageApiTokens => {
                 matches!(self, Admin)
             }
@@ -101,6 +104,14 @@ pub enum Policy {
     ManageUsers,
     /// Create, list and revoke the tenant's API tokens.
     ManageApiTokens,
+    /// See customers and all orders (Customer users see only their own orders).
+    ViewCommerce,
+    /// Create and change customers and orders, and order item statuses.
+    ManageCommerce,
+    /// Create and change products.
+    ManageCatalog,
+    /// Record payments and mark orders paid.
+    RecordPayments,
 }
 
 #[cfg(test)]

@@ -93,6 +93,24 @@ pub struct ServeArgs {
     /// Directory the browser assets (wasm, js, css) are served from; defaults to Leptos.toml's site-root.
     #[arg(long, env = "LEPTOS_SITE_ROOT")]
     pub site_root: Option<String>,
+    /// Do not run the outbox worker in this process (another process delivers).
+    #[arg(long, env = "OUTBOX_DISABLED")]
+    pub no_worker: bool,
+    /// Outbox events claimed per (tenant, provider) per pass.
+    #[arg(long, env = "OUTBOX_BATCH_SIZE", default_value_t = 200)]
+    pub outbox_batch_size: i64,
+    /// Milliseconds the outbox worker sleeps when it found nothing to do.
+    #[arg(long, env = "OUTBOX_POLL_MS", default_value_t = 500)]
+    pub outbox_poll_ms: u64,
+    /// Days completed outbox rows are kept.
+    #[arg(long, env = "RETENTION_OUTBOX_DAYS", default_value_t = 30)]
+    pub retention_outbox_days: i64,
+    /// Days after which stored sync payloads are cleared of personal data.
+    #[arg(long, env = "PAYLOAD_SCRUB_DAYS", default_value_t = 90)]
+    pub payload_scrub_days: i64,
+    /// Days sync logs are kept.
+    #[arg(long, env = "RETENTION_LOG_DAYS", default_value_t = 365)]
+    pub retention_log_days: i64,
 }
 
 /// `user` subcommands.

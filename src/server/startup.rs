@@ -10,6 +10,9 @@ use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
 use super::config::ServeArgs;
+use super::erp::Adapters;
+use super::outbox::maintenance::{self, RetentionConfig};
+use super::outbox::worker::{OutboxWorker, WorkerConfig};
 use super::crypto::{Cipher, DEMO_MASTER_KEY};
 use super::state::{AppState, RuntimeConfig};
 use super::store::session_store::AppSessionStore;
@@ -41,6 +44,12 @@ pub struct Settings {
     pub demo: bool,
     /// Where the browser assets are; default from Leptos.toml.
     pub site_root: Option<String>,
+    /// Run the outbox worker in this process.
+    pub worker_enabled: bool,
+    /// Outbox worker settings.
+    pub worker: WorkerConfig,
+    /// Retention settings.
+    pub retention: RetentionConfig,
 }
 
 impl Settings {
@@ -58,6 +67,18 @@ impl Settings {
             login_lockout: chrono::TimeDelta::seconds(args.login_lockout_seconds.max(1)),
             demo: args.demo,
             site_root: args.site_root.clone(),
+            worker_enabled: !args.no_worker,
+            worker: WorkerConfig {
+                batch_size: args.outbox_batch_size.clamp(1, 5000),
+                poll_interval: std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),
+                ..WorkerConfig::default()
+            },
+            retention: RetentionConfig {
+                completed_outbox: chrono::TimeDelta::days(args.retention_outbox_days.max(1)),
+                payloads: chrono::TimeDelta::days(args.payload_scrub_days.max(1)),
+                logs: chrono::TimeDelta::days(args.retention_log_days.max(1)),
+                ..RetentionConfig::default()
+            },
         }
     }
 }
@@ -66,11 +87,18 @@ impl Settings {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    settings: Settings,
+    adapters: Adapters,
 }
 
 impl Application {
     /// Connects and migrates the database, builds the state and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_adapters(settings, Adapters::new()).await
+    }
+
+    /// Like [`Application::build`], delivering outbox events through `adapters`.
+    pub async fn build_with_adapters(settings: Settings, adapters: Adapters) -> anyhow::Result<Application> {
         let cipher = master_cipher(&settings)?;
         let db = Db::connect(&settings.database_url, settings.max_connections)
             .await
@@ -111,7 +139,7 @@ impl Application {
             sessions,
             cipher,
         };
-        Ok(Application { listener, state })
+        Ok(Application { listener, state, settings, adapters })
     }
 
     /// The bound address.
@@ -130,20 +158,44 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sessions = self.state.sessions.clone();
-        let cleanup = tokio::spawn(
-            sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)),
-        );
+        let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.settings.worker_enabled.then(|| {
+            let worker = OutboxWorker::new(self.state.db.clone(), self.adapters.clone(), self.settings.worker.clone());
+            tokio::spawn(worker.run(stop_rx.clone()))
+        });
+        let retention = tokio::spawn(retention_loop(self.state.db.clone(), self.settings.retention.clone(), stop_rx));
         let app = router::build(self.state.clone());
-        axum::serve(
-            self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server error")?;
+        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error");
+        let _ = stop_tx.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        let _ = retention.await;
         cleanup.abort();
+        served?;
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Runs retention hourly until `stop` turns true.
+async fn retention_loop(db: Db, cfg: RetentionConfig, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match maintenance::run(&db, &cfg).await {
+            Ok(report) => tracing::info!(?report, "retention run"),
+            Err(err) => tracing::error!(error = %err, "retention run failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
     }
 }
 

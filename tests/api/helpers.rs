@@ -156,6 +156,9 @@ pub fn test_settings(database_url: &str) -> Settings {
         login_lockout: chrono::TimeDelta::minutes(5),
         demo: false,
         site_root: None,
+        worker_enabled: false,
+        worker: Default::default(),
+        retention: Default::default(),
     }
 }
 

@@ -71,3 +71,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .map(Caller)
     }
 }
+
+/// Query-string parameters.
+pub struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| ValidQuery(v))
+            .map_err(|e| AppError::BadRequest(format!("Invalid query: {}", e.body_text())))
+    }
+}

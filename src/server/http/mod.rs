@@ -2,6 +2,7 @@
 //! and input extractors. Handlers are thin: principal → one service call → response.
 
 pub mod api;
+pub mod commerce_api;
 pub mod errors;
 pub mod extract;
 pub mod health;

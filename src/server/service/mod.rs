@@ -6,5 +6,9 @@
 
 pub mod api_tokens;
 pub mod connections;
+pub mod customers;
+pub mod orders;
+pub mod sync_admin;
+pub mod sync_status;
 pub mod tenants;
 pub mod users;

@@ -152,3 +152,10 @@ pub async fn find_name(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option
     let sql = "SELECT name FROM customers WHERE tenant_id = $1 AND id = $2";
     Ok(on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(id).fetch_optional(p).await)?)
 }
+
+/// A customer of the tenant, read inside a transaction.
+pub async fn get_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Customer>> {
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2");
+    let row = on_tx!(tx, c => sqlx::query_as::<_, CustomerRow>(&sql).bind(tenant_id).bind(id).fetch_optional(c).await)?;
+    Ok(row.map(Into::into))
+}
