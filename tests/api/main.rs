@@ -3,9 +3,11 @@
 //! set (CI sets it), on PostgreSQL.
 
 mod helpers;
+mod scripted;
 
 mod auth;
 mod isolation;
+mod outbox;
 mod operations;
 mod rbac;
 mod schema;
