@@ -22,6 +22,9 @@ const CALLERS: [Option<Role>; 5] = [
 const SIGNED_IN: Expect = [401, 200, 200, 200, 200];
 const ADMIN_ONLY: Expect = [401, 200, 403, 403, 403];
 const VIEWERS: Expect = [401, 200, 200, 403, 403];
+const STAFF: Expect = [401, 200, 200, 200, 403];
+const STAFF_CREATE: Expect = [401, 201, 201, 201, 403];
+const MANAGERS: Expect = [401, 200, 200, 403, 403];
 
 enum Body {
     None,
@@ -41,6 +44,13 @@ struct Case {
 struct Ids {
     admin_user: String,
     token: String,
+    customer: String,
+    product: String,
+    order: String,
+    paid: String,
+    item: String,
+    outbox: String,
+    log: String,
 }
 
 fn cases() -> Vec<Case> {
@@ -80,6 +90,32 @@ fn cases() -> Vec<Case> {
             [401, 204, 403, 403, 403],
         ),
         c("GET", "/api/integrations/connections", None, VIEWERS),
+        c("GET", "/api/v1/customers", None, STAFF),
+        c("POST", "/api/v1/customers", Json(|n, _| serde_json::json!({ "name": format!("RBAC {n}") })), STAFF_CREATE),
+        c("GET", "/api/v1/customers/{id}", None, STAFF),
+        c("PUT", "/api/v1/customers/{id}", Json(|n, _| serde_json::json!({ "name": format!("Renamed {n}") })), STAFF),
+        c("GET", "/api/v1/products", None, STAFF),
+        c("POST", "/api/v1/products", Json(|n, _| serde_json::json!({ "sku": format!("RB-{n}"), "name": "x", "unit_price": 100 })),
+            [401, 201, 201, 403, 403]),
+        c("GET", "/api/v1/products/{id}", None, STAFF),
+        c("PUT", "/api/v1/products/{id}", Json(|n, _| serde_json::json!({ "sku": format!("RBU-{n}"), "name": "y", "unit_price": 100 })),
+            MANAGERS),
+        c("GET", "/api/v1/orders", None, SIGNED_IN),
+        c("POST", "/api/v1/orders", Json(|_, ids| serde_json::json!({
+            "customer_id": ids.customer, "items": [{ "product_id": ids.product, "quantity": 1 }] })), STAFF_CREATE),
+        c("GET", "/api/v1/orders/{id}", None, SIGNED_IN),
+        c("PATCH", "/api/v1/orders/{id}", Json(|_, _| serde_json::json!({ "shipping_amount": 500 })), STAFF),
+        c("POST", "/api/v1/orders/{paid}/mark-paid", None, MANAGERS),
+        c("POST", "/api/v1/orders/{id}/payments", Json(|_, _| serde_json::json!({ "amount": 1 })), [401, 201, 201, 403, 403]),
+        c("PATCH", "/api/v1/orders/{id}/items/{item}", Json(|_, _| serde_json::json!({ "status": "Allocated" })), STAFF),
+        c("GET", "/api/integrations/outbox", None, ADMIN_ONLY),
+        // 409: allowed, but the row is not failed (a 403 would mean refused).
+        c("POST", "/api/integrations/outbox/{outbox}/retry", None, [401, 409, 403, 403, 403]),
+        c("POST", "/api/integrations/logs/{log}/retry", None, [401, 409, 409, 403, 403]),
+        c("POST", "/api/integrations/sync/quickbooks/retry-failed", None, ADMIN_ONLY),
+        c("PUT", "/api/integrations/connections/quickbooks/settings", Json(|_, _| serde_json::json!({
+            "auto_sync_enabled": true, "sync_customers": true, "sync_invoices": true, "sync_payments": true })),
+            [401, 204, 403, 403, 403]),
         // Server functions (the UI's calls)
         c("POST", "/rpc/whoami", None, [200, 200, 200, 200, 200]),
         c("POST", "/rpc/list_users", None, ADMIN_ONLY),
@@ -111,6 +147,16 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// The table's route in the router's syntax (the table names which record a parameter uses).
+fn registered_form(route: &str) -> String {
+    route
+        .replace("orders/{paid}", "orders/{id}")
+        .replace("orders/{id}/items/{item}", "orders/{order_id}/items/{item_id}")
+        .replace("{outbox}", "{id}")
+        .replace("{log}", "{id}")
+        .replace("/quickbooks/", "/{provider}/")
+}
+
 fn registered_routes() -> BTreeSet<(String, String)> {
     let mut all: BTreeSet<(String, String)> = erp_bridge::server::http::api::routes()
         .into_iter()
@@ -124,10 +170,8 @@ fn registered_routes() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_table_names_every_registered_route() {
-    let table: BTreeSet<(String, String)> = cases()
-        .iter()
-        .map(|c| (c.method.to_string(), c.route.to_string()))
-        .collect();
+    let table: BTreeSet<(String, String)> =
+        cases().iter().map(|c| (c.method.to_string(), registered_form(c.route))).collect();
     let registered = registered_routes();
     let missing: Vec<_> = registered.difference(&table).collect();
     assert!(
@@ -194,21 +238,57 @@ async fn prepare(app: &TestApp) -> Ids {
         .json()
         .await
         .expect("json");
+    let db = &app.state.db;
+    let tenant = crate::outbox::demo_tenant(db).await;
+    crate::outbox::connect(db, tenant, erp_bridge::domain::connection::Provider::QuickBooks).await;
+    // The demo Customer user belongs to the first demo customer: its orders are visible to it.
+    let (_, customers) = app.get_json(&admin, "/api/v1/customers").await;
+    let customer = customers["items"][0]["id"].as_str().expect("customer").to_string();
+    let post = |path: &'static str, body: serde_json::Value| app.send_json(&admin, reqwest::Method::POST, path, body);
+    let (_, product) = post("/api/v1/products", serde_json::json!({ "sku": "RBAC-P", "name": "P", "unit_price": 1000 })).await;
+    let product = product["id"].as_str().expect("product").to_string();
+    let order_body = serde_json::json!({ "customer_id": customer, "items": [{ "product_id": product, "quantity": 3 }] });
+    let (_, order) = post("/api/v1/orders", order_body.clone()).await;
+    let (_, paid) = post("/api/v1/orders", order_body).await;
+    let outbox = crate::outbox::rows(db, tenant).await.pop().expect("an outbox row");
+    let log = erp_bridge::server::store::sync_logs::SyncLogRow {
+        id: uuid::Uuid::now_v7(), tenant_id: tenant, provider: "QuickBooks".into(), entity_type: outbox.entity_type.clone(),
+        entity_id: Some(outbox.entity_id.clone()), external_id: None, event_type: None, outbox_id: Some(outbox.id),
+        direction: "ToExternal".into(), status: "Completed".into(), error_message: None, request_payload: None,
+        response_payload: None, started_at: erp_bridge::server::time::now(), completed_at: None, duration_ms: None,
+        retry_count: 0, correlation_id: None,
+    };
+    let mut tx = db.begin().await.expect("tx");
+    erp_bridge::server::store::sync_logs::insert(&mut tx, &log).await.expect("log");
+    tx.commit().await.expect("commit");
     Ids {
         admin_user: me["user"]["id"].as_str().expect("id").to_string(),
         token: token["summary"]["id"].as_str().expect("id").to_string(),
+        customer,
+        product,
+        item: order["items"][0]["id"].as_str().expect("item").to_string(),
+        order: order["id"].as_str().expect("order").to_string(),
+        paid: paid["id"].as_str().expect("order").to_string(),
+        outbox: outbox.id.to_string(),
+        log: log.id.to_string(),
     }
 }
 
 async fn call(app: &TestApp, client: &reqwest::Client, case: &Case, ids: &Ids, n: usize) -> u16 {
-    let path = case.route.replace(
-        "{id}",
-        if case.route.contains("users") {
-            &ids.admin_user
-        } else {
-            &ids.token
-        },
-    );
+    let id = match case.route {
+        r if r.contains("/users") => &ids.admin_user,
+        r if r.contains("/api-tokens") => &ids.token,
+        r if r.contains("/customers") => &ids.customer,
+        r if r.contains("/products") => &ids.product,
+        _ => &ids.order,
+    };
+    let path = case
+        .route
+        .replace("{id}", id)
+        .replace("{paid}", &ids.paid)
+        .replace("{item}", &ids.item)
+        .replace("{outbox}", &ids.outbox)
+        .replace("{log}", &ids.log);
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).expect("method");
     let mut req = client
         .request(method, app.url(&path))
