@@ -6,6 +6,7 @@ mod helpers;
 mod scripted;
 
 mod auth;
+mod commerce;
 mod isolation;
 mod outbox;
 mod operations;
