@@ -55,10 +55,15 @@ impl Role {
         match policy {
             Policy::SignedIn => true,
             Policy::ViewSyncStatus => matches!(self, Admin | SalesManager | SalesRep),
-            Policy::IntegrationsView | Policy::RequestRetry | Policy::ManageCatalog | Policy::RecordPayments => {
+            Policy::IntegrationsView
+            | Policy::RequestRetry
+            | Policy::ManageCatalog
+            | Policy::RecordPayments => {
                 matches!(self, Admin | SalesManager)
             }
-            Policy::ViewCommerce | Policy::ManageCommerce => matches!(self, Admin | SalesManager | SalesRep),
+            Policy::ViewCommerce | Policy::ManageCommerce => {
+                matches!(self, Admin | SalesManager | SalesRep)
+            }
             Policy::IntegrationsManage | Policy::ManageUsers | Policy::ManageApiTokens => {
                 matches!(self, Admin)
             }

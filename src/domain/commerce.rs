@@ -153,9 +153,23 @@ macro_rules! stored_names {
         }
     };
 }
-stored_names!(OrderStatus { Draft, Placed, Fulfilled, Cancelled });
-stored_names!(PaymentStatus { Unpaid, PartiallyPaid, Paid });
-stored_names!(ItemStatus { Pending, Allocated, Shipped, Cancelled });
+stored_names!(OrderStatus {
+    Draft,
+    Placed,
+    Fulfilled,
+    Cancelled
+});
+stored_names!(PaymentStatus {
+    Unpaid,
+    PartiallyPaid,
+    Paid
+});
+stored_names!(ItemStatus {
+    Pending,
+    Allocated,
+    Shipped,
+    Cancelled
+});
 
 /// One line of a new order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -325,7 +339,12 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in [OrderStatus::Draft, OrderStatus::Placed, OrderStatus::Fulfilled, OrderStatus::Cancelled] {
+        for s in [
+            OrderStatus::Draft,
+            OrderStatus::Placed,
+            OrderStatus::Fulfilled,
+            OrderStatus::Cancelled,
+        ] {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(ItemStatus::parse("Shipped"), Some(ItemStatus::Shipped));

@@ -3,8 +3,8 @@
 
 pub mod authz;
 pub mod commerce;
-pub mod sync;
 pub mod connection;
+pub mod sync;
 pub mod user;
 
 pub use authz::{Policy, Role};

@@ -10,10 +10,10 @@ use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
 use super::config::ServeArgs;
+use super::crypto::{Cipher, DEMO_MASTER_KEY};
 use super::erp::Adapters;
 use super::outbox::maintenance::{self, RetentionConfig};
 use super::outbox::worker::{OutboxWorker, WorkerConfig};
-use super::crypto::{Cipher, DEMO_MASTER_KEY};
 use super::state::{AppState, RuntimeConfig};
 use super::store::session_store::AppSessionStore;
 use super::store::Db;
@@ -98,7 +98,10 @@ impl Application {
     }
 
     /// Like [`Application::build`], delivering outbox events through `adapters`.
-    pub async fn build_with_adapters(settings: Settings, adapters: Adapters) -> anyhow::Result<Application> {
+    pub async fn build_with_adapters(
+        settings: Settings,
+        adapters: Adapters,
+    ) -> anyhow::Result<Application> {
         let cipher = master_cipher(&settings)?;
         let db = Db::connect(&settings.database_url, settings.max_connections)
             .await
@@ -139,7 +142,12 @@ impl Application {
             sessions,
             cipher,
         };
-        Ok(Application { listener, state, settings, adapters })
+        Ok(Application {
+            listener,
+            state,
+            settings,
+            adapters,
+        })
     }
 
     /// The bound address.
@@ -158,18 +166,31 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sessions = self.state.sessions.clone();
-        let cleanup = tokio::spawn(sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)));
+        let cleanup = tokio::spawn(
+            sessions.continuously_delete_expired(tokio::time::Duration::from_secs(600)),
+        );
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let worker = self.settings.worker_enabled.then(|| {
-            let worker = OutboxWorker::new(self.state.db.clone(), self.adapters.clone(), self.settings.worker.clone());
+            let worker = OutboxWorker::new(
+                self.state.db.clone(),
+                self.adapters.clone(),
+                self.settings.worker.clone(),
+            );
             tokio::spawn(worker.run(stop_rx.clone()))
         });
-        let retention = tokio::spawn(retention_loop(self.state.db.clone(), self.settings.retention.clone(), stop_rx));
+        let retention = tokio::spawn(retention_loop(
+            self.state.db.clone(),
+            self.settings.retention.clone(),
+            stop_rx,
+        ));
         let app = router::build(self.state.clone());
-        let served = axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error");
+        let served = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error");
         let _ = stop_tx.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;
@@ -183,7 +204,11 @@ impl Application {
 }
 
 /// Runs retention hourly until `stop` turns true.
-async fn retention_loop(db: Db, cfg: RetentionConfig, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn retention_loop(
+    db: Db,
+    cfg: RetentionConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         match maintenance::run(&db, &cfg).await {
             Ok(report) => tracing::info!(?report, "retention run"),

@@ -28,10 +28,29 @@ struct Fixture {
 async fn fixture(app: &TestApp) -> Fixture {
     let admin = app.as_role(Some(Role::Admin)).await;
     let (_, customers) = app.get_json(&admin, "/api/v1/customers").await;
-    let id = |i: usize| customers["items"][i]["id"].as_str().expect("customer").to_string();
+    let id = |i: usize| {
+        customers["items"][i]["id"]
+            .as_str()
+            .expect("customer")
+            .to_string()
+    };
     let product = |sku: &str, price: i64| json!({ "sku": sku, "name": format!("{sku} name"), "unit_price": price });
-    let (_, widget) = app.send_json(&admin, Method::POST, "/api/v1/products", product("WIDGET", 1250)).await;
-    let (_, gadget) = app.send_json(&admin, Method::POST, "/api/v1/products", product("GADGET", 999)).await;
+    let (_, widget) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/v1/products",
+            product("WIDGET", 1250),
+        )
+        .await;
+    let (_, gadget) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/v1/products",
+            product("GADGET", 999),
+        )
+        .await;
     Fixture {
         customer: id(0),
         other_customer: id(1),
@@ -41,10 +60,21 @@ async fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-async fn order(app: &TestApp, f: &Fixture, customer: &str, lines: &[(&str, i64)], shipping: i64) -> Value {
-    let items: Vec<Value> = lines.iter().map(|(p, q)| json!({ "product_id": p, "quantity": q })).collect();
+async fn order(
+    app: &TestApp,
+    f: &Fixture,
+    customer: &str,
+    lines: &[(&str, i64)],
+    shipping: i64,
+) -> Value {
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|(p, q)| json!({ "product_id": p, "quantity": q }))
+        .collect();
     let body = json!({ "customer_id": customer, "shipping_amount": shipping, "items": items });
-    let (status, order) = app.send_json(&f.admin, Method::POST, "/api/v1/orders", body).await;
+    let (status, order) = app
+        .send_json(&f.admin, Method::POST, "/api/v1/orders", body)
+        .await;
     assert_eq!(status, 201, "{order}");
     order
 }
@@ -52,22 +82,52 @@ async fn order(app: &TestApp, f: &Fixture, customer: &str, lines: &[(&str, i64)]
 async fn orders_compute_totals_in_minor_units_and_reject_bad_input(backend: Backend) {
     let app = spawn_app(backend).await;
     let f = fixture(&app).await;
-    let o = order(&app, &f, &f.customer, &[(&f.widget, 3), (&f.gadget, 2)], 1500).await;
-    assert_eq!((o["subtotal"].as_i64(), o["shipping_amount"].as_i64(), o["total"].as_i64()), (Some(5748), Some(1500), Some(7248)));
+    let o = order(
+        &app,
+        &f,
+        &f.customer,
+        &[(&f.widget, 3), (&f.gadget, 2)],
+        1500,
+    )
+    .await;
+    assert_eq!(
+        (
+            o["subtotal"].as_i64(),
+            o["shipping_amount"].as_i64(),
+            o["total"].as_i64()
+        ),
+        (Some(5748), Some(1500), Some(7248))
+    );
     assert_eq!(o["items"][0]["amount"], 3750);
-    assert_eq!((o["status"].as_str(), o["payment_status"].as_str()), (Some("Placed"), Some("Unpaid")));
+    assert_eq!(
+        (o["status"].as_str(), o["payment_status"].as_str()),
+        (Some("Placed"), Some("Unpaid"))
+    );
     assert_eq!(o["order_number"], 10001);
     let bad = |body: Value| app.send_json(&f.admin, Method::POST, "/api/v1/orders", body);
     let no_items = bad(json!({ "customer_id": f.customer, "items": [] })).await;
     assert_eq!(no_items.0, 400);
-    let zero_qty = bad(json!({ "customer_id": f.customer, "items": [{ "product_id": f.widget, "quantity": 0 }] })).await;
+    let zero_qty = bad(
+        json!({ "customer_id": f.customer, "items": [{ "product_id": f.widget, "quantity": 0 }] }),
+    )
+    .await;
     assert_eq!(zero_qty.0, 400);
-    assert!(zero_qty.1["error"]["message"].as_str().expect("msg").contains("quantity"));
+    assert!(zero_qty.1["error"]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("quantity"));
     let unknown = bad(json!({ "customer_id": f.customer, "items": [{ "product_id": uuid::Uuid::now_v7(), "quantity": 1 }] })).await;
     assert_eq!(unknown.0, 400);
     let overflow = bad(json!({ "customer_id": f.customer, "items": [{ "product_id": f.widget, "quantity": 1000, "unit_price": i64::MAX / 10 }] })).await;
     assert_eq!(overflow.0, 400);
-    let dup_sku = app.send_json(&f.admin, Method::POST, "/api/v1/products", json!({ "sku": "WIDGET", "name": "again", "unit_price": 1 })).await;
+    let dup_sku = app
+        .send_json(
+            &f.admin,
+            Method::POST,
+            "/api/v1/products",
+            json!({ "sku": "WIDGET", "name": "again", "unit_price": 1 }),
+        )
+        .await;
     assert_eq!(dup_sku.0, 409);
 }
 
@@ -77,23 +137,69 @@ async fn an_item_status_change_touches_only_its_own_order(backend: Backend) {
     // Three orders sharing the same products.
     let a = order(&app, &f, &f.customer, &[(&f.widget, 1), (&f.gadget, 1)], 0).await;
     let b = order(&app, &f, &f.customer, &[(&f.widget, 5)], 0).await;
-    let c = order(&app, &f, &f.other_customer, &[(&f.gadget, 2), (&f.widget, 2)], 0).await;
+    let c = order(
+        &app,
+        &f,
+        &f.other_customer,
+        &[(&f.gadget, 2), (&f.widget, 2)],
+        0,
+    )
+    .await;
     let a_widget = a["items"][0]["id"].as_str().expect("item");
     let b_widget = b["items"][0]["id"].as_str().expect("item");
-    let path = |o: &Value, item: &str| format!("/api/v1/orders/{}/items/{item}", o["id"].as_str().expect("id"));
+    let path = |o: &Value, item: &str| {
+        format!(
+            "/api/v1/orders/{}/items/{item}",
+            o["id"].as_str().expect("id")
+        )
+    };
 
-    let (status, updated) = app.send_json(&f.admin, Method::PATCH, &path(&a, a_widget), json!({ "status": "Shipped" })).await;
+    let (status, updated) = app
+        .send_json(
+            &f.admin,
+            Method::PATCH,
+            &path(&a, a_widget),
+            json!({ "status": "Shipped" }),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(updated["items"][0]["status"], "Shipped");
-    assert_eq!(updated["items"][1]["status"], "Pending", "the other line of the same order");
+    assert_eq!(
+        updated["items"][1]["status"], "Pending",
+        "the other line of the same order"
+    );
     for other in [&b, &c] {
-        let (_, fresh) = app.get_json(&f.admin, &format!("/api/v1/orders/{}", other["id"].as_str().expect("id"))).await;
-        assert!(fresh["items"].as_array().expect("items").iter().all(|i| i["status"] == "Pending"), "{fresh}");
+        let (_, fresh) = app
+            .get_json(
+                &f.admin,
+                &format!("/api/v1/orders/{}", other["id"].as_str().expect("id")),
+            )
+            .await;
+        assert!(
+            fresh["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .all(|i| i["status"] == "Pending"),
+            "{fresh}"
+        );
     }
     // An item addressed through the wrong order is not found, and nothing changes.
-    let (status, _) = app.send_json(&f.admin, Method::PATCH, &path(&a, b_widget), json!({ "status": "Cancelled" })).await;
+    let (status, _) = app
+        .send_json(
+            &f.admin,
+            Method::PATCH,
+            &path(&a, b_widget),
+            json!({ "status": "Cancelled" }),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (_, b_fresh) = app.get_json(&f.admin, &format!("/api/v1/orders/{}", b["id"].as_str().expect("id"))).await;
+    let (_, b_fresh) = app
+        .get_json(
+            &f.admin,
+            &format!("/api/v1/orders/{}", b["id"].as_str().expect("id")),
+        )
+        .await;
     assert_eq!(b_fresh["items"][0]["status"], "Pending");
     // The change is audited with its order context.
     let audits: Vec<(String, Option<uuid::Uuid>, Option<String>, Option<String>)> = erp_bridge::on_conn!(app.state.db.read(), p =>
@@ -101,8 +207,17 @@ async fn an_item_status_change_touches_only_its_own_order(backend: Backend) {
             .fetch_all(p).await).expect("audit");
     assert_eq!(audits.len(), 1);
     assert_eq!(audits[0].0, a_widget);
-    assert_eq!(audits[0].1.map(|u| u.to_string()).as_deref(), a["id"].as_str());
-    assert_eq!((audits[0].2.as_deref(), audits[0].3.as_deref()), (Some(r#"{"status":"Pending"}"#), Some(r#"{"status":"Shipped"}"#)));
+    assert_eq!(
+        audits[0].1.map(|u| u.to_string()).as_deref(),
+        a["id"].as_str()
+    );
+    assert_eq!(
+        (audits[0].2.as_deref(), audits[0].3.as_deref()),
+        (
+            Some(r#"{"status":"Pending"}"#),
+            Some(r#"{"status":"Shipped"}"#)
+        )
+    );
 }
 
 async fn customers_see_only_their_own_orders(backend: Backend) {
@@ -112,10 +227,23 @@ async fn customers_see_only_their_own_orders(backend: Backend) {
     let theirs = order(&app, &f, &f.other_customer, &[(&f.widget, 1)], 0).await;
     let customer = app.as_role(Some(Role::Customer)).await;
     let (_, list) = app.get_json(&customer, "/api/v1/orders").await;
-    let ids: Vec<&str> = list["items"].as_array().expect("items").iter().filter_map(|o| o["id"].as_str()).collect();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
     assert_eq!(ids, vec![mine["id"].as_str().expect("id")]);
     assert_eq!(list["total"], 1);
-    assert_eq!(app.get_json(&customer, &format!("/api/v1/orders/{}", theirs["id"].as_str().expect("id"))).await.0, 404);
+    assert_eq!(
+        app.get_json(
+            &customer,
+            &format!("/api/v1/orders/{}", theirs["id"].as_str().expect("id"))
+        )
+        .await
+        .0,
+        404
+    );
     assert_eq!(app.get_json(&customer, "/api/v1/customers").await.0, 403);
 }
 
@@ -128,20 +256,63 @@ async fn payments_move_the_order_to_paid_and_raise_events(backend: Backend) {
     let o = order(&app, &f, &f.customer, &[(&f.widget, 2)], 500).await;
     let id = o["id"].as_str().expect("id");
     let payments = format!("/api/v1/orders/{id}/payments");
-    let pay = |amount: i64| app.send_json(&f.admin, Method::POST, &payments, json!({ "amount": amount, "method": "card" }));
+    let pay = |amount: i64| {
+        app.send_json(
+            &f.admin,
+            Method::POST,
+            &payments,
+            json!({ "amount": amount, "method": "card" }),
+        )
+    };
     let (status, partial) = pay(1000).await;
     assert_eq!(status, 201);
-    assert_eq!((partial["payment_status"].as_str(), partial["amount_paid"].as_i64()), (Some("PartiallyPaid"), Some(1000)));
+    assert_eq!(
+        (
+            partial["payment_status"].as_str(),
+            partial["amount_paid"].as_i64()
+        ),
+        (Some("PartiallyPaid"), Some(1000))
+    );
     assert_eq!(pay(5000).await.0, 400, "more than the balance");
-    let (_, paid) = app.send_json(&f.admin, Method::POST, &format!("/api/v1/orders/{id}/mark-paid"), json!(null)).await;
-    assert_eq!((paid["payment_status"].as_str(), paid["amount_paid"].as_i64()), (Some("Paid"), Some(3000)));
+    let (_, paid) = app
+        .send_json(
+            &f.admin,
+            Method::POST,
+            &format!("/api/v1/orders/{id}/mark-paid"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        (
+            paid["payment_status"].as_str(),
+            paid["amount_paid"].as_i64()
+        ),
+        (Some("Paid"), Some(3000))
+    );
     assert_eq!(paid["payments"].as_array().map(Vec::len), Some(2));
-    let (_, again) = app.send_json(&f.admin, Method::POST, &format!("/api/v1/orders/{id}/mark-paid"), json!(null)).await;
-    assert_eq!(again["payments"].as_array().map(Vec::len), Some(2), "marking a paid order paid changes nothing");
-    let events: Vec<String> = rows(db, tenant).await.into_iter()
+    let (_, again) = app
+        .send_json(
+            &f.admin,
+            Method::POST,
+            &format!("/api/v1/orders/{id}/mark-paid"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(
+        again["payments"].as_array().map(Vec::len),
+        Some(2),
+        "marking a paid order paid changes nothing"
+    );
+    let events: Vec<String> = rows(db, tenant)
+        .await
+        .into_iter()
         .filter(|r| r.correlation_id.map(|c| c.to_string()).as_deref() == Some(id))
-        .map(|r| r.event_type).collect();
-    assert_eq!(events, vec!["OrderCreated", "PaymentAdded", "PaymentAdded", "OrderPaid"]);
+        .map(|r| r.event_type)
+        .collect();
+    assert_eq!(
+        events,
+        vec!["OrderCreated", "PaymentAdded", "PaymentAdded", "OrderPaid"]
+    );
     assert_eq!(paid["sync"][0]["state"], "Pending");
     assert_eq!(paid["sync"][0]["provider"], "QuickBooks");
 }
@@ -152,9 +323,23 @@ async fn lists_are_paged(backend: Backend) {
     for _ in 0..5 {
         order(&app, &f, &f.customer, &[(&f.widget, 1)], 0).await;
     }
-    let (_, page) = app.get_json(&f.admin, "/api/v1/orders?page=2&per_page=2").await;
-    assert_eq!((page["page"].as_i64(), page["per_page"].as_i64(), page["total"].as_i64()), (Some(2), Some(2), Some(5)));
-    let numbers: Vec<i64> = page["items"].as_array().expect("items").iter().filter_map(|o| o["order_number"].as_i64()).collect();
+    let (_, page) = app
+        .get_json(&f.admin, "/api/v1/orders?page=2&per_page=2")
+        .await;
+    assert_eq!(
+        (
+            page["page"].as_i64(),
+            page["per_page"].as_i64(),
+            page["total"].as_i64()
+        ),
+        (Some(2), Some(2), Some(5))
+    );
+    let numbers: Vec<i64> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|o| o["order_number"].as_i64())
+        .collect();
     assert_eq!(numbers, vec![10003, 10002]);
     assert_eq!(app.get_json(&f.admin, "/api/v1/orders?page=x").await.0, 400);
 }

@@ -126,6 +126,8 @@ impl Drop for TestDb {
 /// A running application with the demo tenant seeded and a second tenant ("other").
 pub struct TestApp {
     pub base: String,
+    /// The test database's URL (for opening a second, separate pool).
+    pub db_url: String,
     pub state: AppState,
     pub other_tenant: Uuid,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -195,6 +197,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     }));
     TestApp {
         base: format!("http://{addr}"),
+        db_url: db.url.clone(),
         state,
         other_tenant: other.id,
         shutdown: Some(tx),

@@ -7,9 +7,10 @@ mod scripted;
 
 mod auth;
 mod commerce;
+mod concurrency;
 mod isolation;
-mod outbox;
 mod operations;
+mod outbox;
 mod rbac;
 mod schema;
 mod store_contract;

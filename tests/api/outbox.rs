@@ -13,7 +13,9 @@ use erp_bridge::server::outbox::breaker::BreakerConfig;
 use erp_bridge::server::outbox::worker::{OutboxWorker, WorkerConfig};
 use erp_bridge::server::outbox::{self, maintenance, NewEvent};
 use erp_bridge::server::store::outbox::OutboxRow;
-use erp_bridge::server::store::{connections, customers, outbox as outbox_store, sync_logs, tenants, Db};
+use erp_bridge::server::store::{
+    connections, customers, outbox as outbox_store, sync_logs, tenants, Db,
+};
 use erp_bridge::server::time;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -37,7 +39,11 @@ both_backends!(
 );
 
 pub async fn demo_tenant(db: &Db) -> Uuid {
-    tenants::find_by_slug(db, "demo").await.expect("query").expect("demo tenant").id
+    tenants::find_by_slug(db, "demo")
+        .await
+        .expect("query")
+        .expect("demo tenant")
+        .id
 }
 
 pub async fn connect(db: &Db, tenant: Uuid, provider: Provider) {
@@ -47,26 +53,44 @@ pub async fn connect(db: &Db, tenant: Uuid, provider: Provider) {
         company_name: "Test Company",
         connected_by: "test",
     };
-    connections::upsert_connected(db, tenant, &company, time::now()).await.expect("connect");
+    connections::upsert_connected(db, tenant, &company, time::now())
+        .await
+        .expect("connect");
 }
 
 pub async fn rows(db: &Db, tenant: Uuid) -> Vec<OutboxRow> {
-    let (mut rows, _) = outbox_store::list(db, tenant, None, 1000, 0).await.expect("list");
+    let (mut rows, _) = outbox_store::list(db, tenant, None, 1000, 0)
+        .await
+        .expect("list");
     rows.reverse();
     rows
 }
 
 pub fn fast_worker() -> WorkerConfig {
-    WorkerConfig { backoff_unit: Duration::from_millis(1), ..WorkerConfig::default() }
+    WorkerConfig {
+        backoff_unit: Duration::from_millis(1),
+        ..WorkerConfig::default()
+    }
 }
 
 fn worker(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> OutboxWorker {
-    OutboxWorker::new(db.clone(), Adapters::new().with(Provider::QuickBooks, adapter), cfg)
+    OutboxWorker::new(
+        db.clone(),
+        Adapters::new().with(Provider::QuickBooks, adapter),
+        cfg,
+    )
 }
 
 async fn create_customer(app: &TestApp, name: &str) -> Value {
     let admin = app.as_role(Some(Role::Admin)).await;
-    let (status, body) = app.send_json(&admin, Method::POST, "/api/v1/customers", json!({ "name": name })).await;
+    let (status, body) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/v1/customers",
+            json!({ "name": name }),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     body
 }
@@ -78,21 +102,42 @@ async fn writes_and_their_events_commit_or_roll_back_together(backend: Backend) 
     connect(db, tenant, Provider::QuickBooks).await;
     let created = create_customer(&app, "Same Tx Ltd").await;
     let id = created["id"].as_str().expect("id");
-    let mine: Vec<_> = rows(db, tenant).await.into_iter().filter(|r| r.entity_id == id).collect();
+    let mine: Vec<_> = rows(db, tenant)
+        .await
+        .into_iter()
+        .filter(|r| r.entity_id == id)
+        .collect();
     assert_eq!(mine.len(), 1);
-    assert_eq!((mine[0].status.as_str(), mine[0].event_type.as_str()), ("Pending", "CustomerCreated"));
-    assert_eq!(mine[0].idempotency_key.as_deref(), Some(format!("quickbooks:CustomerCreated:Customer:{id}:1").as_str()));
+    assert_eq!(
+        (mine[0].status.as_str(), mine[0].event_type.as_str()),
+        ("Pending", "CustomerCreated")
+    );
+    assert_eq!(
+        mine[0].idempotency_key.as_deref(),
+        Some(format!("quickbooks:CustomerCreated:Customer:{id}:1").as_str())
+    );
 
     // The event fails to insert (a duplicate primary key): the customer must not exist either.
     let before = customers::list(db, tenant, 1000, 0).await.expect("list").1;
     let mut tx = db.begin().await.expect("tx");
-    let input = erp_bridge::domain::commerce::CustomerInput { name: "Ghost".into(), ..Default::default() };
-    customers::create(&mut tx, tenant, &input, time::now()).await.expect("insert");
+    let input = erp_bridge::domain::commerce::CustomerInput {
+        name: "Ghost".into(),
+        ..Default::default()
+    };
+    customers::create(&mut tx, tenant, &input, time::now())
+        .await
+        .expect("insert");
     let mut dup = mine[0].clone();
     dup.idempotency_key = Some("another-key".into());
-    assert!(outbox_store::insert(&mut tx, &dup).await.is_err(), "duplicate id is refused");
+    assert!(
+        outbox_store::insert(&mut tx, &dup).await.is_err(),
+        "duplicate id is refused"
+    );
     drop(tx); // not committed: rolled back
-    assert_eq!(customers::list(db, tenant, 1000, 0).await.expect("list").1, before);
+    assert_eq!(
+        customers::list(db, tenant, 1000, 0).await.expect("list").1,
+        before
+    );
 
     // The domain write fails after the event was written: the event must not exist either.
     let rows_before = rows(db, tenant).await.len();
@@ -106,10 +151,30 @@ async fn writes_and_their_events_commit_or_roll_back_together(backend: Backend) 
         correlation_id: None,
         origin: None,
     };
-    outbox::enqueue(&mut tx, tenant, &event, time::now()).await.expect("enqueue");
-    let sku_clash = erp_bridge::server::store::products::create(&mut tx, tenant, "SKU-1", "A", 1, "USD", time::now()).await;
+    outbox::enqueue(&mut tx, tenant, &event, time::now())
+        .await
+        .expect("enqueue");
+    let sku_clash = erp_bridge::server::store::products::create(
+        &mut tx,
+        tenant,
+        "SKU-1",
+        "A",
+        1,
+        "USD",
+        time::now(),
+    )
+    .await;
     assert!(sku_clash.is_ok());
-    let again = erp_bridge::server::store::products::create(&mut tx, tenant, "SKU-1", "B", 1, "USD", time::now()).await;
+    let again = erp_bridge::server::store::products::create(
+        &mut tx,
+        tenant,
+        "SKU-1",
+        "B",
+        1,
+        "USD",
+        time::now(),
+    )
+    .await;
     assert!(again.is_err(), "duplicate SKU");
     drop(tx);
     assert_eq!(rows(db, tenant).await.len(), rows_before);
@@ -119,10 +184,17 @@ async fn events_without_a_connected_provider_are_recorded_as_skipped(backend: Ba
     let app = spawn_app(backend).await;
     let tenant = demo_tenant(&app.state.db).await;
     let created = create_customer(&app, "Nobody Connected").await;
-    let row = rows(&app.state.db, tenant).await.into_iter().find(|r| r.entity_id == created["id"]).expect("row");
+    let row = rows(&app.state.db, tenant)
+        .await
+        .into_iter()
+        .find(|r| r.entity_id == created["id"])
+        .expect("row");
     assert_eq!(row.target_system, None);
     assert_eq!(row.status, "Completed");
-    assert_eq!(row.last_error.as_deref(), Some("Skipped: no ERP is connected"));
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("Skipped: no ERP is connected")
+    );
     assert!(row.processed_at.is_some());
 }
 
@@ -134,20 +206,50 @@ async fn settings_decide_what_is_sent(backend: Backend) {
     connect(db, tenant, Provider::NetSuite).await;
     let admin = app.as_role(Some(Role::Admin)).await;
     let off = json!({ "auto_sync_enabled": true, "sync_customers": false, "sync_invoices": true, "sync_payments": true });
-    let (status, _) = app.send_json(&admin, Method::PUT, "/api/integrations/connections/netsuite/settings", off).await;
+    let (status, _) = app
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/api/integrations/connections/netsuite/settings",
+            off,
+        )
+        .await;
     assert_eq!(status, 204);
     let created = create_customer(&app, "Toggle Co").await;
-    let mine: Vec<_> = rows(db, tenant).await.into_iter().filter(|r| r.entity_id == created["id"]).collect();
-    let by = |p: &str| mine.iter().find(|r| r.target_system.as_deref() == Some(p)).expect("row per provider");
+    let mine: Vec<_> = rows(db, tenant)
+        .await
+        .into_iter()
+        .filter(|r| r.entity_id == created["id"])
+        .collect();
+    let by = |p: &str| {
+        mine.iter()
+            .find(|r| r.target_system.as_deref() == Some(p))
+            .expect("row per provider")
+    };
     assert_eq!(by("QuickBooks").status, "Pending");
     assert_eq!(by("NetSuite").status, "Completed");
-    assert_eq!(by("NetSuite").last_error.as_deref(), Some("Skipped: customer sync is off"));
+    assert_eq!(
+        by("NetSuite").last_error.as_deref(),
+        Some("Skipped: customer sync is off")
+    );
 
     let auto_off = json!({ "auto_sync_enabled": false, "sync_customers": true, "sync_invoices": true, "sync_payments": true });
-    app.send_json(&admin, Method::PUT, "/api/integrations/connections/quickbooks/settings", auto_off).await;
+    app.send_json(
+        &admin,
+        Method::PUT,
+        "/api/integrations/connections/quickbooks/settings",
+        auto_off,
+    )
+    .await;
     let later = create_customer(&app, "Auto Off Co").await;
-    let qbo = rows(db, tenant).await.into_iter().find(|r| r.entity_id == later["id"] && r.target_system.as_deref() == Some("QuickBooks"));
-    assert_eq!(qbo.and_then(|r| r.last_error), Some("Skipped: auto-sync is off".to_string()));
+    let qbo = rows(db, tenant)
+        .await
+        .into_iter()
+        .find(|r| r.entity_id == later["id"] && r.target_system.as_deref() == Some("QuickBooks"));
+    assert_eq!(
+        qbo.and_then(|r| r.last_error),
+        Some("Skipped: auto-sync is off".to_string())
+    );
 }
 
 async fn delivered_events_complete_with_a_log_and_no_stored_payload(backend: Backend) {
@@ -157,18 +259,41 @@ async fn delivered_events_complete_with_a_log_and_no_stored_payload(backend: Bac
     connect(db, tenant, Provider::QuickBooks).await;
     let created = create_customer(&app, "Deliver Me").await;
     let adapter = Arc::new(ScriptedAdapter::ok());
-    let stats = worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass");
+    let stats = worker(db, adapter.clone(), fast_worker())
+        .run_once()
+        .await
+        .expect("pass");
     assert_eq!(stats.completed, 1);
-    let row = rows(db, tenant).await.into_iter().find(|r| r.entity_id == created["id"]).expect("row");
+    let row = rows(db, tenant)
+        .await
+        .into_iter()
+        .find(|r| r.entity_id == created["id"])
+        .expect("row");
     assert_eq!(row.status, "Completed");
     assert!(row.processed_at.is_some());
     assert_eq!(adapter.delivered(), vec![row.id]);
-    let logs = sync_logs::for_outbox(db, tenant, row.id).await.expect("logs");
+    let logs = sync_logs::for_outbox(db, tenant, row.id)
+        .await
+        .expect("logs");
     assert_eq!(logs.len(), 1);
-    assert_eq!((logs[0].status.as_str(), logs[0].direction.as_str()), ("Completed", "ToExternal"));
+    assert_eq!(
+        (logs[0].status.as_str(), logs[0].direction.as_str()),
+        ("Completed", "ToExternal")
+    );
     assert_eq!(logs[0].external_id, Some(format!("ext-{}", row.entity_id)));
-    assert!(logs[0].request_payload.is_none() && logs[0].response_payload.is_none(), "success without diagnostics stores no payload");
-    assert_eq!(worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass").completed, 0, "nothing twice");
+    assert!(
+        logs[0].request_payload.is_none() && logs[0].response_payload.is_none(),
+        "success without diagnostics stores no payload"
+    );
+    assert_eq!(
+        worker(db, adapter.clone(), fast_worker())
+            .run_once()
+            .await
+            .expect("pass")
+            .completed,
+        0,
+        "nothing twice"
+    );
 }
 
 async fn diagnostic_mode_stores_scrubbed_payloads(backend: Backend) {
@@ -178,14 +303,34 @@ async fn diagnostic_mode_stores_scrubbed_payloads(backend: Backend) {
     connect(db, tenant, Provider::QuickBooks).await;
     let admin = app.as_role(Some(Role::Admin)).await;
     let diag = json!({ "auto_sync_enabled": true, "sync_customers": true, "sync_invoices": true, "sync_payments": true, "diagnostic_minutes": 30 });
-    assert_eq!(app.send_json(&admin, Method::PUT, "/api/integrations/connections/quickbooks/settings", diag).await.0, 204);
+    assert_eq!(
+        app.send_json(
+            &admin,
+            Method::PUT,
+            "/api/integrations/connections/quickbooks/settings",
+            diag
+        )
+        .await
+        .0,
+        204
+    );
     create_customer(&app, "Diag Co").await;
-    worker(db, Arc::new(ScriptedAdapter::ok()), fast_worker()).run_once().await.expect("pass");
+    worker(db, Arc::new(ScriptedAdapter::ok()), fast_worker())
+        .run_once()
+        .await
+        .expect("pass");
     let row = rows(db, tenant).await.pop().expect("row");
-    let log = sync_logs::for_outbox(db, tenant, row.id).await.expect("logs").pop().expect("log");
+    let log = sync_logs::for_outbox(db, tenant, row.id)
+        .await
+        .expect("logs")
+        .pop()
+        .expect("log");
     let request = log.request_payload.expect("stored in diagnostic mode");
     assert!(request.contains("Diag Co"));
-    assert!(!request.contains("sekret-token"), "secrets scrubbed: {request}");
+    assert!(
+        !request.contains("sekret-token"),
+        "secrets scrubbed: {request}"
+    );
     assert!(log.response_payload.is_some());
 }
 
@@ -196,38 +341,67 @@ async fn retryable_failures_back_off_then_abandon(backend: Backend) {
     connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Flaky").await;
     let adapter = Arc::new(ScriptedAdapter::with(vec![Step::Retryable(None); 10]));
-    let cfg = WorkerConfig { backoff_unit: Duration::from_secs(1), breaker: lenient_breaker(), ..WorkerConfig::default() };
+    let cfg = WorkerConfig {
+        backoff_unit: Duration::from_secs(1),
+        breaker: lenient_breaker(),
+        ..WorkerConfig::default()
+    };
     let started = time::now();
-    worker(db, adapter.clone(), cfg).run_once().await.expect("pass");
+    worker(db, adapter.clone(), cfg)
+        .run_once()
+        .await
+        .expect("pass");
     let row = rows(db, tenant).await.pop().expect("row");
     assert_eq!((row.status.as_str(), row.retry_count), ("Failed", 1));
     let wait = row.scheduled_for.expect("scheduled") - started;
-    assert!(wait >= TimeDelta::milliseconds(1600) && wait <= TimeDelta::milliseconds(2600), "2^1 units ± 20%: {wait}");
+    assert!(
+        wait >= TimeDelta::milliseconds(1600) && wait <= TimeDelta::milliseconds(2600),
+        "2^1 units ± 20%: {wait}"
+    );
 
     // Travel to the scheduled time rather than sleeping through it.
     let now = time::now();
     erp_bridge::on_conn!(db.write(), p => sqlx::query("UPDATE integration_outbox SET scheduled_for = $1 WHERE id = $2")
         .bind(now).bind(row.id).execute(p).await.map(|_| ())).expect("time travel");
-    let fast = WorkerConfig { breaker: lenient_breaker(), ..fast_worker() };
+    let fast = WorkerConfig {
+        breaker: lenient_breaker(),
+        ..fast_worker()
+    };
     for _ in 0..20 {
-        worker(db, adapter.clone(), fast.clone()).run_once().await.expect("pass");
+        worker(db, adapter.clone(), fast.clone())
+            .run_once()
+            .await
+            .expect("pass");
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
     let row = rows(db, tenant).await.pop().expect("row");
     assert_eq!((row.status.as_str(), row.retry_count), ("Abandoned", 5));
     assert_eq!(row.scheduled_for, None);
-    let logs = sync_logs::for_outbox(db, tenant, row.id).await.expect("logs");
+    let logs = sync_logs::for_outbox(db, tenant, row.id)
+        .await
+        .expect("logs");
     assert_eq!(logs.len(), 5, "one log per attempt");
-    assert!(logs.iter().all(|l| l.status == "Failed" && l.request_payload.as_deref().is_some_and(|p| !p.contains("sekret"))));
+    assert!(logs.iter().all(|l| l.status == "Failed"
+        && l.request_payload
+            .as_deref()
+            .is_some_and(|p| !p.contains("sekret"))));
     let admin = app.as_role(Some(Role::Admin)).await;
     let (_, order_page) = app.get_json(&admin, "/api/v1/customers").await;
-    let badge = &order_page["items"].as_array().expect("items").iter().find(|c| c["name"] == "Flaky").expect("customer")["sync"][0];
+    let badge = &order_page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["name"] == "Flaky")
+        .expect("customer")["sync"][0];
     assert_eq!(badge["state"], "Abandoned");
     assert_eq!(badge["outbox_id"], row.id.to_string());
 }
 
 fn lenient_breaker() -> BreakerConfig {
-    BreakerConfig { threshold: 1000, ..BreakerConfig::default() }
+    BreakerConfig {
+        threshold: 1000,
+        ..BreakerConfig::default()
+    }
 }
 
 async fn retry_after_from_the_erp_wins_when_longer(backend: Backend) {
@@ -236,9 +410,14 @@ async fn retry_after_from_the_erp_wins_when_longer(backend: Backend) {
     let tenant = demo_tenant(db).await;
     connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Throttled").await;
-    let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(Some(Duration::from_secs(600)))]));
+    let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(Some(
+        Duration::from_secs(600),
+    ))]));
     let started = time::now();
-    worker(db, adapter, fast_worker()).run_once().await.expect("pass");
+    worker(db, adapter, fast_worker())
+        .run_once()
+        .await
+        .expect("pass");
     let row = rows(db, tenant).await.pop().expect("row");
     assert!(row.scheduled_for.expect("scheduled") - started >= TimeDelta::seconds(600));
 }
@@ -251,18 +430,44 @@ async fn auth_failures_park_the_connection_without_using_retries(backend: Backen
     create_customer(&app, "Auth A").await;
     create_customer(&app, "Auth B").await;
     let adapter = Arc::new(ScriptedAdapter::with([Step::Auth]));
-    let stats = worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass");
+    let stats = worker(db, adapter.clone(), fast_worker())
+        .run_once()
+        .await
+        .expect("pass");
     assert_eq!((stats.completed, stats.failed), (0, 0));
-    let view = connections::worker_view(db, tenant, "QuickBooks").await.expect("q").expect("row");
+    let view = connections::worker_view(db, tenant, "QuickBooks")
+        .await
+        .expect("q")
+        .expect("row");
     assert_eq!(view.status, "ReconnectRequired");
     let parked = rows(db, tenant).await;
-    assert!(parked.iter().all(|r| r.status == "Pending" && r.retry_count == 0), "{parked:?}");
-    assert_eq!(worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass").completed, 0, "parked");
+    assert!(
+        parked
+            .iter()
+            .all(|r| r.status == "Pending" && r.retry_count == 0),
+        "{parked:?}"
+    );
+    assert_eq!(
+        worker(db, adapter.clone(), fast_worker())
+            .run_once()
+            .await
+            .expect("pass")
+            .completed,
+        0,
+        "parked"
+    );
     let admin = app.as_role(Some(Role::Admin)).await;
     let (_, conns) = app.get_json(&admin, "/api/integrations/connections").await;
     assert_eq!(conns[0]["status"], "ReconnectRequired");
     connect(db, tenant, Provider::QuickBooks).await; // an Admin reconnects
-    assert_eq!(worker(db, adapter, fast_worker()).run_once().await.expect("pass").completed, 2);
+    assert_eq!(
+        worker(db, adapter, fast_worker())
+            .run_once()
+            .await
+            .expect("pass")
+            .completed,
+        2
+    );
 }
 
 async fn permanent_failures_fail_fast_and_wait_for_a_manual_retry(backend: Backend) {
@@ -272,21 +477,69 @@ async fn permanent_failures_fail_fast_and_wait_for_a_manual_retry(backend: Backe
     connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Invalid Data").await;
     let adapter = Arc::new(ScriptedAdapter::with([Step::Permanent]));
-    worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass");
+    worker(db, adapter.clone(), fast_worker())
+        .run_once()
+        .await
+        .expect("pass");
     let row = rows(db, tenant).await.pop().expect("row");
-    assert_eq!((row.status.as_str(), row.retry_count, row.scheduled_for), ("Failed", 0, None));
-    assert!(row.last_error.as_deref().is_some_and(|e| e.contains("6000")));
-    assert_eq!(worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass").completed, 0);
+    assert_eq!(
+        (row.status.as_str(), row.retry_count, row.scheduled_for),
+        ("Failed", 0, None)
+    );
+    assert!(row
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.contains("6000")));
+    assert_eq!(
+        worker(db, adapter.clone(), fast_worker())
+            .run_once()
+            .await
+            .expect("pass")
+            .completed,
+        0
+    );
 
     let manager = app.as_role(Some(Role::SalesManager)).await;
-    let log = sync_logs::for_outbox(db, tenant, row.id).await.expect("logs").pop().expect("log");
-    let (status, _) = app.send_json(&manager, Method::POST, &format!("/api/integrations/outbox/{}/retry", row.id), json!(null)).await;
+    let log = sync_logs::for_outbox(db, tenant, row.id)
+        .await
+        .expect("logs")
+        .pop()
+        .expect("log");
+    let (status, _) = app
+        .send_json(
+            &manager,
+            Method::POST,
+            &format!("/api/integrations/outbox/{}/retry", row.id),
+            json!(null),
+        )
+        .await;
     assert_eq!(status, 403, "outbox retry is IntegrationsManage");
-    let (status, body) = app.send_json(&manager, Method::POST, &format!("/api/integrations/logs/{}/retry", log.id), json!(null)).await;
+    let (status, body) = app
+        .send_json(
+            &manager,
+            Method::POST,
+            &format!("/api/integrations/logs/{}/retry", log.id),
+            json!(null),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "Pending");
-    assert_eq!(worker(db, adapter.clone(), fast_worker()).run_once().await.expect("pass").completed, 1);
-    let (status, _) = app.send_json(&manager, Method::POST, &format!("/api/integrations/logs/{}/retry", log.id), json!(null)).await;
+    assert_eq!(
+        worker(db, adapter.clone(), fast_worker())
+            .run_once()
+            .await
+            .expect("pass")
+            .completed,
+        1
+    );
+    let (status, _) = app
+        .send_json(
+            &manager,
+            Method::POST,
+            &format!("/api/integrations/logs/{}/retry", log.id),
+            json!(null),
+        )
+        .await;
     assert_eq!(status, 409, "a completed delivery is not re-sent");
 }
 
@@ -298,25 +551,67 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
     for name in ["B1", "B2", "B3", "B4"] {
         create_customer(&app, name).await;
     }
-    let breaker = BreakerConfig { threshold: 2, base_cooldown: TimeDelta::milliseconds(300), max_cooldown: TimeDelta::seconds(5) };
-    let cfg = WorkerConfig { breaker, ..fast_worker() };
-    let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(None), Step::Retryable(None)]));
-    let stats = worker(db, adapter.clone(), cfg.clone()).run_once().await.expect("pass");
-    assert_eq!((stats.failed, stats.completed), (2, 0), "stops after the breaker opens");
-    let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks").await.expect("health");
+    let breaker = BreakerConfig {
+        threshold: 2,
+        base_cooldown: TimeDelta::milliseconds(300),
+        max_cooldown: TimeDelta::seconds(5),
+    };
+    let cfg = WorkerConfig {
+        breaker,
+        ..fast_worker()
+    };
+    let adapter = Arc::new(ScriptedAdapter::with([
+        Step::Retryable(None),
+        Step::Retryable(None),
+    ]));
+    let stats = worker(db, adapter.clone(), cfg.clone())
+        .run_once()
+        .await
+        .expect("pass");
+    assert_eq!(
+        (stats.failed, stats.completed),
+        (2, 0),
+        "stops after the breaker opens"
+    );
+    let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks")
+        .await
+        .expect("health");
     assert_eq!(health.state, "Open");
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(worker(db, adapter.clone(), cfg.clone()).run_once().await.expect("pass").completed, 0, "paused");
+    assert_eq!(
+        worker(db, adapter.clone(), cfg.clone())
+            .run_once()
+            .await
+            .expect("pass")
+            .completed,
+        0,
+        "paused"
+    );
     tokio::time::sleep(Duration::from_millis(350)).await;
-    let probe = worker(db, adapter.clone(), cfg.clone()).run_once().await.expect("pass");
+    let probe = worker(db, adapter.clone(), cfg.clone())
+        .run_once()
+        .await
+        .expect("pass");
     assert_eq!(probe.completed, 1, "one probe");
-    let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks").await.expect("health");
-    assert_eq!((health.state.as_str(), health.consecutive_failures), ("Closed", 0));
+    let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks")
+        .await
+        .expect("health");
+    assert_eq!(
+        (health.state.as_str(), health.consecutive_failures),
+        ("Closed", 0)
+    );
     for _ in 0..5 {
-        worker(db, adapter.clone(), cfg.clone()).run_once().await.expect("pass");
+        worker(db, adapter.clone(), cfg.clone())
+            .run_once()
+            .await
+            .expect("pass");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(rows(db, tenant).await.iter().filter(|r| r.target_system.is_some()).all(|r| r.status == "Completed"));
+    assert!(rows(db, tenant)
+        .await
+        .iter()
+        .filter(|r| r.target_system.is_some())
+        .all(|r| r.status == "Completed"));
 }
 
 async fn erp_originated_changes_are_not_echoed_back(backend: Backend) {
@@ -335,7 +630,9 @@ async fn erp_originated_changes_are_not_echoed_back(backend: Backend) {
         correlation_id: None,
         origin: Some(Provider::QuickBooks),
     };
-    let written = outbox::enqueue(&mut tx, tenant, &event, time::now()).await.expect("enqueue");
+    let written = outbox::enqueue(&mut tx, tenant, &event, time::now())
+        .await
+        .expect("enqueue");
     tx.commit().await.expect("commit");
     let targets: Vec<_> = written.iter().map(|r| r.target_system.clone()).collect();
     assert_eq!(targets, vec![Some("NetSuite".to_string())]);
@@ -347,9 +644,19 @@ async fn retention_prunes_old_rows_and_scrubs_old_payloads(backend: Backend) {
     let tenant = demo_tenant(db).await;
     connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Old One").await;
-    worker(db, Arc::new(ScriptedAdapter::with([Step::Retryable(None)])), fast_worker()).run_once().await.expect("pass");
+    worker(
+        db,
+        Arc::new(ScriptedAdapter::with([Step::Retryable(None)])),
+        fast_worker(),
+    )
+    .run_once()
+    .await
+    .expect("pass");
     tokio::time::sleep(Duration::from_millis(10)).await;
-    worker(db, Arc::new(ScriptedAdapter::ok()), fast_worker()).run_once().await.expect("pass");
+    worker(db, Arc::new(ScriptedAdapter::ok()), fast_worker())
+        .run_once()
+        .await
+        .expect("pass");
     let row = rows(db, tenant).await.pop().expect("row");
     assert_eq!(row.status, "Completed");
     let cfg = maintenance::RetentionConfig {
@@ -360,9 +667,19 @@ async fn retention_prunes_old_rows_and_scrubs_old_payloads(backend: Backend) {
     };
     tokio::time::sleep(Duration::from_millis(5)).await;
     let report = maintenance::run(db, &cfg).await.expect("retention");
-    assert!(report.outbox_deleted >= 1 && report.payloads_scrubbed == 1, "{report:?}");
-    assert!(outbox_store::get(db, tenant, row.id).await.expect("get").is_none());
-    let logs = sync_logs::for_outbox(db, tenant, row.id).await.expect("logs");
+    assert!(
+        report.outbox_deleted >= 1 && report.payloads_scrubbed == 1,
+        "{report:?}"
+    );
+    assert!(outbox_store::get(db, tenant, row.id)
+        .await
+        .expect("get")
+        .is_none());
+    let logs = sync_logs::for_outbox(db, tenant, row.id)
+        .await
+        .expect("logs");
     assert_eq!(logs.len(), 2, "logs outlive the outbox row");
-    assert!(logs.iter().all(|l| l.request_payload.is_none() && l.response_payload.is_none()));
+    assert!(logs
+        .iter()
+        .all(|l| l.request_payload.is_none() && l.response_payload.is_none()));
 }

@@ -91,31 +91,96 @@ fn cases() -> Vec<Case> {
         ),
         c("GET", "/api/integrations/connections", None, VIEWERS),
         c("GET", "/api/v1/customers", None, STAFF),
-        c("POST", "/api/v1/customers", Json(|n, _| serde_json::json!({ "name": format!("RBAC {n}") })), STAFF_CREATE),
+        c(
+            "POST",
+            "/api/v1/customers",
+            Json(|n, _| serde_json::json!({ "name": format!("RBAC {n}") })),
+            STAFF_CREATE,
+        ),
         c("GET", "/api/v1/customers/{id}", None, STAFF),
-        c("PUT", "/api/v1/customers/{id}", Json(|n, _| serde_json::json!({ "name": format!("Renamed {n}") })), STAFF),
+        c(
+            "PUT",
+            "/api/v1/customers/{id}",
+            Json(|n, _| serde_json::json!({ "name": format!("Renamed {n}") })),
+            STAFF,
+        ),
         c("GET", "/api/v1/products", None, STAFF),
-        c("POST", "/api/v1/products", Json(|n, _| serde_json::json!({ "sku": format!("RB-{n}"), "name": "x", "unit_price": 100 })),
-            [401, 201, 201, 403, 403]),
+        c(
+            "POST",
+            "/api/v1/products",
+            Json(
+                |n, _| serde_json::json!({ "sku": format!("RB-{n}"), "name": "x", "unit_price": 100 }),
+            ),
+            [401, 201, 201, 403, 403],
+        ),
         c("GET", "/api/v1/products/{id}", None, STAFF),
-        c("PUT", "/api/v1/products/{id}", Json(|n, _| serde_json::json!({ "sku": format!("RBU-{n}"), "name": "y", "unit_price": 100 })),
-            MANAGERS),
+        c(
+            "PUT",
+            "/api/v1/products/{id}",
+            Json(
+                |n, _| serde_json::json!({ "sku": format!("RBU-{n}"), "name": "y", "unit_price": 100 }),
+            ),
+            MANAGERS,
+        ),
         c("GET", "/api/v1/orders", None, SIGNED_IN),
-        c("POST", "/api/v1/orders", Json(|_, ids| serde_json::json!({
-            "customer_id": ids.customer, "items": [{ "product_id": ids.product, "quantity": 1 }] })), STAFF_CREATE),
+        c(
+            "POST",
+            "/api/v1/orders",
+            Json(|_, ids| {
+                serde_json::json!({
+            "customer_id": ids.customer, "items": [{ "product_id": ids.product, "quantity": 1 }] })
+            }),
+            STAFF_CREATE,
+        ),
         c("GET", "/api/v1/orders/{id}", None, SIGNED_IN),
-        c("PATCH", "/api/v1/orders/{id}", Json(|_, _| serde_json::json!({ "shipping_amount": 500 })), STAFF),
+        c(
+            "PATCH",
+            "/api/v1/orders/{id}",
+            Json(|_, _| serde_json::json!({ "shipping_amount": 500 })),
+            STAFF,
+        ),
         c("POST", "/api/v1/orders/{paid}/mark-paid", None, MANAGERS),
-        c("POST", "/api/v1/orders/{id}/payments", Json(|_, _| serde_json::json!({ "amount": 1 })), [401, 201, 201, 403, 403]),
-        c("PATCH", "/api/v1/orders/{id}/items/{item}", Json(|_, _| serde_json::json!({ "status": "Allocated" })), STAFF),
+        c(
+            "POST",
+            "/api/v1/orders/{id}/payments",
+            Json(|_, _| serde_json::json!({ "amount": 1 })),
+            [401, 201, 201, 403, 403],
+        ),
+        c(
+            "PATCH",
+            "/api/v1/orders/{id}/items/{item}",
+            Json(|_, _| serde_json::json!({ "status": "Allocated" })),
+            STAFF,
+        ),
         c("GET", "/api/integrations/outbox", None, ADMIN_ONLY),
         // 409: allowed, but the row is not failed (a 403 would mean refused).
-        c("POST", "/api/integrations/outbox/{outbox}/retry", None, [401, 409, 403, 403, 403]),
-        c("POST", "/api/integrations/logs/{log}/retry", None, [401, 409, 409, 403, 403]),
-        c("POST", "/api/integrations/sync/quickbooks/retry-failed", None, ADMIN_ONLY),
-        c("PUT", "/api/integrations/connections/quickbooks/settings", Json(|_, _| serde_json::json!({
-            "auto_sync_enabled": true, "sync_customers": true, "sync_invoices": true, "sync_payments": true })),
-            [401, 204, 403, 403, 403]),
+        c(
+            "POST",
+            "/api/integrations/outbox/{outbox}/retry",
+            None,
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/api/integrations/logs/{log}/retry",
+            None,
+            [401, 409, 409, 403, 403],
+        ),
+        c(
+            "POST",
+            "/api/integrations/sync/quickbooks/retry-failed",
+            None,
+            ADMIN_ONLY,
+        ),
+        c(
+            "PUT",
+            "/api/integrations/connections/quickbooks/settings",
+            Json(|_, _| {
+                serde_json::json!({
+            "auto_sync_enabled": true, "sync_customers": true, "sync_invoices": true, "sync_payments": true })
+            }),
+            [401, 204, 403, 403, 403],
+        ),
         // Server functions (the UI's calls)
         c("POST", "/rpc/whoami", None, [200, 200, 200, 200, 200]),
         c("POST", "/rpc/list_users", None, ADMIN_ONLY),
@@ -151,7 +216,10 @@ fn cases() -> Vec<Case> {
 fn registered_form(route: &str) -> String {
     route
         .replace("orders/{paid}", "orders/{id}")
-        .replace("orders/{id}/items/{item}", "orders/{order_id}/items/{item_id}")
+        .replace(
+            "orders/{id}/items/{item}",
+            "orders/{order_id}/items/{item_id}",
+        )
         .replace("{outbox}", "{id}")
         .replace("{log}", "{id}")
         .replace("/quickbooks/", "/{provider}/")
@@ -170,8 +238,10 @@ fn registered_routes() -> BTreeSet<(String, String)> {
 
 #[test]
 fn the_table_names_every_registered_route() {
-    let table: BTreeSet<(String, String)> =
-        cases().iter().map(|c| (c.method.to_string(), registered_form(c.route))).collect();
+    let table: BTreeSet<(String, String)> = cases()
+        .iter()
+        .map(|c| (c.method.to_string(), registered_form(c.route)))
+        .collect();
     let registered = registered_routes();
     let missing: Vec<_> = registered.difference(&table).collect();
     assert!(
@@ -240,26 +310,58 @@ async fn prepare(app: &TestApp) -> Ids {
         .expect("json");
     let db = &app.state.db;
     let tenant = crate::outbox::demo_tenant(db).await;
-    crate::outbox::connect(db, tenant, erp_bridge::domain::connection::Provider::QuickBooks).await;
+    crate::outbox::connect(
+        db,
+        tenant,
+        erp_bridge::domain::connection::Provider::QuickBooks,
+    )
+    .await;
     // The demo Customer user belongs to the first demo customer: its orders are visible to it.
     let (_, customers) = app.get_json(&admin, "/api/v1/customers").await;
-    let customer = customers["items"][0]["id"].as_str().expect("customer").to_string();
-    let post = |path: &'static str, body: serde_json::Value| app.send_json(&admin, reqwest::Method::POST, path, body);
-    let (_, product) = post("/api/v1/products", serde_json::json!({ "sku": "RBAC-P", "name": "P", "unit_price": 1000 })).await;
+    let customer = customers["items"][0]["id"]
+        .as_str()
+        .expect("customer")
+        .to_string();
+    let post = |path: &'static str, body: serde_json::Value| {
+        app.send_json(&admin, reqwest::Method::POST, path, body)
+    };
+    let (_, product) = post(
+        "/api/v1/products",
+        serde_json::json!({ "sku": "RBAC-P", "name": "P", "unit_price": 1000 }),
+    )
+    .await;
     let product = product["id"].as_str().expect("product").to_string();
     let order_body = serde_json::json!({ "customer_id": customer, "items": [{ "product_id": product, "quantity": 3 }] });
     let (_, order) = post("/api/v1/orders", order_body.clone()).await;
     let (_, paid) = post("/api/v1/orders", order_body).await;
-    let outbox = crate::outbox::rows(db, tenant).await.pop().expect("an outbox row");
+    let outbox = crate::outbox::rows(db, tenant)
+        .await
+        .pop()
+        .expect("an outbox row");
     let log = erp_bridge::server::store::sync_logs::SyncLogRow {
-        id: uuid::Uuid::now_v7(), tenant_id: tenant, provider: "QuickBooks".into(), entity_type: outbox.entity_type.clone(),
-        entity_id: Some(outbox.entity_id.clone()), external_id: None, event_type: None, outbox_id: Some(outbox.id),
-        direction: "ToExternal".into(), status: "Completed".into(), error_message: None, request_payload: None,
-        response_payload: None, started_at: erp_bridge::server::time::now(), completed_at: None, duration_ms: None,
-        retry_count: 0, correlation_id: None,
+        id: uuid::Uuid::now_v7(),
+        tenant_id: tenant,
+        provider: "QuickBooks".into(),
+        entity_type: outbox.entity_type.clone(),
+        entity_id: Some(outbox.entity_id.clone()),
+        external_id: None,
+        event_type: None,
+        outbox_id: Some(outbox.id),
+        direction: "ToExternal".into(),
+        status: "Completed".into(),
+        error_message: None,
+        request_payload: None,
+        response_payload: None,
+        started_at: erp_bridge::server::time::now(),
+        completed_at: None,
+        duration_ms: None,
+        retry_count: 0,
+        correlation_id: None,
     };
     let mut tx = db.begin().await.expect("tx");
-    erp_bridge::server::store::sync_logs::insert(&mut tx, &log).await.expect("log");
+    erp_bridge::server::store::sync_logs::insert(&mut tx, &log)
+        .await
+        .expect("log");
     tx.commit().await.expect("commit");
     Ids {
         admin_user: me["user"]["id"].as_str().expect("id").to_string(),

@@ -35,9 +35,20 @@ impl ScriptedAdapter {
         ScriptedAdapter::default()
     }
 
+    /// Answers Ok to everything after `delay`.
+    pub fn slow(delay: Duration) -> Self {
+        ScriptedAdapter {
+            delay: Some(delay),
+            ..Default::default()
+        }
+    }
+
     /// Answers with `steps` in order, then Ok.
     pub fn with(steps: impl IntoIterator<Item = Step>) -> Self {
-        ScriptedAdapter { script: Mutex::new(steps.into_iter().collect()), ..Default::default() }
+        ScriptedAdapter {
+            script: Mutex::new(steps.into_iter().collect()),
+            ..Default::default()
+        }
     }
 
     /// Outbox ids it completed successfully, in order.
@@ -57,7 +68,12 @@ impl ErpAdapter for ScriptedAdapter {
         if !self.in_flight.lock().expect("lock").insert(event.id) {
             self.overlaps.lock().expect("lock").push(event.id);
         }
-        let step = self.script.lock().expect("lock").pop_front().unwrap_or(Step::Ok);
+        let step = self
+            .script
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .unwrap_or(Step::Ok);
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
         }
@@ -66,7 +82,9 @@ impl ErpAdapter for ScriptedAdapter {
                 self.delivered.lock().expect("lock").push(event.id);
                 Ok(Delivered {
                     external_id: Some(format!("ext-{}", event.entity_id)),
-                    request: Some(serde_json::json!({ "payload": event.payload, "access_token": "sekret-token" })),
+                    request: Some(
+                        serde_json::json!({ "payload": event.payload, "access_token": "sekret-token" }),
+                    ),
                     response: Some(serde_json::json!({ "Id": "42" })),
                 })
             }
@@ -77,7 +95,9 @@ impl ErpAdapter for ScriptedAdapter {
                 response: Some(serde_json::json!({ "Fault": "unavailable" })),
             }),
             Step::Permanent => Err(DeliveryError::permanent("6000: business validation error")),
-            Step::Auth => Err(DeliveryError::Auth { message: "invalid_grant".into() }),
+            Step::Auth => Err(DeliveryError::Auth {
+                message: "invalid_grant".into(),
+            }),
             Step::Hang => std::future::pending().await,
         };
         self.in_flight.lock().expect("lock").remove(&event.id);

@@ -85,12 +85,21 @@ pub enum DeliveryError {
 impl DeliveryError {
     /// A retryable error with only a message.
     pub fn retryable(message: impl Into<String>) -> Self {
-        DeliveryError::Retryable { message: message.into(), retry_after: None, request: None, response: None }
+        DeliveryError::Retryable {
+            message: message.into(),
+            retry_after: None,
+            request: None,
+            response: None,
+        }
     }
 
     /// A permanent error with only a message.
     pub fn permanent(message: impl Into<String>) -> Self {
-        DeliveryError::Permanent { message: message.into(), request: None, response: None }
+        DeliveryError::Permanent {
+            message: message.into(),
+            request: None,
+            response: None,
+        }
     }
 }
 
@@ -110,7 +119,9 @@ pub struct Adapters {
 
 impl std::fmt::Debug for Adapters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Adapters").field("providers", &self.by_provider.keys().collect::<Vec<_>>()).finish()
+        f.debug_struct("Adapters")
+            .field("providers", &self.by_provider.keys().collect::<Vec<_>>())
+            .finish()
     }
 }
 

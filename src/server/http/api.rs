@@ -59,7 +59,11 @@ pub fn routes() -> Vec<ApiRoute> {
         route(Method::GET, "/api/v1/customers", get(c::list_customers)),
         route(Method::POST, "/api/v1/customers", post(c::create_customer)),
         route(Method::GET, "/api/v1/customers/{id}", get(c::get_customer)),
-        route(Method::PUT, "/api/v1/customers/{id}", put(c::update_customer)),
+        route(
+            Method::PUT,
+            "/api/v1/customers/{id}",
+            put(c::update_customer),
+        ),
         route(Method::GET, "/api/v1/products", get(c::list_products)),
         route(Method::POST, "/api/v1/products", post(c::create_product)),
         route(Method::GET, "/api/v1/products/{id}", get(c::get_product)),
@@ -68,14 +72,42 @@ pub fn routes() -> Vec<ApiRoute> {
         route(Method::POST, "/api/v1/orders", post(c::create_order)),
         route(Method::GET, "/api/v1/orders/{id}", get(c::get_order)),
         route(Method::PATCH, "/api/v1/orders/{id}", patch(c::update_order)),
-        route(Method::POST, "/api/v1/orders/{id}/mark-paid", post(c::mark_paid)),
-        route(Method::POST, "/api/v1/orders/{id}/payments", post(c::add_payment)),
-        route(Method::PATCH, "/api/v1/orders/{order_id}/items/{item_id}", patch(c::set_item_status)),
+        route(
+            Method::POST,
+            "/api/v1/orders/{id}/mark-paid",
+            post(c::mark_paid),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/orders/{id}/payments",
+            post(c::add_payment),
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/orders/{order_id}/items/{item_id}",
+            patch(c::set_item_status),
+        ),
         route(Method::GET, "/api/integrations/outbox", get(c::list_outbox)),
-        route(Method::POST, "/api/integrations/outbox/{id}/retry", post(c::retry_outbox)),
-        route(Method::POST, "/api/integrations/logs/{id}/retry", post(c::retry_log)),
-        route(Method::POST, "/api/integrations/sync/{provider}/retry-failed", post(c::retry_failed)),
-        route(Method::PUT, "/api/integrations/connections/{provider}/settings", put(c::update_settings)),
+        route(
+            Method::POST,
+            "/api/integrations/outbox/{id}/retry",
+            post(c::retry_outbox),
+        ),
+        route(
+            Method::POST,
+            "/api/integrations/logs/{id}/retry",
+            post(c::retry_log),
+        ),
+        route(
+            Method::POST,
+            "/api/integrations/sync/{provider}/retry-failed",
+            post(c::retry_failed),
+        ),
+        route(
+            Method::PUT,
+            "/api/integrations/connections/{provider}/settings",
+            put(c::update_settings),
+        ),
     ]
 }
 

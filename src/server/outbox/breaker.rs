@@ -20,7 +20,11 @@ pub struct BreakerConfig {
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        BreakerConfig { threshold: 5, base_cooldown: TimeDelta::seconds(30), max_cooldown: TimeDelta::minutes(30) }
+        BreakerConfig {
+            threshold: 5,
+            base_cooldown: TimeDelta::seconds(30),
+            max_cooldown: TimeDelta::minutes(30),
+        }
     }
 }
 
@@ -50,7 +54,12 @@ pub fn on_success(_h: &HealthRow) -> HealthRow {
 }
 
 /// The row after a retryable failure.
-pub fn on_failure(h: &HealthRow, cfg: &BreakerConfig, now: DateTime<Utc>, error: &str) -> HealthRow {
+pub fn on_failure(
+    h: &HealthRow,
+    cfg: &BreakerConfig,
+    now: DateTime<Utc>,
+    error: &str,
+) -> HealthRow {
     let failures = h.consecutive_failures + 1;
     let probing = h.state != "Closed";
     let mut next = HealthRow {
@@ -74,7 +83,11 @@ mod tests {
     use super::*;
 
     fn cfg() -> BreakerConfig {
-        BreakerConfig { threshold: 3, base_cooldown: TimeDelta::seconds(10), max_cooldown: TimeDelta::seconds(25) }
+        BreakerConfig {
+            threshold: 3,
+            base_cooldown: TimeDelta::seconds(10),
+            max_cooldown: TimeDelta::seconds(25),
+        }
     }
 
     #[test]
@@ -89,9 +102,17 @@ mod tests {
         assert_eq!(gate(&h, now), Gate::Paused);
         assert_eq!(h.open_until, Some(now + TimeDelta::seconds(10)));
         let later = now + TimeDelta::seconds(11);
-        assert_eq!(gate(&h, later), Gate::Probe, "one probe after the cool-down");
+        assert_eq!(
+            gate(&h, later),
+            Gate::Probe,
+            "one probe after the cool-down"
+        );
         h = on_failure(&h, &cfg(), later, "503");
-        assert_eq!(h.open_until, Some(later + TimeDelta::seconds(20)), "doubled");
+        assert_eq!(
+            h.open_until,
+            Some(later + TimeDelta::seconds(20)),
+            "doubled"
+        );
         h = on_failure(&h, &cfg(), later, "503");
         assert_eq!(h.open_until, Some(later + TimeDelta::seconds(25)), "capped");
         assert_eq!(on_success(&h), HealthRow::closed());

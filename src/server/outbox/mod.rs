@@ -60,16 +60,30 @@ pub mod events {
 /// Records `event` in the caller's transaction: a Pending row per connected provider, a
 /// completed "skipped" row where settings say not to send, or one skipped row without a target
 /// when no provider is connected. Returns the rows written.
-pub async fn enqueue(tx: &mut Tx, tenant_id: Uuid, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Vec<OutboxRow>> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<OutboxRow>> {
     let targets = connections::delivery_targets(tx, tenant_id).await?;
     let payload = event.payload.to_string();
     let mut rows = Vec::new();
     for target in &targets {
-        let Ok(provider) = target.provider.parse::<Provider>() else { continue };
+        let Ok(provider) = target.provider.parse::<Provider>() else {
+            continue;
+        };
         if event.origin == Some(provider) {
             continue; // no echo: the change came from this ERP
         }
-        let key = format!("{}:{}:{}:{}:{}", provider.slug(), event.event_type, event.entity_type, event.entity_id, event.version);
+        let key = format!(
+            "{}:{}:{}:{}:{}",
+            provider.slug(),
+            event.event_type,
+            event.entity_type,
+            event.entity_id,
+            event.version
+        );
         let mut row = new_row(tenant_id, event, &payload, now);
         row.target_system = Some(provider.as_str().to_string());
         row.idempotency_key = Some(key);

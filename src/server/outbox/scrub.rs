@@ -4,8 +4,19 @@ use serde_json::Value;
 
 /// Keys whose values are never stored (compared case-insensitively, ignoring `_` and `-`).
 const SECRET_KEYS: &[&str] = &[
-    "accesstoken", "refreshtoken", "idtoken", "token", "password", "secret", "clientsecret", "authorization",
-    "apikey", "consumersecret", "tokensecret", "signature", "code",
+    "accesstoken",
+    "refreshtoken",
+    "idtoken",
+    "token",
+    "password",
+    "secret",
+    "clientsecret",
+    "authorization",
+    "apikey",
+    "consumersecret",
+    "tokensecret",
+    "signature",
+    "code",
 ];
 
 /// A copy of `value` with every secret-looking field replaced by `"[redacted]"`.
@@ -14,7 +25,11 @@ pub fn redact(value: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let key: String = k.chars().filter(|c| *c != '_' && *c != '-').collect::<String>().to_lowercase();
+                    let key: String = k
+                        .chars()
+                        .filter(|c| *c != '_' && *c != '-')
+                        .collect::<String>()
+                        .to_lowercase();
                     if SECRET_KEYS.contains(&key.as_str()) {
                         (k.clone(), Value::String("[redacted]".into()))
                     } else {

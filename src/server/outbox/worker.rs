@@ -86,7 +86,11 @@ impl PassStats {
 impl OutboxWorker {
     /// A worker over `db` delivering through `adapters`.
     pub fn new(db: Db, adapters: Adapters, config: WorkerConfig) -> Self {
-        OutboxWorker { db, adapters, config }
+        OutboxWorker {
+            db,
+            adapters,
+            config,
+        }
     }
 
     /// Runs passes until `shutdown` turns true. Errors are logged and the loop goes on.
@@ -120,16 +124,25 @@ impl OutboxWorker {
     pub async fn run_once(&self) -> StoreResult<PassStats> {
         let mut total = PassStats::default();
         for (tenant_id, provider) in outbox::due_pairs(&self.db, time::now(), 500).await? {
-            let Ok(provider) = provider.parse::<Provider>() else { continue };
+            let Ok(provider) = provider.parse::<Provider>() else {
+                continue;
+            };
             total.add(self.process_pair(tenant_id, provider).await?);
         }
         Ok(total)
     }
 
     /// Delivers one batch of one (tenant, provider), if its connection, breaker and lease allow.
-    pub async fn process_pair(&self, tenant_id: Uuid, provider: Provider) -> StoreResult<PassStats> {
-        let Some(adapter) = self.adapters.get(provider) else { return Ok(PassStats::default()) };
-        let Some(conn) = connections::worker_view(&self.db, tenant_id, provider.as_str()).await? else {
+    pub async fn process_pair(
+        &self,
+        tenant_id: Uuid,
+        provider: Provider,
+    ) -> StoreResult<PassStats> {
+        let Some(adapter) = self.adapters.get(provider) else {
+            return Ok(PassStats::default());
+        };
+        let Some(conn) = connections::worker_view(&self.db, tenant_id, provider.as_str()).await?
+        else {
             return Ok(PassStats::default());
         };
         if conn.status != "Connected" {
@@ -143,7 +156,15 @@ impl OutboxWorker {
             Gate::Open => self.config.batch_size,
         };
         let key = (tenant_id, provider.as_str(), "outbox");
-        let Some(token) = leases::acquire(&self.db, key, &self.config.owner, now, now + self.config.lease_ttl).await? else {
+        let Some(token) = leases::acquire(
+            &self.db,
+            key,
+            &self.config.owner,
+            now,
+            now + self.config.lease_ttl,
+        )
+        .await?
+        else {
             return Ok(PassStats::default()); // another process holds it
         };
         let claim = Claim {
@@ -183,14 +204,26 @@ impl OutboxWorker {
             match &result {
                 Ok(_) => health_row = breaker::on_success(&health_row),
                 Err(DeliveryError::Retryable { message, .. }) => {
-                    health_row = breaker::on_failure(&health_row, &self.config.breaker, time::now(), message);
+                    health_row = breaker::on_failure(
+                        &health_row,
+                        &self.config.breaker,
+                        time::now(),
+                        message,
+                    );
                     if breaker::gate(&health_row, time::now()) != Gate::Open {
                         stop = true;
                     }
                 }
                 Err(DeliveryError::Auth { message }) => {
                     tracing::error!(%tenant_id, %provider, error = %message, "ERP refused our credentials; connection needs reconnecting");
-                    connections::mark_reconnect_required(&self.db, tenant_id, provider.as_str(), message, time::now()).await?;
+                    connections::mark_reconnect_required(
+                        &self.db,
+                        tenant_id,
+                        provider.as_str(),
+                        message,
+                        time::now(),
+                    )
+                    .await?;
                     metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
                     stop = true;
                 }
@@ -200,9 +233,17 @@ impl OutboxWorker {
         }
         let stats = batch.stats;
         batch.flush(&self.db).await?;
-        health::put(&self.db, tenant_id, provider.as_str(), &health_row, time::now()).await?;
+        health::put(
+            &self.db,
+            tenant_id,
+            provider.as_str(),
+            &health_row,
+            time::now(),
+        )
+        .await?;
         if stats.completed > 0 {
-            connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), time::now()).await?;
+            connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), time::now())
+                .await?;
         }
         leases::release(&self.db, key, token, time::now()).await?;
         record_metrics(provider, stats);
@@ -214,7 +255,11 @@ fn lease_beat(ttl: TimeDelta) -> Duration {
     (ttl / 3).to_std().unwrap_or(Duration::from_secs(5))
 }
 
-fn to_event(row: &OutboxRow, provider: Provider, external_company_id: Option<String>) -> OutboxEvent {
+fn to_event(
+    row: &OutboxRow,
+    provider: Provider,
+    external_company_id: Option<String>,
+) -> OutboxEvent {
     OutboxEvent {
         id: row.id,
         tenant_id: row.tenant_id,
@@ -224,7 +269,10 @@ fn to_event(row: &OutboxRow, provider: Provider, external_company_id: Option<Str
         entity_type: row.entity_type.clone(),
         entity_id: row.entity_id.clone(),
         payload: serde_json::from_str(&row.payload).unwrap_or(serde_json::Value::Null),
-        idempotency_key: row.idempotency_key.clone().unwrap_or_else(|| row.id.to_string()),
+        idempotency_key: row
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| row.id.to_string()),
         retry_count: row.retry_count,
         correlation_id: row.correlation_id,
     }
@@ -249,19 +297,31 @@ struct Batch {
 
 impl Batch {
     fn new(token: Uuid, diagnostic: bool) -> Self {
-        Batch { token, diagnostic, settles: Vec::new(), logs: Vec::new(), failed_entities: HashSet::new(), stats: PassStats::default() }
+        Batch {
+            token,
+            diagnostic,
+            settles: Vec::new(),
+            logs: Vec::new(),
+            failed_entities: HashSet::new(),
+            stats: PassStats::default(),
+        }
     }
 
     /// A later event of an entity whose earlier event just failed waits, to keep their order.
     fn entity_blocked(&self, row: &OutboxRow) -> bool {
-        self.failed_entities.contains(&(row.entity_type.clone(), row.entity_id.clone()))
+        self.failed_entities
+            .contains(&(row.entity_type.clone(), row.entity_id.clone()))
     }
 
     fn release(&mut self, row: &OutboxRow) {
         self.stats.released += 1;
         self.settles.push(Settle {
             id: row.id,
-            status: if row.retry_count > 0 { status::FAILED } else { status::PENDING },
+            status: if row.retry_count > 0 {
+                status::FAILED
+            } else {
+                status::PENDING
+            },
             processed_at: None,
             retry_count: row.retry_count,
             scheduled_for: row.scheduled_for.or(Some(time::now())),
@@ -289,25 +349,57 @@ impl Batch {
                     log.request_payload = done.request.as_ref().map(scrub::to_stored);
                     log.response_payload = done.response.as_ref().map(scrub::to_stored);
                 }
-                Settle { id: row.id, status: status::COMPLETED, processed_at: Some(now), retry_count: row.retry_count, scheduled_for: None, last_error: None }
+                Settle {
+                    id: row.id,
+                    status: status::COMPLETED,
+                    processed_at: Some(now),
+                    retry_count: row.retry_count,
+                    scheduled_for: None,
+                    last_error: None,
+                }
             }
             Err(DeliveryError::Auth { message }) => {
                 self.stats.released += 1;
                 log.status = "Failed".into();
                 log.error_message = Some(format!("authentication failed: {message}"));
-                Settle { id: row.id, status: status::PENDING, processed_at: None, retry_count: row.retry_count, scheduled_for: row.scheduled_for, last_error: log.error_message.clone() }
+                Settle {
+                    id: row.id,
+                    status: status::PENDING,
+                    processed_at: None,
+                    retry_count: row.retry_count,
+                    scheduled_for: row.scheduled_for,
+                    last_error: log.error_message.clone(),
+                }
             }
-            Err(DeliveryError::Permanent { message, request, response }) => {
+            Err(DeliveryError::Permanent {
+                message,
+                request,
+                response,
+            }) => {
                 self.stats.failed += 1;
-                self.failed_entities.insert((row.entity_type.clone(), row.entity_id.clone()));
+                self.failed_entities
+                    .insert((row.entity_type.clone(), row.entity_id.clone()));
                 log.status = "Failed".into();
                 log.error_message = Some(format!("rejected: {message}"));
                 log.request_payload = request.as_ref().map(scrub::to_stored);
                 log.response_payload = response.as_ref().map(scrub::to_stored);
-                Settle { id: row.id, status: status::FAILED, processed_at: None, retry_count: row.retry_count, scheduled_for: None, last_error: log.error_message.clone() }
+                Settle {
+                    id: row.id,
+                    status: status::FAILED,
+                    processed_at: None,
+                    retry_count: row.retry_count,
+                    scheduled_for: None,
+                    last_error: log.error_message.clone(),
+                }
             }
-            Err(DeliveryError::Retryable { message, retry_after, request, response }) => {
-                self.failed_entities.insert((row.entity_type.clone(), row.entity_id.clone()));
+            Err(DeliveryError::Retryable {
+                message,
+                retry_after,
+                request,
+                response,
+            }) => {
+                self.failed_entities
+                    .insert((row.entity_type.clone(), row.entity_id.clone()));
                 let retries = row.retry_count + 1;
                 log.status = "Failed".into();
                 log.error_message = Some(message.clone());
@@ -317,14 +409,29 @@ impl Batch {
                     self.stats.abandoned += 1;
                     tracing::error!(outbox_id = %row.id, tenant_id = %row.tenant_id, %provider, entity = %row.entity_type,
                         entity_id = %row.entity_id, error = %message, "outbox event abandoned after {retries} attempts");
-                    Settle { id: row.id, status: status::ABANDONED, processed_at: None, retry_count: retries, scheduled_for: None, last_error: Some(message) }
+                    Settle {
+                        id: row.id,
+                        status: status::ABANDONED,
+                        processed_at: None,
+                        retry_count: retries,
+                        scheduled_for: None,
+                        last_error: Some(message),
+                    }
                 } else {
                     self.stats.failed += 1;
                     let n = u32::try_from(retries).unwrap_or(u32::MAX);
                     let max = u32::try_from(row.max_retries).unwrap_or(5);
-                    let wait = retry::backoff(n, max, cfg.backoff_unit, retry::jitter(), retry_after);
+                    let wait =
+                        retry::backoff(n, max, cfg.backoff_unit, retry::jitter(), retry_after);
                     let next = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::minutes(1));
-                    Settle { id: row.id, status: status::FAILED, processed_at: None, retry_count: retries, scheduled_for: Some(next), last_error: Some(message) }
+                    Settle {
+                        id: row.id,
+                        status: status::FAILED,
+                        processed_at: None,
+                        retry_count: retries,
+                        scheduled_for: Some(next),
+                        last_error: Some(message),
+                    }
                 }
             }
         };
@@ -344,18 +451,31 @@ impl Batch {
                 fenced.insert(s.id);
             }
         }
-        for log in self.logs.iter().filter(|l| l.outbox_id.is_none_or(|id| !fenced.contains(&id))) {
+        for log in self
+            .logs
+            .iter()
+            .filter(|l| l.outbox_id.is_none_or(|id| !fenced.contains(&id)))
+        {
             sync_logs::insert(&mut tx, log).await?;
         }
         tx.commit().await?;
         if !fenced.is_empty() {
-            tracing::warn!(count = fenced.len(), "outcomes discarded: rows were taken over by a newer lease");
+            tracing::warn!(
+                count = fenced.len(),
+                "outcomes discarded: rows were taken over by a newer lease"
+            );
         }
         Ok(())
     }
 }
 
-fn new_log(row: &OutboxRow, provider: Provider, started: DateTime<Utc>, now: DateTime<Utc>, elapsed: Duration) -> SyncLogRow {
+fn new_log(
+    row: &OutboxRow,
+    provider: Provider,
+    started: DateTime<Utc>,
+    now: DateTime<Utc>,
+    elapsed: Duration,
+) -> SyncLogRow {
     SyncLogRow {
         id: Uuid::now_v7(),
         tenant_id: row.tenant_id,

@@ -15,16 +15,23 @@ use crate::server::time;
 
 /// Paging: page ≥ 1, 1 ≤ per_page ≤ 200 (default 50).
 pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
-    (page.unwrap_or(1).max(1), per_page.unwrap_or(50).clamp(1, 200))
+    (
+        page.unwrap_or(1).max(1),
+        per_page.unwrap_or(50).clamp(1, 200),
+    )
 }
 
 fn validate_customer(c: &CustomerInput) -> Result<(), AppError> {
     if c.name.trim().is_empty() || c.name.chars().count() > 200 {
-        return Err(AppError::BadRequest("A customer needs a name of 1 to 200 characters.".into()));
+        return Err(AppError::BadRequest(
+            "A customer needs a name of 1 to 200 characters.".into(),
+        ));
     }
     if let Some(email) = c.email.as_deref().filter(|e| !e.is_empty()) {
         if !email.contains('@') {
-            return Err(AppError::BadRequest(format!("{email:?} is not an email address.")));
+            return Err(AppError::BadRequest(format!(
+                "{email:?} is not an email address."
+            )));
         }
     }
     Ok(())
@@ -36,21 +43,41 @@ pub async fn create(db: &Db, p: &Principal, input: CustomerInput) -> Result<Cust
     validate_customer(&input)?;
     let now = time::now();
     let mut tx = db.begin().await.map_err(store)?;
-    let customer = customers::create(&mut tx, p.tenant_id, &input, now).await.map_err(store)?;
+    let customer = customers::create(&mut tx, p.tenant_id, &input, now)
+        .await
+        .map_err(store)?;
     raise(&mut tx, p, events::CUSTOMER_CREATED, &customer, None).await?;
     tx.commit().await.map_err(store)?;
     get(db, p, customer.id).await
 }
 
 /// Replaces a customer's fields and raises `CustomerUpdated` in the same transaction.
-pub async fn update(db: &Db, p: &Principal, id: Uuid, input: CustomerInput) -> Result<Customer, AppError> {
+pub async fn update(
+    db: &Db,
+    p: &Principal,
+    id: Uuid,
+    input: CustomerInput,
+) -> Result<Customer, AppError> {
     p.require(Policy::ManageCommerce)?;
     validate_customer(&input)?;
-    let before = customers::get(db, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    let before = customers::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     let now = time::now();
     let mut tx = db.begin().await.map_err(store)?;
-    let customer = customers::update(&mut tx, p.tenant_id, id, &input, now).await.map_err(store)?.ok_or(AppError::NotFound)?;
-    raise(&mut tx, p, events::CUSTOMER_UPDATED, &customer, Some(&before)).await?;
+    let customer = customers::update(&mut tx, p.tenant_id, id, &input, now)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    raise(
+        &mut tx,
+        p,
+        events::CUSTOMER_UPDATED,
+        &customer,
+        Some(&before),
+    )
+    .await?;
     tx.commit().await.map_err(store)?;
     get(db, p, id).await
 }
@@ -72,12 +99,18 @@ async fn raise(
         correlation_id: None,
         origin: None,
     };
-    outbox::enqueue(tx, p.tenant_id, &event, now).await.map_err(store)?;
+    outbox::enqueue(tx, p.tenant_id, &event, now)
+        .await
+        .map_err(store)?;
     let audit_event = audit::AuditEvent {
         tenant_id: Some(p.tenant_id),
         actor_kind: p.actor.kind().into(),
         actor_id: Some(p.actor.id().to_string()),
-        action: if before.is_some() { "customer.updated".into() } else { "customer.created".into() },
+        action: if before.is_some() {
+            "customer.updated".into()
+        } else {
+            "customer.created".into()
+        },
         entity_type: "Customer".into(),
         entity_id: c.id.to_string(),
         order_id: None,
@@ -92,28 +125,54 @@ async fn raise(
 /// One customer with its sync badges.
 pub async fn get(db: &Db, p: &Principal, id: Uuid) -> Result<Customer, AppError> {
     p.require(Policy::ViewCommerce)?;
-    let mut c = customers::get(db, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
-    c.sync = sync_status::badges(db, p.tenant_id, "Customer", id, p.role.allows(Policy::ViewSyncStatus)).await?;
+    let mut c = customers::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    c.sync = sync_status::badges(
+        db,
+        p.tenant_id,
+        "Customer",
+        id,
+        p.role.allows(Policy::ViewSyncStatus),
+    )
+    .await?;
     Ok(c)
 }
 
 /// A page of customers (with badges).
-pub async fn list(db: &Db, p: &Principal, page: Option<i64>, per_page: Option<i64>) -> Result<Page<Customer>, AppError> {
+pub async fn list(
+    db: &Db,
+    p: &Principal,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<Page<Customer>, AppError> {
     p.require(Policy::ViewCommerce)?;
     let (page, per_page) = paging(page, per_page);
-    let (mut items, total) = customers::list(db, p.tenant_id, per_page, (page - 1) * per_page).await.map_err(store)?;
+    let (mut items, total) = customers::list(db, p.tenant_id, per_page, (page - 1) * per_page)
+        .await
+        .map_err(store)?;
     for c in &mut items {
         c.sync = sync_status::badges(db, p.tenant_id, "Customer", c.id, true).await?;
     }
-    Ok(Page { items, page, per_page, total })
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }
 
 fn validate_product(input: &ProductInput) -> Result<String, AppError> {
     if input.sku.trim().is_empty() || input.sku.len() > 100 || input.name.trim().is_empty() {
-        return Err(AppError::BadRequest("A product needs a SKU (up to 100 characters) and a name.".into()));
+        return Err(AppError::BadRequest(
+            "A product needs a SKU (up to 100 characters) and a name.".into(),
+        ));
     }
     if input.unit_price < 0 {
-        return Err(AppError::BadRequest("The unit price cannot be negative.".into()));
+        return Err(AppError::BadRequest(
+            "The unit price cannot be negative.".into(),
+        ));
     }
     currency(input.currency.as_deref())
 }
@@ -124,35 +183,61 @@ pub fn currency(code: Option<&str>) -> Result<String, AppError> {
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(code)
     } else {
-        Err(AppError::BadRequest(format!("{code:?} is not an ISO 4217 currency code.")))
+        Err(AppError::BadRequest(format!(
+            "{code:?} is not an ISO 4217 currency code."
+        )))
     }
 }
 
 fn duplicate_sku(e: StoreError, sku: &str) -> AppError {
     match e {
-        StoreError::Duplicate(_) => AppError::Conflict(format!("A product with SKU {sku} already exists.")),
+        StoreError::Duplicate(_) => {
+            AppError::Conflict(format!("A product with SKU {sku} already exists."))
+        }
         other => store(other),
     }
 }
 
 /// Creates a product.
-pub async fn create_product(db: &Db, p: &Principal, input: ProductInput) -> Result<Product, AppError> {
+pub async fn create_product(
+    db: &Db,
+    p: &Principal,
+    input: ProductInput,
+) -> Result<Product, AppError> {
     p.require(Policy::ManageCatalog)?;
     let cur = validate_product(&input)?;
     let mut tx = db.begin().await.map_err(store)?;
-    let product = products::create(&mut tx, p.tenant_id, input.sku.trim(), input.name.trim(), input.unit_price, &cur, time::now())
-        .await
-        .map_err(|e| duplicate_sku(e, &input.sku))?;
+    let product = products::create(
+        &mut tx,
+        p.tenant_id,
+        input.sku.trim(),
+        input.name.trim(),
+        input.unit_price,
+        &cur,
+        time::now(),
+    )
+    .await
+    .map_err(|e| duplicate_sku(e, &input.sku))?;
     tx.commit().await.map_err(store)?;
     Ok(product)
 }
 
 /// Updates a product.
-pub async fn update_product(db: &Db, p: &Principal, id: Uuid, input: ProductInput) -> Result<Product, AppError> {
+pub async fn update_product(
+    db: &Db,
+    p: &Principal,
+    id: Uuid,
+    input: ProductInput,
+) -> Result<Product, AppError> {
     p.require(Policy::ManageCatalog)?;
     let cur = validate_product(&input)?;
     let mut tx = db.begin().await.map_err(store)?;
-    let fields = (input.sku.trim(), input.name.trim(), input.unit_price, cur.as_str());
+    let fields = (
+        input.sku.trim(),
+        input.name.trim(),
+        input.unit_price,
+        cur.as_str(),
+    );
     let product = products::update(&mut tx, p.tenant_id, id, fields, time::now())
         .await
         .map_err(|e| duplicate_sku(e, &input.sku))?
@@ -164,13 +249,28 @@ pub async fn update_product(db: &Db, p: &Principal, id: Uuid, input: ProductInpu
 /// One product.
 pub async fn get_product(db: &Db, p: &Principal, id: Uuid) -> Result<Product, AppError> {
     p.require(Policy::ViewCommerce)?;
-    products::get(db, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)
+    products::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)
 }
 
 /// A page of products.
-pub async fn list_products(db: &Db, p: &Principal, page: Option<i64>, per_page: Option<i64>) -> Result<Page<Product>, AppError> {
+pub async fn list_products(
+    db: &Db,
+    p: &Principal,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<Page<Product>, AppError> {
     p.require(Policy::ViewCommerce)?;
     let (page, per_page) = paging(page, per_page);
-    let (items, total) = products::list(db, p.tenant_id, per_page, (page - 1) * per_page).await.map_err(store)?;
-    Ok(Page { items, page, per_page, total })
+    let (items, total) = products::list(db, p.tenant_id, per_page, (page - 1) * per_page)
+        .await
+        .map_err(store)?;
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }

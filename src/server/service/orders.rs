@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::customers::{currency, paging};
 use super::sync_status;
 use crate::domain::commerce::{
-    ItemStatus, NewOrder, NewPayment, Order, OrderItem, OrderStatus, OrderUpdate, Page, PaymentStatus,
+    ItemStatus, NewOrder, NewPayment, Order, OrderItem, OrderStatus, OrderUpdate, Page,
+    PaymentStatus,
 };
 use crate::domain::{Policy, Role};
 use crate::error::AppError;
@@ -24,10 +25,14 @@ const MAX_QUANTITY: i64 = 1_000_000;
 pub async fn create(db: &Db, p: &Principal, input: NewOrder) -> Result<Order, AppError> {
     p.require(Policy::ManageCommerce)?;
     if input.items.is_empty() {
-        return Err(AppError::BadRequest("An order needs at least one item.".into()));
+        return Err(AppError::BadRequest(
+            "An order needs at least one item.".into(),
+        ));
     }
     if input.shipping_amount < 0 {
-        return Err(AppError::BadRequest("The shipping amount cannot be negative.".into()));
+        return Err(AppError::BadRequest(
+            "The shipping amount cannot be negative.".into(),
+        ));
     }
     let cur = currency(input.currency.as_deref())?;
     // The order number is MAX+1 per tenant; concurrent PostgreSQL writers may collide on it,
@@ -40,7 +45,9 @@ pub async fn create(db: &Db, p: &Principal, input: NewOrder) -> Result<Order, Ap
             Ok(id) => return get(db, p, id).await,
         }
     }
-    Err(AppError::Conflict("Could not allocate an order number; try again.".into()))
+    Err(AppError::Conflict(
+        "Could not allocate an order number; try again.".into(),
+    ))
 }
 
 enum CreateError {
@@ -54,23 +61,45 @@ impl From<StoreError> for CreateError {
     }
 }
 
-async fn try_create(db: &Db, p: &Principal, input: &NewOrder, cur: &str) -> Result<Uuid, CreateError> {
+async fn try_create(
+    db: &Db,
+    p: &Principal,
+    input: &NewOrder,
+    cur: &str,
+) -> Result<Uuid, CreateError> {
     let now = time::now();
     let mut tx = db.begin().await?;
-    if customers::get_in(&mut tx, p.tenant_id, input.customer_id).await?.is_none() {
-        return Err(CreateError::App(AppError::BadRequest("There is no such customer.".into())));
+    if customers::get_in(&mut tx, p.tenant_id, input.customer_id)
+        .await?
+        .is_none()
+    {
+        return Err(CreateError::App(AppError::BadRequest(
+            "There is no such customer.".into(),
+        )));
     }
     let mut items = Vec::with_capacity(input.items.len());
     for (i, line) in input.items.iter().enumerate() {
         let product = products::get_in(&mut tx, p.tenant_id, line.product_id)
             .await?
-            .ok_or_else(|| CreateError::App(AppError::BadRequest(format!("Item {}: there is no such product.", i + 1))))?;
-        items.push(build_item(i, line.quantity, line.unit_price, &product, cur).map_err(CreateError::App)?);
+            .ok_or_else(|| {
+                CreateError::App(AppError::BadRequest(format!(
+                    "Item {}: there is no such product.",
+                    i + 1
+                )))
+            })?;
+        items.push(
+            build_item(i, line.quantity, line.unit_price, &product, cur)
+                .map_err(CreateError::App)?,
+        );
     }
-    let subtotal = items.iter().try_fold(0i64, |acc, it| acc.checked_add(it.amount));
+    let subtotal = items
+        .iter()
+        .try_fold(0i64, |acc, it| acc.checked_add(it.amount));
     let subtotal = subtotal
         .filter(|s| s.checked_add(input.shipping_amount).is_some())
-        .ok_or_else(|| CreateError::App(AppError::BadRequest("The order total is too large.".into())))?;
+        .ok_or_else(|| {
+            CreateError::App(AppError::BadRequest("The order total is too large.".into()))
+        })?;
     let header = NewOrderRow {
         customer_id: input.customer_id,
         status: OrderStatus::Placed,
@@ -82,24 +111,41 @@ async fn try_create(db: &Db, p: &Principal, input: &NewOrder, cur: &str) -> Resu
     for item in &items {
         orders::insert_item(&mut tx, p.tenant_id, id, item, now).await?;
     }
-    let order = orders::get_in(&mut tx, p.tenant_id, id).await?.ok_or(CreateError::App(AppError::NotFound))?;
-    raise_order(&mut tx, p, events::ORDER_CREATED, &order).await.map_err(CreateError::App)?;
+    let order = orders::get_in(&mut tx, p.tenant_id, id)
+        .await?
+        .ok_or(CreateError::App(AppError::NotFound))?;
+    raise_order(&mut tx, p, events::ORDER_CREATED, &order)
+        .await
+        .map_err(CreateError::App)?;
     audit_order(&mut tx, p, "order.created", &order, None).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-fn build_item(i: usize, quantity: i64, price: Option<i64>, product: &crate::domain::commerce::Product, cur: &str) -> Result<OrderItem, AppError> {
+fn build_item(
+    i: usize,
+    quantity: i64,
+    price: Option<i64>,
+    product: &crate::domain::commerce::Product,
+    cur: &str,
+) -> Result<OrderItem, AppError> {
     let n = i + 1;
     if !(1..=MAX_QUANTITY).contains(&quantity) {
-        return Err(AppError::BadRequest(format!("Item {n}: the quantity must be between 1 and {MAX_QUANTITY}.")));
+        return Err(AppError::BadRequest(format!(
+            "Item {n}: the quantity must be between 1 and {MAX_QUANTITY}."
+        )));
     }
     if product.currency != cur {
-        return Err(AppError::BadRequest(format!("Item {n}: {} is priced in {}, the order in {cur}.", product.sku, product.currency)));
+        return Err(AppError::BadRequest(format!(
+            "Item {n}: {} is priced in {}, the order in {cur}.",
+            product.sku, product.currency
+        )));
     }
     let unit_price = price.unwrap_or(product.unit_price);
     if unit_price < 0 {
-        return Err(AppError::BadRequest(format!("Item {n}: the unit price cannot be negative.")));
+        return Err(AppError::BadRequest(format!(
+            "Item {n}: the unit price cannot be negative."
+        )));
     }
     let amount = quantity
         .checked_mul(unit_price)
@@ -118,12 +164,23 @@ fn build_item(i: usize, quantity: i64, price: Option<i64>, product: &crate::doma
 }
 
 /// The order payload adapters receive: the order with its items, and its customer.
-async fn order_payload(tx: &mut Tx, p: &Principal, order: &Order) -> Result<serde_json::Value, AppError> {
-    let sql_customer = customers::get_in(tx, p.tenant_id, order.customer_id).await.map_err(store)?;
+async fn order_payload(
+    tx: &mut Tx,
+    p: &Principal,
+    order: &Order,
+) -> Result<serde_json::Value, AppError> {
+    let sql_customer = customers::get_in(tx, p.tenant_id, order.customer_id)
+        .await
+        .map_err(store)?;
     Ok(json!({ "order": order, "customer": sql_customer }))
 }
 
-async fn raise_order(tx: &mut Tx, p: &Principal, event_type: &'static str, order: &Order) -> Result<(), AppError> {
+async fn raise_order(
+    tx: &mut Tx,
+    p: &Principal,
+    event_type: &'static str,
+    order: &Order,
+) -> Result<(), AppError> {
     let payload = order_payload(tx, p, order).await?;
     let event = NewEvent {
         event_type,
@@ -134,11 +191,19 @@ async fn raise_order(tx: &mut Tx, p: &Principal, event_type: &'static str, order
         correlation_id: Some(order.id),
         origin: None,
     };
-    outbox::enqueue(tx, p.tenant_id, &event, time::now()).await.map_err(store)?;
+    outbox::enqueue(tx, p.tenant_id, &event, time::now())
+        .await
+        .map_err(store)?;
     Ok(())
 }
 
-async fn audit_order(tx: &mut Tx, p: &Principal, action: &str, after: &Order, before: Option<&Order>) -> Result<(), StoreError> {
+async fn audit_order(
+    tx: &mut Tx,
+    p: &Principal,
+    action: &str,
+    after: &Order,
+    before: Option<&Order>,
+) -> Result<(), StoreError> {
     let event = audit::AuditEvent {
         tenant_id: Some(p.tenant_id),
         actor_kind: p.actor.kind().into(),
@@ -156,30 +221,52 @@ async fn audit_order(tx: &mut Tx, p: &Principal, action: &str, after: &Order, be
 }
 
 /// Changes an order's status or shipping and raises `OrderUpdated`.
-pub async fn update(db: &Db, p: &Principal, id: Uuid, change: OrderUpdate) -> Result<Order, AppError> {
+pub async fn update(
+    db: &Db,
+    p: &Principal,
+    id: Uuid,
+    change: OrderUpdate,
+) -> Result<Order, AppError> {
     p.require(Policy::ManageCommerce)?;
     let mut tx = db.begin().await.map_err(store)?;
-    let before = orders::get_in(&mut tx, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    let before = orders::get_in(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     let mut order = before.clone();
     if let Some(s) = change.status {
         order.status = s;
     }
     if let Some(shipping) = change.shipping_amount {
         if shipping < 0 {
-            return Err(AppError::BadRequest("The shipping amount cannot be negative.".into()));
+            return Err(AppError::BadRequest(
+                "The shipping amount cannot be negative.".into(),
+            ));
         }
         order.shipping_amount = shipping;
-        order.total = order.subtotal.checked_add(shipping).ok_or_else(|| AppError::BadRequest("The total is too large.".into()))?;
+        order.total = order
+            .subtotal
+            .checked_add(shipping)
+            .ok_or_else(|| AppError::BadRequest("The total is too large.".into()))?;
     }
     if order.total < order.amount_paid {
-        return Err(AppError::BadRequest("The total cannot drop below what has been paid.".into()));
+        return Err(AppError::BadRequest(
+            "The total cannot drop below what has been paid.".into(),
+        ));
     }
     order.payment_status = payment_status(order.amount_paid, order.total);
     let now = time::now();
-    orders::update_header(&mut tx, p.tenant_id, &order, now).await.map_err(store)?;
-    let order = orders::get_in(&mut tx, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    orders::update_header(&mut tx, p.tenant_id, &order, now)
+        .await
+        .map_err(store)?;
+    let order = orders::get_in(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     raise_order(&mut tx, p, events::ORDER_UPDATED, &order).await?;
-    audit_order(&mut tx, p, "order.updated", &order, Some(&before)).await.map_err(store)?;
+    audit_order(&mut tx, p, "order.updated", &order, Some(&before))
+        .await
+        .map_err(store)?;
     tx.commit().await.map_err(store)?;
     get(db, p, id).await
 }
@@ -195,19 +282,43 @@ fn payment_status(paid: i64, total: i64) -> PaymentStatus {
 }
 
 /// Records a payment; raises `PaymentAdded`, and `OrderPaid` when it pays the order in full.
-pub async fn add_payment(db: &Db, p: &Principal, id: Uuid, input: NewPayment) -> Result<Order, AppError> {
+pub async fn add_payment(
+    db: &Db,
+    p: &Principal,
+    id: Uuid,
+    input: NewPayment,
+) -> Result<Order, AppError> {
     p.require(Policy::RecordPayments)?;
     if input.amount <= 0 {
-        return Err(AppError::BadRequest("A payment amount must be positive.".into()));
+        return Err(AppError::BadRequest(
+            "A payment amount must be positive.".into(),
+        ));
     }
     let mut tx = db.begin().await.map_err(store)?;
-    let order = orders::get_in(&mut tx, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    let order = orders::get_in(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     let balance = order.total - order.amount_paid;
     if input.amount > balance {
-        return Err(AppError::BadRequest(format!("The payment exceeds the balance due ({balance} minor units).")));
+        return Err(AppError::BadRequest(format!(
+            "The payment exceeds the balance due ({balance} minor units)."
+        )));
     }
-    let method = input.method.as_deref().filter(|m| !m.trim().is_empty()).unwrap_or("manual");
-    apply_payment(&mut tx, p, order, input.amount, method, input.reference.as_deref()).await?;
+    let method = input
+        .method
+        .as_deref()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or("manual");
+    apply_payment(
+        &mut tx,
+        p,
+        order,
+        input.amount,
+        method,
+        input.reference.as_deref(),
+    )
+    .await?;
     tx.commit().await.map_err(store)?;
     get(db, p, id).await
 }
@@ -216,7 +327,10 @@ pub async fn add_payment(db: &Db, p: &Principal, id: Uuid, input: NewPayment) ->
 pub async fn mark_paid(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppError> {
     p.require(Policy::RecordPayments)?;
     let mut tx = db.begin().await.map_err(store)?;
-    let order = orders::get_in(&mut tx, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    let order = orders::get_in(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     let balance = order.total - order.amount_paid;
     if order.payment_status != PaymentStatus::Paid {
         apply_payment(&mut tx, p, order, balance, "manual", Some("marked paid")).await?;
@@ -225,18 +339,45 @@ pub async fn mark_paid(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppErr
     get(db, p, id).await
 }
 
-async fn apply_payment(tx: &mut Tx, p: &Principal, mut order: Order, amount: i64, method: &str, reference: Option<&str>) -> Result<(), AppError> {
+async fn apply_payment(
+    tx: &mut Tx,
+    p: &Principal,
+    mut order: Order,
+    amount: i64,
+    method: &str,
+    reference: Option<&str>,
+) -> Result<(), AppError> {
     let now = time::now();
     let before = order.clone();
-    let row = NewPaymentRow { amount, currency: &order.currency, method, reference, origin: "Local", external_id: None };
-    let payment_id = if amount > 0 { Some(orders::insert_payment(tx, p.tenant_id, order.id, &row, now).await.map_err(store)?) } else { None };
+    let row = NewPaymentRow {
+        amount,
+        currency: &order.currency,
+        method,
+        reference,
+        origin: "Local",
+        external_id: None,
+    };
+    let payment_id = if amount > 0 {
+        Some(
+            orders::insert_payment(tx, p.tenant_id, order.id, &row, now)
+                .await
+                .map_err(store)?,
+        )
+    } else {
+        None
+    };
     order.amount_paid += amount;
     order.payment_status = payment_status(order.amount_paid, order.total);
     if order.payment_status == PaymentStatus::Paid {
         order.paid_at = Some(now);
     }
-    orders::update_header(tx, p.tenant_id, &order, now).await.map_err(store)?;
-    let order = orders::get_in(tx, p.tenant_id, order.id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    orders::update_header(tx, p.tenant_id, &order, now)
+        .await
+        .map_err(store)?;
+    let order = orders::get_in(tx, p.tenant_id, order.id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     if let Some(pid) = payment_id {
         let event = NewEvent {
             event_type: events::PAYMENT_ADDED,
@@ -247,17 +388,27 @@ async fn apply_payment(tx: &mut Tx, p: &Principal, mut order: Order, amount: i64
             correlation_id: Some(order.id),
             origin: None,
         };
-        outbox::enqueue(tx, p.tenant_id, &event, now).await.map_err(store)?;
+        outbox::enqueue(tx, p.tenant_id, &event, now)
+            .await
+            .map_err(store)?;
     }
     if order.payment_status == PaymentStatus::Paid && before.payment_status != PaymentStatus::Paid {
         raise_order(tx, p, events::ORDER_PAID, &order).await?;
     }
-    audit_order(tx, p, "order.payment_recorded", &order, Some(&before)).await.map_err(store)
+    audit_order(tx, p, "order.payment_recorded", &order, Some(&before))
+        .await
+        .map_err(store)
 }
 
 /// Sets the status of one item of one order (scoped by both ids) and audits it with the order
 /// context. Another order's items — even of the same product — are never touched.
-pub async fn set_item_status(db: &Db, p: &Principal, order_id: Uuid, item_id: Uuid, new: ItemStatus) -> Result<Order, AppError> {
+pub async fn set_item_status(
+    db: &Db,
+    p: &Principal,
+    order_id: Uuid,
+    item_id: Uuid,
+    new: ItemStatus,
+) -> Result<Order, AppError> {
     p.require(Policy::ManageCommerce)?;
     let now = time::now();
     let mut tx = db.begin().await.map_err(store)?;
@@ -285,25 +436,48 @@ pub async fn set_item_status(db: &Db, p: &Principal, order_id: Uuid, item_id: Uu
 
 /// One order with items, payments and badges. A Customer user sees only its own orders.
 pub async fn get(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppError> {
-    let mut order = orders::get(db, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
+    let mut order = orders::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
     if p.role == Role::Customer && p.customer_id != Some(order.customer_id) {
         return Err(AppError::NotFound);
     }
-    order.sync = sync_status::badges(db, p.tenant_id, "Order", id, p.role.allows(Policy::ViewSyncStatus)).await?;
+    order.sync = sync_status::badges(
+        db,
+        p.tenant_id,
+        "Order",
+        id,
+        p.role.allows(Policy::ViewSyncStatus),
+    )
+    .await?;
     Ok(order)
 }
 
 /// A page of orders, newest first (a Customer user's own only).
-pub async fn list(db: &Db, p: &Principal, page: Option<i64>, per_page: Option<i64>) -> Result<Page<Order>, AppError> {
+pub async fn list(
+    db: &Db,
+    p: &Principal,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<Page<Order>, AppError> {
     let customer = match p.role {
         Role::Customer => Some(p.customer_id.ok_or(AppError::Forbidden)?),
         _ => None,
     };
     let (page, per_page) = paging(page, per_page);
-    let (mut items, total) = orders::list(db, p.tenant_id, customer, per_page, (page - 1) * per_page).await.map_err(store)?;
+    let (mut items, total) =
+        orders::list(db, p.tenant_id, customer, per_page, (page - 1) * per_page)
+            .await
+            .map_err(store)?;
     let detail = p.role.allows(Policy::ViewSyncStatus);
     for o in &mut items {
         o.sync = sync_status::badges(db, p.tenant_id, "Order", o.id, detail).await?;
     }
-    Ok(Page { items, page, per_page, total })
+    Ok(Page {
+        items,
+        page,
+        per_page,
+        total,
+    })
 }

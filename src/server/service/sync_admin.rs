@@ -64,11 +64,24 @@ impl From<outbox::OutboxRow> for OutboxItem {
 }
 
 /// A page of the tenant's outbox (IntegrationsManage).
-pub async fn list_outbox(db: &Db, p: &Principal, status: Option<&str>, page: Option<i64>, per_page: Option<i64>) -> Result<Page<OutboxItem>, AppError> {
+pub async fn list_outbox(
+    db: &Db,
+    p: &Principal,
+    status: Option<&str>,
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<Page<OutboxItem>, AppError> {
     p.require(Policy::IntegrationsManage)?;
     let (page, per_page) = paging(page, per_page);
-    let (rows, total) = outbox::list(db, p.tenant_id, status, per_page, (page - 1) * per_page).await.map_err(store)?;
-    Ok(Page { items: rows.into_iter().map(Into::into).collect(), page, per_page, total })
+    let (rows, total) = outbox::list(db, p.tenant_id, status, per_page, (page - 1) * per_page)
+        .await
+        .map_err(store)?;
+    Ok(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        page,
+        per_page,
+        total,
+    })
 }
 
 /// Re-queues one outbox row (IntegrationsManage).
@@ -80,31 +93,57 @@ pub async fn retry_outbox(db: &Db, p: &Principal, id: Uuid) -> Result<OutboxItem
 /// Re-queues the failed sync behind a log entry (RequestRetry: Admin and SalesManager).
 pub async fn retry_from_log(db: &Db, p: &Principal, log_id: Uuid) -> Result<OutboxItem, AppError> {
     p.require(Policy::RequestRetry)?;
-    let log = sync_logs::get(db, p.tenant_id, log_id).await.map_err(store)?.ok_or(AppError::NotFound)?;
-    let outbox_id = log.outbox_id.ok_or_else(|| AppError::BadRequest("This log entry has no delivery to retry.".into()))?;
+    let log = sync_logs::get(db, p.tenant_id, log_id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    let outbox_id = log
+        .outbox_id
+        .ok_or_else(|| AppError::BadRequest("This log entry has no delivery to retry.".into()))?;
     requeue(db, p, outbox_id).await
 }
 
 /// Re-queues the failed delivery shown on an order or customer page (RequestRetry).
-pub async fn retry_failed_sync(db: &Db, p: &Principal, outbox_id: Uuid) -> Result<OutboxItem, AppError> {
+pub async fn retry_failed_sync(
+    db: &Db,
+    p: &Principal,
+    outbox_id: Uuid,
+) -> Result<OutboxItem, AppError> {
     p.require(Policy::RequestRetry)?;
     requeue(db, p, outbox_id).await
 }
 
 async fn requeue(db: &Db, p: &Principal, id: Uuid) -> Result<OutboxItem, AppError> {
-    let row = outbox::get(db, p.tenant_id, id).await.map_err(store)?.ok_or(AppError::NotFound)?;
-    if !outbox::requeue(db, p.tenant_id, id, time::now()).await.map_err(store)? {
-        return Err(AppError::Conflict(format!("Only failed or abandoned deliveries can be retried; this one is {}.", row.status)));
+    let row = outbox::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    if !outbox::requeue(db, p.tenant_id, id, time::now())
+        .await
+        .map_err(store)?
+    {
+        return Err(AppError::Conflict(format!(
+            "Only failed or abandoned deliveries can be retried; this one is {}.",
+            row.status
+        )));
     }
     tracing::info!(outbox_id = %id, tenant_id = %p.tenant_id, actor = %p.actor.id(), "delivery re-queued by hand");
-    outbox::get(db, p.tenant_id, id).await.map_err(store)?.map(Into::into).ok_or(AppError::NotFound)
+    outbox::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .map(Into::into)
+        .ok_or(AppError::NotFound)
 }
 
 /// Re-queues every failed or abandoned row of a provider (IntegrationsManage).
 pub async fn retry_failed(db: &Db, p: &Principal, provider: &str) -> Result<u64, AppError> {
     p.require(Policy::IntegrationsManage)?;
-    let provider: Provider = provider.parse().map_err(|e| AppError::BadRequest(format!("{e}")))?;
-    outbox::requeue_failed(db, p.tenant_id, provider.as_str(), time::now()).await.map_err(store)
+    let provider: Provider = provider
+        .parse()
+        .map_err(|e| AppError::BadRequest(format!("{e}")))?;
+    outbox::requeue_failed(db, p.tenant_id, provider.as_str(), time::now())
+        .await
+        .map_err(store)
 }
 
 /// Connection settings as an Admin sends them.
@@ -124,11 +163,20 @@ pub struct SettingsInput {
 }
 
 /// Changes a connection's settings (IntegrationsManage).
-pub async fn update_settings(db: &Db, p: &Principal, provider: &str, s: SettingsInput) -> Result<(), AppError> {
+pub async fn update_settings(
+    db: &Db,
+    p: &Principal,
+    provider: &str,
+    s: SettingsInput,
+) -> Result<(), AppError> {
     p.require(Policy::IntegrationsManage)?;
-    let provider: Provider = provider.parse().map_err(|e| AppError::BadRequest(format!("{e}")))?;
+    let provider: Provider = provider
+        .parse()
+        .map_err(|e| AppError::BadRequest(format!("{e}")))?;
     if !(0..=1440).contains(&s.diagnostic_minutes) {
-        return Err(AppError::BadRequest("Diagnostic mode lasts 0 to 1440 minutes.".into()));
+        return Err(AppError::BadRequest(
+            "Diagnostic mode lasts 0 to 1440 minutes.".into(),
+        ));
     }
     let now = time::now();
     let update = connections::SettingsUpdate {
@@ -136,9 +184,13 @@ pub async fn update_settings(db: &Db, p: &Principal, provider: &str, s: Settings
         sync_customers: s.sync_customers,
         sync_invoices: s.sync_invoices,
         sync_payments: s.sync_payments,
-        diagnostic_until: (s.diagnostic_minutes > 0).then(|| now + TimeDelta::minutes(s.diagnostic_minutes)),
+        diagnostic_until: (s.diagnostic_minutes > 0)
+            .then(|| now + TimeDelta::minutes(s.diagnostic_minutes)),
     };
-    if connections::update_settings(db, p.tenant_id, provider.as_str(), &update, now).await.map_err(store)? {
+    if connections::update_settings(db, p.tenant_id, provider.as_str(), &update, now)
+        .await
+        .map_err(store)?
+    {
         Ok(())
     } else {
         Err(AppError::NotFound)

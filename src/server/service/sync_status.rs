@@ -12,22 +12,47 @@ use crate::server::store::{connections, mappings, outbox, Db};
 
 /// One badge per provider the tenant has connected (not disconnected). `detail` carries the
 /// last error only when `with_detail` (roles that may see sync details).
-pub async fn badges(db: &Db, tenant_id: Uuid, entity_type: &str, entity_id: Uuid, with_detail: bool) -> Result<Vec<SyncBadge>, AppError> {
+pub async fn badges(
+    db: &Db,
+    tenant_id: Uuid,
+    entity_type: &str,
+    entity_id: Uuid,
+    with_detail: bool,
+) -> Result<Vec<SyncBadge>, AppError> {
     let conns = connections::list(db, tenant_id).await.map_err(store)?;
     let id = entity_id.to_string();
-    let mapped = mappings::for_entity(db, tenant_id, entity_type, &id).await.map_err(store)?;
-    let rows = outbox::for_entity(db, tenant_id, entity_type, &id).await.map_err(store)?;
+    let mapped = mappings::for_entity(db, tenant_id, entity_type, &id)
+        .await
+        .map_err(store)?;
+    let rows = outbox::for_entity(db, tenant_id, entity_type, &id)
+        .await
+        .map_err(store)?;
     let mut out = Vec::new();
     for conn in conns.iter().filter(|c| c.status != "NotConnected") {
-        let Ok(provider) = conn.provider.parse::<Provider>() else { continue };
-        let external_id = mapped.iter().find(|(p, _)| *p == conn.provider).map(|(_, e)| e.clone());
-        let latest = rows.iter().find(|r| r.target_system.as_deref() == Some(provider.as_str()));
+        let Ok(provider) = conn.provider.parse::<Provider>() else {
+            continue;
+        };
+        let external_id = mapped
+            .iter()
+            .find(|(p, _)| *p == conn.provider)
+            .map(|(_, e)| e.clone());
+        let latest = rows
+            .iter()
+            .find(|r| r.target_system.as_deref() == Some(provider.as_str()));
         let state = match latest.map(|r| r.status.as_str()) {
             Some(status::PENDING | status::PROCESSING) => SyncState::Pending,
             Some(status::FAILED) => SyncState::Failed,
             Some(status::ABANDONED) => SyncState::Abandoned,
-            Some(status::COMPLETED) if latest.and_then(|r| r.last_error.as_deref()).is_some_and(|e| e.starts_with("Skipped")) => {
-                if external_id.is_some() { SyncState::Synced } else { SyncState::Skipped }
+            Some(status::COMPLETED)
+                if latest
+                    .and_then(|r| r.last_error.as_deref())
+                    .is_some_and(|e| e.starts_with("Skipped")) =>
+            {
+                if external_id.is_some() {
+                    SyncState::Synced
+                } else {
+                    SyncState::Skipped
+                }
             }
             Some(_) => SyncState::Synced,
             None if external_id.is_some() => SyncState::Synced,
@@ -38,7 +63,11 @@ pub async fn badges(db: &Db, tenant_id: Uuid, entity_type: &str, entity_id: Uuid
             provider,
             state,
             external_id,
-            detail: if with_detail && failed { latest.and_then(|r| r.last_error.clone()) } else { None },
+            detail: if with_detail && failed {
+                latest.and_then(|r| r.last_error.clone())
+            } else {
+                None
+            },
             outbox_id: if failed { latest.map(|r| r.id) } else { None },
         });
     }

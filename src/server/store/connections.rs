@@ -55,10 +55,15 @@ pub struct DeliveryTarget {
 
 /// The tenant's connections that have not been disconnected, read in the caller's transaction
 /// so the event and the decision commit together.
-pub async fn delivery_targets(tx: &mut super::Tx, tenant_id: Uuid) -> StoreResult<Vec<DeliveryTarget>> {
+pub async fn delivery_targets(
+    tx: &mut super::Tx,
+    tenant_id: Uuid,
+) -> StoreResult<Vec<DeliveryTarget>> {
     let sql = "SELECT provider, status, auto_sync_enabled, sync_customers, sync_invoices, sync_payments \
         FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected' ORDER BY provider";
-    Ok(crate::on_tx!(tx, c => sqlx::query_as::<_, DeliveryTarget>(sql).bind(tenant_id).fetch_all(c).await)?)
+    Ok(
+        crate::on_tx!(tx, c => sqlx::query_as::<_, DeliveryTarget>(sql).bind(tenant_id).fetch_all(c).await)?,
+    )
 }
 
 /// What the worker needs before delivering for a (tenant, provider).
@@ -73,14 +78,26 @@ pub struct WorkerView {
 }
 
 /// The worker's view of one connection.
-pub async fn worker_view(db: &Db, tenant_id: Uuid, provider: &str) -> StoreResult<Option<WorkerView>> {
+pub async fn worker_view(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+) -> StoreResult<Option<WorkerView>> {
     let sql = "SELECT status, external_company_id, diagnostic_until FROM integration_connections \
         WHERE tenant_id = $1 AND provider = $2";
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, WorkerView>(sql).bind(tenant_id).bind(provider).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, WorkerView>(sql).bind(tenant_id).bind(provider).fetch_optional(p).await)?,
+    )
 }
 
 /// Parks a connection: the ERP refused our credentials. Its events wait without using retries.
-pub async fn mark_reconnect_required(db: &Db, tenant_id: Uuid, provider: &str, reason: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn mark_reconnect_required(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "UPDATE integration_connections SET status = 'ReconnectRequired', reconnect_reason = $3, modified_at = $4 \
         WHERE tenant_id = $1 AND provider = $2";
     on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(reason).bind(now)
@@ -89,7 +106,12 @@ pub async fn mark_reconnect_required(db: &Db, tenant_id: Uuid, provider: &str, r
 }
 
 /// Records a successful sync on the connection.
-pub async fn touch_last_sync(db: &Db, tenant_id: Uuid, provider: &str, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn touch_last_sync(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "UPDATE integration_connections SET last_sync_at = $3, last_sync_error = NULL WHERE tenant_id = $1 AND provider = $2";
     on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
         .execute(p).await.map(|r| r.rows_affected()))?;
@@ -111,7 +133,12 @@ pub struct ConnectedCompany<'a> {
 
 /// Marks the tenant connected to a company (creating the row if needed). Token columns are
 /// written by the connectors; this sets status and identity.
-pub async fn upsert_connected(db: &Db, tenant_id: Uuid, c: &ConnectedCompany<'_>, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn upsert_connected(
+    db: &Db,
+    tenant_id: Uuid,
+    c: &ConnectedCompany<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "INSERT INTO integration_connections (id, tenant_id, provider, external_company_id, company_name, status, \
         created_at, modified_at, connected_by) VALUES ($1, $2, $3, $4, $5, 'Connected', $6, $6, $7) \
         ON CONFLICT (tenant_id, provider) DO UPDATE SET external_company_id = excluded.external_company_id, \
@@ -140,7 +167,13 @@ pub struct SettingsUpdate {
 }
 
 /// Updates a connection's settings; false when the tenant has no such connection.
-pub async fn update_settings(db: &Db, tenant_id: Uuid, provider: &str, s: &SettingsUpdate, now: DateTime<Utc>) -> StoreResult<bool> {
+pub async fn update_settings(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    s: &SettingsUpdate,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let sql = "UPDATE integration_connections SET auto_sync_enabled = $3, sync_customers = $4, sync_invoices = $5, \
         sync_payments = $6, diagnostic_until = $7, modified_at = $8 WHERE tenant_id = $1 AND provider = $2";
     let n = on_conn!(db.write(), p => sqlx::query(sql)

@@ -81,13 +81,23 @@ const COLUMNS: &str = "id, customer_number, name, email, phone, billing_line1, b
 
 /// Inserts a customer with only name and contacts; returns (id, number).
 pub async fn insert(tx: &mut Tx, c: &NewCustomer, now: DateTime<Utc>) -> StoreResult<(Uuid, i64)> {
-    let input = CustomerInput { name: c.name.clone(), email: c.email.clone(), phone: c.phone.clone(), ..Default::default() };
+    let input = CustomerInput {
+        name: c.name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+        ..Default::default()
+    };
     let created = create(tx, c.tenant_id, &input, now).await?;
     Ok((created.id, created.customer_number))
 }
 
 /// Creates a customer with the tenant's next customer number.
-pub async fn create(tx: &mut Tx, tenant_id: Uuid, c: &CustomerInput, now: DateTime<Utc>) -> StoreResult<Customer> {
+pub async fn create(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    c: &CustomerInput,
+    now: DateTime<Utc>,
+) -> StoreResult<Customer> {
     let sql = format!(
         "INSERT INTO customers (id, tenant_id, customer_number, name, email, phone, billing_line1, billing_line2, \
          billing_city, billing_region, billing_postal_code, billing_country, shipping_line1, shipping_line2, \
@@ -106,7 +116,13 @@ pub async fn create(tx: &mut Tx, tenant_id: Uuid, c: &CustomerInput, now: DateTi
 }
 
 /// Replaces a customer's fields and bumps its version; None when not in the tenant.
-pub async fn update(tx: &mut Tx, tenant_id: Uuid, id: Uuid, c: &CustomerInput, now: DateTime<Utc>) -> StoreResult<Option<Customer>> {
+pub async fn update(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    c: &CustomerInput,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Customer>> {
     let sql = format!(
         "UPDATE customers SET name = $3, email = $4, phone = $5, billing_line1 = $6, billing_line2 = $7, \
          billing_city = $8, billing_region = $9, billing_postal_code = $10, billing_country = $11, \
@@ -132,25 +148,35 @@ pub async fn get(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Custo
 }
 
 /// One page of the tenant's customers by number, and the total count.
-pub async fn list(db: &Db, tenant_id: Uuid, limit: i64, offset: i64) -> StoreResult<(Vec<Customer>, i64)> {
+pub async fn list(
+    db: &Db,
+    tenant_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Customer>, i64)> {
     let sql = format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 ORDER BY customer_number LIMIT $2 OFFSET $3");
     let rows = on_conn!(db.read(), p => sqlx::query_as::<_, CustomerRow>(&sql)
         .bind(tenant_id).bind(limit).bind(offset).fetch_all(p).await)?;
     let count_sql = "SELECT COUNT(*) FROM customers WHERE tenant_id = $1";
-    let total: i64 = on_conn!(db.read(), p => sqlx::query_scalar(count_sql).bind(tenant_id).fetch_one(p).await)?;
+    let total: i64 =
+        on_conn!(db.read(), p => sqlx::query_scalar(count_sql).bind(tenant_id).fetch_one(p).await)?;
     Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
 /// Finds a customer's id by its per-tenant number.
 pub async fn find_id_by_number(db: &Db, tenant_id: Uuid, number: i64) -> StoreResult<Option<Uuid>> {
     let sql = "SELECT id FROM customers WHERE tenant_id = $1 AND customer_number = $2";
-    Ok(on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(number).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(number).fetch_optional(p).await)?,
+    )
 }
 
 /// Finds a customer's name (tenant-scoped).
 pub async fn find_name(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<String>> {
     let sql = "SELECT name FROM customers WHERE tenant_id = $1 AND id = $2";
-    Ok(on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(id).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(id).fetch_optional(p).await)?,
+    )
 }
 
 /// A customer of the tenant, read inside a transaction.

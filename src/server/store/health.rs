@@ -26,20 +26,34 @@ pub struct HealthRow {
 impl HealthRow {
     /// A healthy provider.
     pub fn closed() -> Self {
-        HealthRow { state: "Closed".into(), consecutive_failures: 0, open_count: 0, open_until: None, last_failure_at: None, last_error: None }
+        HealthRow {
+            state: "Closed".into(),
+            consecutive_failures: 0,
+            open_count: 0,
+            open_until: None,
+            last_failure_at: None,
+            last_error: None,
+        }
     }
 }
 
 /// The breaker row (a closed one when none is stored).
 pub async fn get(db: &Db, tenant_id: Uuid, provider: &str) -> StoreResult<HealthRow> {
-    let sql = "SELECT state, consecutive_failures, open_count, open_until, last_failure_at, last_error \
+    let sql =
+        "SELECT state, consecutive_failures, open_count, open_until, last_failure_at, last_error \
         FROM integration_provider_health WHERE tenant_id = $1 AND provider = $2";
     let row = on_conn!(db.read(), p => sqlx::query_as::<_, HealthRow>(sql).bind(tenant_id).bind(provider).fetch_optional(p).await)?;
     Ok(row.unwrap_or_else(HealthRow::closed))
 }
 
 /// Stores the breaker row.
-pub async fn put(db: &Db, tenant_id: Uuid, provider: &str, h: &HealthRow, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn put(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    h: &HealthRow,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "INSERT INTO integration_provider_health (tenant_id, provider, state, consecutive_failures, open_count, \
         open_until, last_failure_at, last_error, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
         ON CONFLICT (tenant_id, provider) DO UPDATE SET state = excluded.state, \

@@ -47,7 +47,12 @@ pub async fn heartbeat(
 }
 
 /// Gives a lease up so another process need not wait for it to expire.
-pub async fn release(db: &Db, (tenant_id, provider, purpose): (Uuid, &str, &str), token: Uuid, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn release(
+    db: &Db,
+    (tenant_id, provider, purpose): (Uuid, &str, &str),
+    token: Uuid,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "UPDATE worker_leases SET locked_until = $5 WHERE tenant_id = $1 AND provider = $2 AND purpose = $3 AND lease_token = $4";
     on_conn!(db.write(), p => sqlx::query(sql)
         .bind(tenant_id).bind(provider).bind(purpose).bind(token).bind(now - chrono::TimeDelta::microseconds(1))

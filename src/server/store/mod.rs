@@ -10,14 +10,14 @@ pub mod api_tokens;
 pub mod audit;
 pub mod connections;
 pub mod customers;
-pub mod orders;
-pub mod outbox;
-pub mod products;
-pub mod sync_logs;
 pub mod health;
 pub mod leases;
 pub mod mappings;
+pub mod orders;
+pub mod outbox;
+pub mod products;
 pub mod session_store;
+pub mod sync_logs;
 pub mod tenants;
 pub mod users;
 

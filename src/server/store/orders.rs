@@ -33,7 +33,8 @@ impl From<OrderRow> for Order {
             customer_id: r.customer_id,
             customer_name: r.customer_name,
             status: OrderStatus::parse(&r.status).unwrap_or(OrderStatus::Draft),
-            payment_status: PaymentStatus::parse(&r.payment_status).unwrap_or(PaymentStatus::Unpaid),
+            payment_status: PaymentStatus::parse(&r.payment_status)
+                .unwrap_or(PaymentStatus::Unpaid),
             currency: r.currency,
             subtotal: r.subtotal,
             shipping_amount: r.shipping_amount,
@@ -92,7 +93,8 @@ struct PaymentRow {
 const ORDER_SELECT: &str = "SELECT o.id, o.order_number, o.customer_id, c.name AS customer_name, o.status, \
     o.payment_status, o.currency, o.subtotal, o.shipping_amount, o.total, o.amount_paid, o.version, o.created_at, \
     o.paid_at FROM orders o JOIN customers c ON c.tenant_id = o.tenant_id AND c.id = o.customer_id";
-const ITEM_COLUMNS: &str = "id, line_number, product_id, sku, description, quantity, unit_price, amount, status";
+const ITEM_COLUMNS: &str =
+    "id, line_number, product_id, sku, description, quantity, unit_price, amount, status";
 
 /// The header of a new order.
 pub struct NewOrderRow<'a> {
@@ -109,7 +111,12 @@ pub struct NewOrderRow<'a> {
 }
 
 /// Inserts an order header with the tenant's next order number; returns (id, number).
-pub async fn insert(tx: &mut Tx, tenant_id: Uuid, o: &NewOrderRow<'_>, now: DateTime<Utc>) -> StoreResult<(Uuid, i64)> {
+pub async fn insert(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    o: &NewOrderRow<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<(Uuid, i64)> {
     let id = Uuid::now_v7();
     let sql = "INSERT INTO orders (id, tenant_id, order_number, customer_id, status, payment_status, currency, \
         subtotal, shipping_amount, total, placed_at, created_at, updated_at) \
@@ -124,7 +131,13 @@ pub async fn insert(tx: &mut Tx, tenant_id: Uuid, o: &NewOrderRow<'_>, now: Date
 }
 
 /// Inserts one item of an order.
-pub async fn insert_item(tx: &mut Tx, tenant_id: Uuid, order_id: Uuid, item: &OrderItem, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn insert_item(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    item: &OrderItem,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "INSERT INTO order_items (id, tenant_id, order_id, product_id, line_number, sku, description, quantity, \
         unit_price, amount, status, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)";
     on_tx!(tx, c => sqlx::query(sql)
@@ -146,14 +159,16 @@ pub async fn get(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Order
 /// Like [`get`], inside the caller's transaction (the state the transaction will commit).
 pub async fn get_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Order>> {
     let sql = format!("{ORDER_SELECT} WHERE o.tenant_id = $1 AND o.id = $2");
-    let Some(row) = on_tx!(tx, c => sqlx::query_as::<_, OrderRow>(&sql).bind(tenant_id).bind(id).fetch_optional(c).await)? else {
+    let Some(row) = on_tx!(tx, c => sqlx::query_as::<_, OrderRow>(&sql).bind(tenant_id).bind(id).fetch_optional(c).await)?
+    else {
         return Ok(None);
     };
     let mut order: Order = row.into();
     let items_sql = format!("SELECT {ITEM_COLUMNS} FROM order_items WHERE tenant_id = $1 AND order_id = $2 ORDER BY line_number");
     let items = on_tx!(tx, c => sqlx::query_as::<_, ItemRow>(&items_sql).bind(tenant_id).bind(id).fetch_all(c).await)?;
     order.items = items.into_iter().map(Into::into).collect();
-    let pay_sql = "SELECT id, amount, currency, method, reference, origin, received_at FROM payments \
+    let pay_sql =
+        "SELECT id, amount, currency, method, reference, origin, received_at FROM payments \
         WHERE tenant_id = $1 AND order_id = $2 ORDER BY received_at, id";
     let payments = on_tx!(tx, c => sqlx::query_as::<_, PaymentRow>(pay_sql).bind(tenant_id).bind(id).fetch_all(c).await)?;
     order.payments = payments
@@ -172,20 +187,32 @@ pub async fn get_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Optio
 }
 
 /// One page of the tenant's orders, newest first, optionally for one customer; and the total.
-pub async fn list(db: &Db, tenant_id: Uuid, customer: Option<Uuid>, limit: i64, offset: i64) -> StoreResult<(Vec<Order>, i64)> {
+pub async fn list(
+    db: &Db,
+    tenant_id: Uuid,
+    customer: Option<Uuid>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Order>, i64)> {
     let sql = format!(
         "{ORDER_SELECT} WHERE o.tenant_id = $1 AND ($2 IS NULL OR o.customer_id = $2) \
          ORDER BY o.order_number DESC LIMIT $3 OFFSET $4"
     );
     let rows = on_conn!(db.read(), p => sqlx::query_as::<_, OrderRow>(&sql)
         .bind(tenant_id).bind(customer).bind(limit).bind(offset).fetch_all(p).await)?;
-    let count = "SELECT COUNT(*) FROM orders WHERE tenant_id = $1 AND ($2 IS NULL OR customer_id = $2)";
+    let count =
+        "SELECT COUNT(*) FROM orders WHERE tenant_id = $1 AND ($2 IS NULL OR customer_id = $2)";
     let total: i64 = on_conn!(db.read(), p => sqlx::query_scalar(count).bind(tenant_id).bind(customer).fetch_one(p).await)?;
     Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
 /// Writes an order's header fields and bumps its version.
-pub async fn update_header(tx: &mut Tx, tenant_id: Uuid, o: &Order, now: DateTime<Utc>) -> StoreResult<()> {
+pub async fn update_header(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    o: &Order,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let sql = "UPDATE orders SET status = $3, payment_status = $4, shipping_amount = $5, subtotal = $6, total = $7, \
         amount_paid = $8, paid_at = $9, updated_at = $10, version = version + 1 WHERE tenant_id = $1 AND id = $2";
     on_tx!(tx, c => sqlx::query(sql)
@@ -208,12 +235,16 @@ pub async fn set_item_status(
     let read = "SELECT status FROM order_items WHERE tenant_id = $1 AND order_id = $2 AND id = $3";
     let before: Option<String> = on_tx!(tx, c => sqlx::query_scalar(read)
         .bind(tenant_id).bind(order_id).bind(item_id).fetch_optional(c).await)?;
-    let Some(before) = before else { return Ok(None) };
+    let Some(before) = before else {
+        return Ok(None);
+    };
     let write = "UPDATE order_items SET status = $4, updated_at = $5 WHERE tenant_id = $1 AND order_id = $2 AND id = $3";
     on_tx!(tx, c => sqlx::query(write)
         .bind(tenant_id).bind(order_id).bind(item_id).bind(status.as_str()).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(Some(ItemStatus::parse(&before).unwrap_or(ItemStatus::Pending)))
+    Ok(Some(
+        ItemStatus::parse(&before).unwrap_or(ItemStatus::Pending),
+    ))
 }
 
 /// A payment to record.
@@ -233,7 +264,13 @@ pub struct NewPaymentRow<'a> {
 }
 
 /// Inserts a payment; returns its id.
-pub async fn insert_payment(tx: &mut Tx, tenant_id: Uuid, order_id: Uuid, p: &NewPaymentRow<'_>, now: DateTime<Utc>) -> StoreResult<Uuid> {
+pub async fn insert_payment(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    p: &NewPaymentRow<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<Uuid> {
     let id = Uuid::now_v7();
     let sql = "INSERT INTO payments (id, tenant_id, order_id, amount, currency, method, reference, origin, external_id, \
         received_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)";

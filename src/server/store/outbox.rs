@@ -88,11 +88,17 @@ pub async fn insert(tx: &mut Tx, r: &OutboxRow) -> StoreResult<bool> {
 
 /// (tenant, provider) pairs with work due now: due Pending/Failed rows, or Processing rows whose
 /// claim has expired.
-pub async fn due_pairs(db: &Db, now: DateTime<Utc>, limit: i64) -> StoreResult<Vec<(Uuid, String)>> {
+pub async fn due_pairs(
+    db: &Db,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<(Uuid, String)>> {
     let sql = "SELECT DISTINCT tenant_id, target_system FROM integration_outbox WHERE target_system IS NOT NULL AND \
         ((status IN ('Pending', 'Failed') AND scheduled_for <= $1) OR (status = 'Processing' AND locked_until < $1)) \
         LIMIT $2";
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String)>(sql).bind(now).bind(limit).fetch_all(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String)>(sql).bind(now).bind(limit).fetch_all(p).await)?,
+    )
 }
 
 /// A claim request.
@@ -116,7 +122,11 @@ pub struct Claim<'a> {
 /// Claims up to `limit` due rows of one (tenant, provider), oldest first. Rows left in
 /// Processing under another lease token belong to a lost owner and are taken over.
 pub async fn claim(db: &Db, c: &Claim<'_>) -> StoreResult<Vec<OutboxRow>> {
-    let lock = if db.backend() == Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let lock = if db.backend() == Backend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
     let sql = format!(
         "UPDATE integration_outbox SET status = 'Processing', locked_by = $4, locked_until = $5, lease_token = $3 \
          WHERE id IN (SELECT id FROM integration_outbox WHERE tenant_id = $1 AND target_system = $2 AND \
@@ -164,21 +174,36 @@ pub async fn settle(tx: &mut Tx, lease_token: Uuid, s: &Settle) -> StoreResult<b
 /// One row of the tenant.
 pub async fn get(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<OutboxRow>> {
     let sql = format!("SELECT {COLUMNS} FROM integration_outbox WHERE tenant_id = $1 AND id = $2");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql).bind(tenant_id).bind(id).fetch_optional(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql).bind(tenant_id).bind(id).fetch_optional(p).await)?,
+    )
 }
 
 /// The tenant's rows for some entities, newest first (for sync badges).
-pub async fn for_entity(db: &Db, tenant_id: Uuid, entity_type: &str, entity_id: &str) -> StoreResult<Vec<OutboxRow>> {
+pub async fn for_entity(
+    db: &Db,
+    tenant_id: Uuid,
+    entity_type: &str,
+    entity_id: &str,
+) -> StoreResult<Vec<OutboxRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integration_outbox WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 \
          ORDER BY created_at DESC, id DESC LIMIT 50"
     );
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql)
-        .bind(tenant_id).bind(entity_type).bind(entity_id).fetch_all(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql)
+        .bind(tenant_id).bind(entity_type).bind(entity_id).fetch_all(p).await)?,
+    )
 }
 
 /// One page of the tenant's rows, newest first, optionally of one status; and the total.
-pub async fn list(db: &Db, tenant_id: Uuid, status: Option<&str>, limit: i64, offset: i64) -> StoreResult<(Vec<OutboxRow>, i64)> {
+pub async fn list(
+    db: &Db,
+    tenant_id: Uuid,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<OutboxRow>, i64)> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integration_outbox WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
          ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
@@ -193,7 +218,8 @@ pub async fn list(db: &Db, tenant_id: Uuid, status: Option<&str>, limit: i64, of
 /// Re-queues one Failed or Abandoned row of the tenant with a fresh set of retries; returns
 /// whether a row was re-queued.
 pub async fn requeue(db: &Db, tenant_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
-    let sql = "UPDATE integration_outbox SET status = 'Pending', retry_count = 0, scheduled_for = $3 \
+    let sql =
+        "UPDATE integration_outbox SET status = 'Pending', retry_count = 0, scheduled_for = $3 \
         WHERE tenant_id = $1 AND id = $2 AND status IN ('Failed', 'Abandoned')";
     let n = on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(id).bind(now)
         .execute(p).await.map(|r| r.rows_affected()))?;
@@ -201,18 +227,28 @@ pub async fn requeue(db: &Db, tenant_id: Uuid, id: Uuid, now: DateTime<Utc>) -> 
 }
 
 /// Re-queues every Failed or Abandoned row of one provider; returns how many.
-pub async fn requeue_failed(db: &Db, tenant_id: Uuid, provider: &str, now: DateTime<Utc>) -> StoreResult<u64> {
-    let sql = "UPDATE integration_outbox SET status = 'Pending', retry_count = 0, scheduled_for = $3 \
+pub async fn requeue_failed(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let sql =
+        "UPDATE integration_outbox SET status = 'Pending', retry_count = 0, scheduled_for = $3 \
         WHERE tenant_id = $1 AND target_system = $2 AND status IN ('Failed', 'Abandoned')";
-    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
-        .execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Deletes up to `limit` Completed rows processed before `before`; returns how many.
 pub async fn prune_completed(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
     let sql = "DELETE FROM integration_outbox WHERE id IN (SELECT id FROM integration_outbox \
         WHERE status = 'Completed' AND processed_at < $1 LIMIT $2)";
-    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Counts rows per status across all tenants (for metrics).

@@ -18,7 +18,14 @@ struct ProductRow {
 
 impl From<ProductRow> for Product {
     fn from(r: ProductRow) -> Self {
-        Product { id: r.id, sku: r.sku, name: r.name, unit_price: r.unit_price, currency: r.currency, version: r.version }
+        Product {
+            id: r.id,
+            sku: r.sku,
+            name: r.name,
+            unit_price: r.unit_price,
+            currency: r.currency,
+            version: r.version,
+        }
     }
 }
 
@@ -77,8 +84,15 @@ pub async fn get_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Optio
 }
 
 /// One page of products by SKU, and the total.
-pub async fn list(db: &Db, tenant_id: Uuid, limit: i64, offset: i64) -> StoreResult<(Vec<Product>, i64)> {
-    let sql = format!("SELECT {COLUMNS} FROM products WHERE tenant_id = $1 ORDER BY sku LIMIT $2 OFFSET $3");
+pub async fn list(
+    db: &Db,
+    tenant_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Product>, i64)> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM products WHERE tenant_id = $1 ORDER BY sku LIMIT $2 OFFSET $3"
+    );
     let rows = on_conn!(db.read(), p => sqlx::query_as::<_, ProductRow>(&sql)
         .bind(tenant_id).bind(limit).bind(offset).fetch_all(p).await)?;
     let total: i64 = on_conn!(db.read(), p => sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE tenant_id = $1")

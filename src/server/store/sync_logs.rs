@@ -65,26 +65,40 @@ pub async fn insert(tx: &mut Tx, l: &SyncLogRow) -> StoreResult<()> {
 
 /// One log row of the tenant.
 pub async fn get(db: &Db, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<SyncLogRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM integration_sync_logs WHERE tenant_id = $1 AND id = $2");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, SyncLogRow>(&sql).bind(tenant_id).bind(id).fetch_optional(p).await)?)
+    let sql =
+        format!("SELECT {COLUMNS} FROM integration_sync_logs WHERE tenant_id = $1 AND id = $2");
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, SyncLogRow>(&sql).bind(tenant_id).bind(id).fetch_optional(p).await)?,
+    )
 }
 
 /// The tenant's log rows of one outbox row, oldest first.
 pub async fn for_outbox(db: &Db, tenant_id: Uuid, outbox_id: Uuid) -> StoreResult<Vec<SyncLogRow>> {
     let sql = format!("SELECT {COLUMNS} FROM integration_sync_logs WHERE tenant_id = $1 AND outbox_id = $2 ORDER BY started_at, id");
-    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, SyncLogRow>(&sql).bind(tenant_id).bind(outbox_id).fetch_all(p).await)?)
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, SyncLogRow>(&sql).bind(tenant_id).bind(outbox_id).fetch_all(p).await)?,
+    )
 }
 
 /// Clears stored payloads of rows older than `before` (personal data ages out); returns how many.
-pub async fn scrub_payloads(db: &Db, before: DateTime<Utc>, now: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+pub async fn scrub_payloads(
+    db: &Db,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<u64> {
     let sql = "UPDATE integration_sync_logs SET request_payload = NULL, response_payload = NULL, payload_scrubbed_at = $2 \
         WHERE id IN (SELECT id FROM integration_sync_logs WHERE started_at < $1 AND payload_scrubbed_at IS NULL \
         AND (request_payload IS NOT NULL OR response_payload IS NOT NULL) LIMIT $3)";
-    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(now).bind(limit).execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(now).bind(limit).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
 
 /// Deletes up to `limit` rows older than `before`; returns how many.
 pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
     let sql = "DELETE FROM integration_sync_logs WHERE id IN (SELECT id FROM integration_sync_logs WHERE started_at < $1 LIMIT $2)";
-    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?)
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
