@@ -17,6 +17,9 @@ both_backends!(
     lists_are_paged,
 );
 
+/// entity_id, order_id, before_json, after_json of an audit event.
+type AuditRow = (String, Option<uuid::Uuid>, Option<String>, Option<String>);
+
 struct Fixture {
     admin: reqwest::Client,
     customer: String,
@@ -202,7 +205,7 @@ async fn an_item_status_change_touches_only_its_own_order(backend: Backend) {
         .await;
     assert_eq!(b_fresh["items"][0]["status"], "Pending");
     // The change is audited with its order context.
-    let audits: Vec<(String, Option<uuid::Uuid>, Option<String>, Option<String>)> = erp_bridge::on_conn!(app.state.db.read(), p =>
+    let audits: Vec<AuditRow> = erp_bridge::on_conn!(app.state.db.read(), p =>
         sqlx::query_as("SELECT entity_id, order_id, before_json, after_json FROM audit_events WHERE action = 'order_item.status_changed'")
             .fetch_all(p).await).expect("audit");
     assert_eq!(audits.len(), 1);

@@ -137,7 +137,7 @@ pub async fn claim(db: &Db, c: &Claim<'_>) -> StoreResult<Vec<OutboxRow>> {
     let mut rows = on_conn!(db.write(), p => sqlx::query_as::<_, OutboxRow>(&sql)
         .bind(c.tenant_id).bind(c.provider).bind(c.lease_token).bind(c.owner).bind(c.until).bind(c.now).bind(c.limit)
         .fetch_all(p).await)?;
-    rows.sort_by(|a, b| (a.created_at, a.id).cmp(&(b.created_at, b.id)));
+    rows.sort_by_key(|r| (r.created_at, r.id));
     Ok(rows)
 }
 
