@@ -8,8 +8,14 @@ use leptos_router::{path, SsrMode};
 use crate::api::session::whoami;
 use crate::ui::components::layout::Layout;
 use crate::ui::pages::{
-    api_tokens::ApiTokensPage, errors::NotFound, home::HomePage, integrations::IntegrationsPage,
-    login::LoginPage, users::UsersPage,
+    api_tokens::ApiTokensPage,
+    customers::{CustomerPage, CustomersPage},
+    errors::NotFound,
+    home::HomePage,
+    integrations::IntegrationsPage,
+    login::LoginPage,
+    orders::{OrderPage, OrdersPage},
+    users::UsersPage,
 };
 
 /// The HTML document around the app (server-side only).
@@ -52,6 +58,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/customers/:id") view=CustomerPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -2,10 +2,10 @@ import { expect, test } from "@playwright/test";
 import { LoginPage, navLinks, RoleName } from "./fixtures/login-page";
 
 const EXPECTED_NAV: Record<RoleName, string[]> = {
-  Admin: ["Home", "Integrations", "Users", "API tokens"],
-  SalesManager: ["Home", "Integrations"],
-  SalesRep: ["Home"],
-  Customer: ["Home"],
+  Admin: ["Home", "Orders", "Customers", "Integrations", "Users", "API tokens"],
+  SalesManager: ["Home", "Orders", "Customers", "Integrations"],
+  SalesRep: ["Home", "Orders", "Customers"],
+  Customer: ["Home", "Orders"],
 };
 
 for (const role of Object.keys(EXPECTED_NAV) as RoleName[]) {
@@ -41,4 +41,23 @@ test("a wrong password shows a message", async ({ page }) => {
   await login.goto();
   await login.signIn("admin@demo.example", "wrong-password");
   await expect(page.getByRole("alert")).toContainText("The email or password is not right.");
+});
+
+test("a customer sees only its own orders, with their sync badges", async ({ page }) => {
+  await new LoginPage(page).signInAs("Customer");
+  await page.goto("/orders");
+  const rows = page.getByTestId("orders").locator("tbody tr");
+  await expect(rows).toHaveCount(2);
+  for (const text of await rows.allTextContents()) {
+    expect(text).toContain("Acme Supplies");
+    expect(text).toContain("No ERP connected");
+  }
+});
+
+test("a sales rep opens an order and sees its items and totals", async ({ page }) => {
+  await new LoginPage(page).signInAs("SalesRep");
+  await page.goto("/orders");
+  await page.getByTestId("orders").getByRole("link").first().click();
+  await expect(page.getByRole("heading", { name: /Order #\d+/ })).toBeVisible();
+  await expect(page.getByTestId("order-items").locator("tbody tr").first()).toContainText("USD");
 });

@@ -2,6 +2,7 @@
 //! `AppError` with the right HTTP status. The bodies run only on the server; the browser build
 //! gets generated client stubs.
 
+pub mod commerce;
 pub mod integrations;
 pub mod session;
 pub mod tokens;

@@ -52,6 +52,7 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
         first_number.get_or_insert(number);
     }
     tx.commit().await.map_err(store)?;
+    seed_orders(db, tenant.id).await?;
     for (role, email) in DEMO_USERS {
         let input = user_service::NewUserInput {
             email: email.to_string(),
@@ -63,6 +64,69 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
         user_service::insert_user(db, tenant.id, input, "System", "demo-seed").await?;
     }
     Ok(true)
+}
+
+const DEMO_PRODUCTS: [(&str, &str, i64); 3] = [
+    ("WID-100", "Widget, standard", 1250),
+    ("GAD-200", "Gadget, deluxe", 4999),
+    ("SPR-300", "Spring pack (50)", 899),
+];
+
+/// Demo products and orders (two for the first customer, one of them paid), written through the
+/// same services as real ones, so their outbox events are recorded as well.
+async fn seed_orders(db: &Db, tenant_id: uuid::Uuid) -> Result<(), AppError> {
+    use crate::domain::commerce::{NewOrder, NewOrderItem, ProductInput};
+    use crate::server::auth::{Actor, Principal};
+    use crate::server::service::{customers as customer_service, orders as order_service};
+    let system = Principal {
+        tenant_id,
+        actor: Actor::User(uuid::Uuid::nil()),
+        role: Role::Admin,
+        customer_id: None,
+    };
+    let mut products = Vec::new();
+    for (sku, name, price) in DEMO_PRODUCTS {
+        let input = ProductInput {
+            sku: sku.into(),
+            name: name.into(),
+            unit_price: price,
+            currency: None,
+        };
+        products.push(
+            customer_service::create_product(db, &system, input)
+                .await?
+                .id,
+        );
+    }
+    let customers = customer_service::list(db, &system, Some(1), Some(10))
+        .await?
+        .items;
+    let plan: [(usize, &[(usize, i64)], i64, bool); 3] = [
+        (0, &[(0, 4), (2, 10)], 1500, true),
+        (0, &[(1, 1)], 0, false),
+        (1, &[(0, 2), (1, 2)], 2500, false),
+    ];
+    for (customer, lines, shipping, paid) in plan {
+        let items = lines
+            .iter()
+            .map(|(p, q)| NewOrderItem {
+                product_id: products[*p],
+                quantity: *q,
+                unit_price: None,
+            })
+            .collect();
+        let new = NewOrder {
+            customer_id: customers[customer].id,
+            shipping_amount: shipping,
+            currency: None,
+            items,
+        };
+        let order = order_service::create(db, &system, new).await?;
+        if paid {
+            order_service::mark_paid(db, &system, order.id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The start-up banner listing the demo credentials.

@@ -209,6 +209,36 @@ fn cases() -> Vec<Case> {
             ADMIN_ONLY,
         ),
         c("POST", "/rpc/list_connections", None, VIEWERS),
+        c(
+            "POST",
+            "/rpc/list_orders",
+            Form(|_, _| "page=1".into()),
+            SIGNED_IN,
+        ),
+        c(
+            "POST",
+            "/rpc/get_order",
+            Form(|_, ids| format!("id={}", ids.order)),
+            SIGNED_IN,
+        ),
+        c(
+            "POST",
+            "/rpc/list_customers",
+            Form(|_, _| "page=1".into()),
+            STAFF,
+        ),
+        c(
+            "POST",
+            "/rpc/get_customer",
+            Form(|_, ids| format!("id={}", ids.customer)),
+            STAFF,
+        ),
+        c(
+            "POST",
+            "/rpc/retry_failed_sync",
+            Form(|_, ids| format!("outbox_id={}", ids.outbox)),
+            [401, 409, 409, 403, 403],
+        ),
     ]
 }
 
