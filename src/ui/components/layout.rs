@@ -21,6 +21,16 @@ const NAV: &[NavItem] = &[
         policy: Policy::SignedIn,
     },
     NavItem {
+        href: "/orders",
+        label: "Orders",
+        policy: Policy::SignedIn,
+    },
+    NavItem {
+        href: "/customers",
+        label: "Customers",
+        policy: Policy::ViewCommerce,
+    },
+    NavItem {
         href: "/integrations",
         label: "Integrations",
         policy: Policy::IntegrationsView,
