@@ -128,6 +128,18 @@ pub struct ConnectionSummary {
     pub reconnect_reason: Option<String>,
     /// Auto-sync setting.
     pub auto_sync_enabled: bool,
+    /// Deliveries waiting or in flight.
+    #[serde(default)]
+    pub pending: i64,
+    /// Deliveries that failed (retrying or awaiting a manual retry).
+    #[serde(default)]
+    pub failed: i64,
+    /// Deliveries whose retries are exhausted.
+    #[serde(default)]
+    pub abandoned: i64,
+    /// Deliveries paused by the circuit breaker until this time (UTC), if they are.
+    #[serde(default)]
+    pub paused_until: Option<DateTime<Utc>>,
 }
 
 impl ConnectionSummary {
@@ -142,6 +154,10 @@ impl ConnectionSummary {
             last_sync_error: None,
             reconnect_reason: None,
             auto_sync_enabled: true,
+            pending: 0,
+            failed: 0,
+            abandoned: 0,
+            paused_until: None,
         }
     }
 }

@@ -552,6 +552,7 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
     let db = &app.state.db;
     let tenant = demo_tenant(db).await;
     connect(db, tenant, Provider::QuickBooks).await;
+    let admin = app.as_role(Some(Role::Admin)).await; // signed in before the clock starts
     for name in ["B1", "B2", "B3", "B4"] {
         create_customer(&app, name).await;
     }
@@ -581,6 +582,27 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
         .await
         .expect("health");
     assert_eq!(health.state, "Open");
+    let (_, cards) = app.get_json(&admin, "/api/integrations/connections").await;
+    assert!(
+        cards[0]["paused_until"].is_string(),
+        "the dashboard shows the pause: {cards}"
+    );
+    assert_eq!(
+        (cards[0]["failed"].as_i64(), cards[0]["pending"].as_i64()),
+        (Some(2), Some(2))
+    );
+    let metrics = crate::helpers::client()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("outbox_breakers_open{provider=\"QuickBooks\"} 1"),
+        "{metrics}"
+    );
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(
         worker(db, adapter.clone(), cfg.clone())

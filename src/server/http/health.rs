@@ -31,8 +31,28 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Every metric in Prometheus text exposition format.
+/// Every metric in Prometheus text exposition format. Outbox backlog and open breakers are
+/// read from the database at scrape time, so every process reports the shared truth.
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    match crate::server::store::outbox::count_by_status(&state.db).await {
+        Ok(counts) => {
+            for (status, n) in counts {
+                metrics::gauge!("outbox_events", "status" => status).set(n as f64);
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "could not count outbox rows for /metrics"),
+    }
+    if let Ok(open) =
+        crate::server::store::outbox::open_breakers(&state.db, crate::server::time::now()).await
+    {
+        for provider in ["QuickBooks", "NetSuite"] {
+            let n = open
+                .iter()
+                .find(|(p, _)| p == provider)
+                .map_or(0, |(_, n)| *n);
+            metrics::gauge!("outbox_breakers_open", "provider" => provider).set(n as f64);
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -1,11 +1,13 @@
-//! The integrations dashboard's view of a tenant's ERP connections (IntegrationsView).
+//! The integrations dashboard's view of a tenant's ERP connections (IntegrationsView): status,
+//! delivery counts and whether the circuit breaker has paused deliveries.
 
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
 use crate::server::http::errors::store;
-use crate::server::store::{connections, Db};
+use crate::server::store::{connections, health, outbox, Db};
+use crate::server::time;
 
 /// One card per provider; providers never connected show as "Not connected".
 pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ConnectionSummary>, AppError> {
@@ -13,22 +15,44 @@ pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ConnectionSummar
     let rows = connections::list(db, principal.tenant_id)
         .await
         .map_err(store)?;
-    Ok(Provider::ALL
-        .into_iter()
-        .map(|provider| {
-            rows.iter()
-                .find(|r| r.provider == provider.as_str())
-                .map(|r| ConnectionSummary {
-                    provider,
-                    status: ConnectionStatus::from_stored(&r.status),
-                    external_company_id: r.external_company_id.clone(),
-                    company_name: r.company_name.clone(),
-                    last_sync_at: r.last_sync_at,
-                    last_sync_error: r.last_sync_error.clone(),
-                    reconnect_reason: r.reconnect_reason.clone(),
-                    auto_sync_enabled: r.auto_sync_enabled,
+    let counts = outbox::count_for_tenant(db, principal.tenant_id)
+        .await
+        .map_err(store)?;
+    let now = time::now();
+    let mut cards = Vec::new();
+    for provider in Provider::ALL {
+        let Some(r) = rows.iter().find(|r| r.provider == provider.as_str()) else {
+            cards.push(ConnectionSummary::not_connected(provider));
+            continue;
+        };
+        let count = |statuses: &[&str]| {
+            counts
+                .iter()
+                .filter(|(p, s, _)| {
+                    p.as_deref() == Some(provider.as_str()) && statuses.contains(&s.as_str())
                 })
-                .unwrap_or_else(|| ConnectionSummary::not_connected(provider))
-        })
-        .collect())
+                .map(|(_, _, n)| n)
+                .sum::<i64>()
+        };
+        let breaker = health::get(db, principal.tenant_id, provider.as_str())
+            .await
+            .map_err(store)?;
+        cards.push(ConnectionSummary {
+            provider,
+            status: ConnectionStatus::from_stored(&r.status),
+            external_company_id: r.external_company_id.clone(),
+            company_name: r.company_name.clone(),
+            last_sync_at: r.last_sync_at,
+            last_sync_error: r.last_sync_error.clone(),
+            reconnect_reason: r.reconnect_reason.clone(),
+            auto_sync_enabled: r.auto_sync_enabled,
+            pending: count(&[outbox::status::PENDING, outbox::status::PROCESSING]),
+            failed: count(&[outbox::status::FAILED]),
+            abandoned: count(&[outbox::status::ABANDONED]),
+            paused_until: breaker
+                .open_until
+                .filter(|t| breaker.state == "Open" && *t > now),
+        });
+    }
+    Ok(cards)
 }

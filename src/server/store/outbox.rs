@@ -256,3 +256,25 @@ pub async fn count_by_status(db: &Db) -> StoreResult<Vec<(String, i64)>> {
     let sql = "SELECT status, COUNT(*) FROM integration_outbox GROUP BY status";
     Ok(on_conn!(db.read(), p => sqlx::query_as::<_, (String, i64)>(sql).fetch_all(p).await)?)
 }
+
+/// Counts one tenant's rows per (target, status).
+pub async fn count_for_tenant(
+    db: &Db,
+    tenant_id: Uuid,
+) -> StoreResult<Vec<(Option<String>, String, i64)>> {
+    let sql =
+        "SELECT target_system, status, COUNT(*) FROM integration_outbox WHERE tenant_id = $1 \
+        GROUP BY target_system, status";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, (Option<String>, String, i64)>(sql).bind(tenant_id).fetch_all(p).await)?,
+    )
+}
+
+/// Counts (tenant, provider) breakers open right now, per provider (for metrics).
+pub async fn open_breakers(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(String, i64)>> {
+    let sql = "SELECT provider, COUNT(*) FROM integration_provider_health WHERE state = 'Open' AND open_until > $1 \
+        GROUP BY provider";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, (String, i64)>(sql).bind(now).fetch_all(p).await)?,
+    )
+}

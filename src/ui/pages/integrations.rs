@@ -37,6 +37,14 @@ fn ConnectionCard(c: ConnectionSummary) -> impl IntoView {
             {c.company_name.map(|n| view! { <p>"Company: " {n}</p> })}
             {c.reconnect_reason.map(|r| view! { <p class="error">{r}</p> })}
             {c.last_sync_at.map(|t| view! { <p class="muted">"Last sync " {t.format("%Y-%m-%d %H:%M UTC").to_string()}</p> })}
+            <p class="counts">
+                <span>{format!("{} pending", c.pending)}</span>" · "
+                <span>{format!("{} failed", c.failed)}</span>" · "
+                <span class={if c.abandoned > 0 { "error" } else { "" }}>{format!("{} abandoned", c.abandoned)}</span>
+            </p>
+            {c.paused_until.map(|t| view! {
+                <p class="error" data-testid="breaker">"Deliveries paused after repeated failures until " {t.format("%H:%M:%S UTC").to_string()}</p>
+            })}
         </article>
     }
 }
