@@ -270,3 +270,40 @@ async fn a_customer_user_must_belong_to_a_customer_of_its_tenant(backend: Backen
         "customer of another tenant"
     );
 }
+
+both_backends!(batched_sync_logs_read_back_exactly_like_single_ones);
+
+async fn batched_sync_logs_read_back_exactly_like_single_ones(backend: Backend) {
+    use erp_bridge::server::store::sync_logs::{self, SyncLogRow};
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let tenant = new_tenant(&db, "t1").await;
+    let log = |status: &str, outbox: Option<Uuid>| SyncLogRow {
+        id: Uuid::now_v7(),
+        tenant_id: tenant,
+        provider: "QuickBooks".into(),
+        entity_type: "Order".into(),
+        entity_id: Some("o-1".into()),
+        external_id: None,
+        event_type: Some("OrderPaid".into()),
+        outbox_id: outbox,
+        direction: "ToExternal".into(),
+        status: status.into(),
+        error_message: Some("it's \"quoted\"".into()),
+        request_payload: Some("{\"a\":1}".into()),
+        response_payload: None,
+        started_at: time::now(),
+        completed_at: Some(time::now() + chrono::TimeDelta::microseconds(1500)),
+        duration_ms: Some(2),
+        retry_count: 3,
+        correlation_id: None,
+    };
+    let batch = vec![log("Completed", Some(Uuid::now_v7())), log("Failed", None)];
+    let mut tx = db.begin().await.expect("tx");
+    sync_logs::insert_many(&mut tx, &batch).await.expect("insert");
+    tx.commit().await.expect("commit");
+    for expected in &batch {
+        let got = sync_logs::get(&db, tenant, expected.id).await.expect("get").expect("row");
+        assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+    }
+}

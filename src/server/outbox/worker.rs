@@ -439,31 +439,28 @@ impl Batch {
         self.logs.push(log);
     }
 
-    /// Writes every outcome (fenced by the lease token) and log in one transaction.
+    /// Writes every outcome (fenced by the lease token) and log in one transaction: completed
+    /// rows and all logs in one set-based statement each, other outcomes row by row.
     async fn flush(self, db: &Db) -> StoreResult<()> {
         if self.settles.is_empty() {
             return Ok(());
         }
         let mut tx = db.begin().await?;
-        let mut fenced = HashSet::new();
-        for s in &self.settles {
+        let (done, other): (Vec<&Settle>, Vec<&Settle>) = self.settles.iter().partition(|s| s.status == status::COMPLETED);
+        let done_ids: Vec<Uuid> = done.iter().map(|s| s.id).collect();
+        let settled: HashSet<Uuid> = outbox::settle_completed(&mut tx, self.token, &done_ids, time::now()).await?.into_iter().collect();
+        let mut fenced: HashSet<Uuid> = done_ids.into_iter().filter(|id| !settled.contains(id)).collect();
+        for s in other {
             if !outbox::settle(&mut tx, self.token, s).await? {
                 fenced.insert(s.id);
             }
         }
-        for log in self
-            .logs
-            .iter()
-            .filter(|l| l.outbox_id.is_none_or(|id| !fenced.contains(&id)))
-        {
-            sync_logs::insert(&mut tx, log).await?;
-        }
+        let logs: Vec<SyncLogRow> =
+            self.logs.into_iter().filter(|l| l.outbox_id.is_none_or(|id| !fenced.contains(&id))).collect();
+        sync_logs::insert_many(&mut tx, &logs).await?;
         tx.commit().await?;
         if !fenced.is_empty() {
-            tracing::warn!(
-                count = fenced.len(),
-                "outcomes discarded: rows were taken over by a newer lease"
-            );
+            tracing::warn!(count = fenced.len(), "outcomes discarded: rows were taken over by a newer lease");
         }
         Ok(())
     }

@@ -278,3 +278,32 @@ pub async fn open_breakers(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(Stri
         on_conn!(db.read(), p => sqlx::query_as::<_, (String, i64)>(sql).bind(now).fetch_all(p).await)?,
     )
 }
+
+/// Settles many rows as Completed in one statement, fenced by `lease_token` like [`settle`];
+/// returns the ids it settled (the others were taken over by a newer lease).
+///
+/// Dialect difference, isolated here: PostgreSQL binds the ids as a `uuid[]`; SQLite has no
+/// arrays, so they travel as a JSON array of hex strings unpacked with `json_each` + `unhex`.
+pub async fn settle_completed(tx: &mut Tx, lease_token: Uuid, ids: &[Uuid], now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const SET: &str = "UPDATE integration_outbox SET status = 'Completed', processed_at = $3, last_error = NULL, \
+        locked_by = NULL, locked_until = NULL, scheduled_for = NULL";
+    let settled = match tx {
+        Tx::Postgres(t) => {
+            let sql = format!("{SET} WHERE id = ANY($1) AND lease_token = $2 AND status = 'Processing' RETURNING id");
+            sqlx::query_scalar::<_, Uuid>(&sql).bind(ids).bind(lease_token).bind(now).fetch_all(&mut **t).await?
+        }
+        Tx::Sqlite(t) => {
+            let sql = format!(
+                "{SET} WHERE id IN (SELECT unhex(value) FROM json_each($1)) AND lease_token = $2 \
+                 AND status = 'Processing' RETURNING id"
+            );
+            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+            let json = serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into());
+            sqlx::query_scalar::<_, Uuid>(&sql).bind(json).bind(lease_token).bind(now).fetch_all(&mut **t).await?
+        }
+    };
+    Ok(settled)
+}

@@ -102,3 +102,75 @@ pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u6
         on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit).execute(p).await.map(|r| r.rows_affected()))?,
     )
 }
+
+/// Records many log rows in one statement (the worker's hot path).
+///
+/// Dialect difference, isolated here: PostgreSQL inserts from `UNNEST` of one array per column;
+/// SQLite from `json_each` over a JSON array of rows (ids as hex, timestamps in the exact text
+/// form sqlx writes, so they compare and decode like rows written one by one).
+pub async fn insert_many(tx: &mut Tx, logs: &[SyncLogRow]) -> StoreResult<()> {
+    if logs.is_empty() {
+        return Ok(());
+    }
+    match tx {
+        Tx::Postgres(t) => {
+            let sql = format!(
+                "INSERT INTO integration_sync_logs ({COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], \
+                 $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[], \
+                 $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[], $16::int8[], \
+                 $17::int8[], $18::uuid[])"
+            );
+            let col = |f: fn(&SyncLogRow) -> Option<String>| logs.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(&sql)
+                .bind(logs.iter().map(|l| l.id).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.tenant_id).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.provider.clone()).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.entity_type.clone()).collect::<Vec<_>>())
+                .bind(col(|l| l.entity_id.clone()))
+                .bind(col(|l| l.external_id.clone()))
+                .bind(col(|l| l.event_type.clone()))
+                .bind(logs.iter().map(|l| l.outbox_id).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.direction.clone()).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.status.clone()).collect::<Vec<_>>())
+                .bind(col(|l| l.error_message.clone()))
+                .bind(col(|l| l.request_payload.clone()))
+                .bind(col(|l| l.response_payload.clone()))
+                .bind(logs.iter().map(|l| l.started_at).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.completed_at).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.duration_ms).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.retry_count).collect::<Vec<_>>())
+                .bind(logs.iter().map(|l| l.correlation_id).collect::<Vec<_>>())
+                .execute(&mut **t)
+                .await?;
+        }
+        Tx::Sqlite(t) => {
+            let sql = format!(
+                "INSERT INTO integration_sync_logs ({COLUMNS}) SELECT unhex(value ->> 'id'), unhex(value ->> 'tenant_id'), \
+                 value ->> 'provider', value ->> 'entity_type', value ->> 'entity_id', value ->> 'external_id', \
+                 value ->> 'event_type', unhex(value ->> 'outbox_id'), value ->> 'direction', value ->> 'status', \
+                 value ->> 'error_message', value ->> 'request_payload', value ->> 'response_payload', \
+                 value ->> 'started_at', value ->> 'completed_at', value ->> 'duration_ms', value ->> 'retry_count', \
+                 unhex(value ->> 'correlation_id') FROM json_each($1)"
+            );
+            let rows: Vec<serde_json::Value> = logs.iter().map(sqlite_json).collect();
+            let json = serde_json::Value::Array(rows).to_string();
+            sqlx::query(&sql).bind(json).execute(&mut **t).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One log row as the JSON object [`insert_many`] unpacks on SQLite.
+fn sqlite_json(l: &SyncLogRow) -> serde_json::Value {
+    let hex = |id: Uuid| id.simple().to_string();
+    // The same text sqlx's SQLite driver writes for a DateTime<Utc>.
+    let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    serde_json::json!({
+        "id": hex(l.id), "tenant_id": hex(l.tenant_id), "provider": l.provider, "entity_type": l.entity_type,
+        "entity_id": l.entity_id, "external_id": l.external_id, "event_type": l.event_type,
+        "outbox_id": l.outbox_id.map(hex), "direction": l.direction, "status": l.status,
+        "error_message": l.error_message, "request_payload": l.request_payload, "response_payload": l.response_payload,
+        "started_at": ts(l.started_at), "completed_at": l.completed_at.map(ts), "duration_ms": l.duration_ms,
+        "retry_count": l.retry_count, "correlation_id": l.correlation_id.map(hex),
+    })
+}
