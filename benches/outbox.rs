@@ -132,19 +132,26 @@ async fn write_order(s: &Setup, with_event: bool) {
 }
 
 async fn bench_backend(label: &str, url: &str, n: usize) {
-    // Enqueue cost: the same order write with and without its outbox row.
+    // Enqueue cost: the same order write with and without its outbox row, interleaved in
+    // rounds so that table growth and background work weigh on both alike.
     let plain = setup(url, true).await;
-    let writes = (n / 4).max(500);
-    let started = Instant::now();
-    for _ in 0..writes {
-        write_order(&plain, false).await;
+    let rounds = 10;
+    let per_round = (n / 4 / rounds).max(50);
+    let (mut alone_secs, mut with_secs) = (0.0, 0.0);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for _ in 0..per_round {
+            write_order(&plain, false).await;
+        }
+        alone_secs += started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for _ in 0..per_round {
+            write_order(&plain, true).await;
+        }
+        with_secs += started.elapsed().as_secs_f64();
     }
-    let alone = writes as f64 / started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    for _ in 0..writes {
-        write_order(&plain, true).await;
-    }
-    let with_outbox = writes as f64 / started.elapsed().as_secs_f64();
+    let writes = (rounds * per_round) as f64;
+    let (alone, with_outbox) = (writes / alone_secs, writes / with_secs);
     println!("{label}: order writes alone {alone:.0}/s, with outbox row {with_outbox:.0}/s (ratio {:.2})", with_outbox / alone);
 
     // Delivery: N pending events drained by one worker with a no-op adapter.

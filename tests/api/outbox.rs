@@ -660,7 +660,7 @@ async fn erp_originated_changes_are_not_echoed_back(backend: Backend) {
         .await
         .expect("enqueue");
     tx.commit().await.expect("commit");
-    let targets: Vec<_> = written.iter().map(|r| r.target_system.clone()).collect();
+    let targets = written;
     assert_eq!(targets, vec![Some("NetSuite".to_string())]);
 }
 

@@ -300,10 +300,15 @@ async fn batched_sync_logs_read_back_exactly_like_single_ones(backend: Backend) 
     };
     let batch = vec![log("Completed", Some(Uuid::now_v7())), log("Failed", None)];
     let mut tx = db.begin().await.expect("tx");
-    sync_logs::insert_many(&mut tx, &batch).await.expect("insert");
+    sync_logs::insert_many(&mut tx, &batch)
+        .await
+        .expect("insert");
     tx.commit().await.expect("commit");
     for expected in &batch {
-        let got = sync_logs::get(&db, tenant, expected.id).await.expect("get").expect("row");
+        let got = sync_logs::get(&db, tenant, expected.id)
+            .await
+            .expect("get")
+            .expect("row");
         assert_eq!(format!("{got:?}"), format!("{expected:?}"));
     }
 }

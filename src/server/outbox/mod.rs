@@ -16,8 +16,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::connection::Provider;
-use crate::server::store::outbox::{self, status, OutboxRow};
-use crate::server::store::{connections, StoreResult, Tx};
+use crate::server::store::outbox::{self, EventRows};
+use crate::server::store::{StoreResult, Tx};
 
 /// Default attempts before a row is Abandoned.
 pub const DEFAULT_MAX_RETRIES: i64 = 5;
@@ -59,88 +59,27 @@ pub mod events {
 
 /// Records `event` in the caller's transaction: a Pending row per connected provider, a
 /// completed "skipped" row where settings say not to send, or one skipped row without a target
-/// when no provider is connected. Returns the rows written.
+/// when no provider is connected — in one statement. Returns each written row's target
+/// provider (None for the no-provider row).
 pub async fn enqueue(
     tx: &mut Tx,
     tenant_id: Uuid,
     event: &NewEvent,
     now: DateTime<Utc>,
-) -> StoreResult<Vec<OutboxRow>> {
-    let targets = connections::delivery_targets(tx, tenant_id).await?;
+) -> StoreResult<Vec<Option<String>>> {
     let payload = event.payload.to_string();
-    let mut rows = Vec::new();
-    for target in &targets {
-        let Ok(provider) = target.provider.parse::<Provider>() else {
-            continue;
-        };
-        if event.origin == Some(provider) {
-            continue; // no echo: the change came from this ERP
-        }
-        let key = format!(
-            "{}:{}:{}:{}:{}",
-            provider.slug(),
-            event.event_type,
-            event.entity_type,
-            event.entity_id,
-            event.version
-        );
-        let mut row = new_row(tenant_id, event, &payload, now);
-        row.target_system = Some(provider.as_str().to_string());
-        row.idempotency_key = Some(key);
-        if let Some(reason) = skip_reason(target, event.entity_type) {
-            row.status = status::COMPLETED.to_string();
-            row.processed_at = Some(now);
-            row.last_error = Some(reason);
-        }
-        if outbox::insert(tx, &row).await? {
-            rows.push(row);
-        }
-    }
-    if targets.is_empty() {
-        let mut row = new_row(tenant_id, event, &payload, now);
-        row.status = status::COMPLETED.to_string();
-        row.processed_at = Some(now);
-        row.last_error = Some("Skipped: no ERP is connected".to_string());
-        outbox::insert(tx, &row).await?;
-        rows.push(row);
-    }
-    Ok(rows)
-}
-
-fn new_row(tenant_id: Uuid, event: &NewEvent, payload: &str, now: DateTime<Utc>) -> OutboxRow {
-    OutboxRow {
-        id: Uuid::now_v7(),
+    let entity_id = event.entity_id.to_string();
+    let rows = EventRows {
         tenant_id,
-        event_type: event.event_type.to_string(),
-        entity_type: event.entity_type.to_string(),
-        entity_id: event.entity_id.to_string(),
-        payload: payload.to_string(),
-        idempotency_key: None,
-        status: status::PENDING.to_string(),
-        target_system: None,
-        created_at: now,
-        processed_at: None,
-        scheduled_for: Some(now),
-        retry_count: 0,
-        max_retries: DEFAULT_MAX_RETRIES,
-        last_error: None,
+        event_type: event.event_type,
+        entity_type: event.entity_type,
+        entity_id: &entity_id,
+        version: event.version,
+        payload: &payload,
         correlation_id: event.correlation_id,
-        locked_by: None,
-        locked_until: None,
-        lease_token: None,
-    }
-}
-
-/// Why a connection's settings keep this event from being sent, if they do.
-fn skip_reason(target: &connections::DeliveryTarget, entity_type: &str) -> Option<String> {
-    if !target.auto_sync_enabled {
-        return Some("Skipped: auto-sync is off".to_string());
-    }
-    let (enabled, what) = match entity_type {
-        "Customer" => (target.sync_customers, "customer"),
-        "Order" => (target.sync_invoices, "invoice/order"),
-        "Payment" => (target.sync_payments, "payment"),
-        _ => (true, ""),
+        origin: event.origin.map(Provider::as_str),
+        max_retries: DEFAULT_MAX_RETRIES,
+        now,
     };
-    (!enabled).then(|| format!("Skipped: {what} sync is off"))
+    outbox::insert_for_connections(tx, &rows).await
 }

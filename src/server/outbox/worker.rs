@@ -446,21 +446,37 @@ impl Batch {
             return Ok(());
         }
         let mut tx = db.begin().await?;
-        let (done, other): (Vec<&Settle>, Vec<&Settle>) = self.settles.iter().partition(|s| s.status == status::COMPLETED);
+        let (done, other): (Vec<&Settle>, Vec<&Settle>) = self
+            .settles
+            .iter()
+            .partition(|s| s.status == status::COMPLETED);
         let done_ids: Vec<Uuid> = done.iter().map(|s| s.id).collect();
-        let settled: HashSet<Uuid> = outbox::settle_completed(&mut tx, self.token, &done_ids, time::now()).await?.into_iter().collect();
-        let mut fenced: HashSet<Uuid> = done_ids.into_iter().filter(|id| !settled.contains(id)).collect();
+        let settled: HashSet<Uuid> =
+            outbox::settle_completed(&mut tx, self.token, &done_ids, time::now())
+                .await?
+                .into_iter()
+                .collect();
+        let mut fenced: HashSet<Uuid> = done_ids
+            .into_iter()
+            .filter(|id| !settled.contains(id))
+            .collect();
         for s in other {
             if !outbox::settle(&mut tx, self.token, s).await? {
                 fenced.insert(s.id);
             }
         }
-        let logs: Vec<SyncLogRow> =
-            self.logs.into_iter().filter(|l| l.outbox_id.is_none_or(|id| !fenced.contains(&id))).collect();
+        let logs: Vec<SyncLogRow> = self
+            .logs
+            .into_iter()
+            .filter(|l| l.outbox_id.is_none_or(|id| !fenced.contains(&id)))
+            .collect();
         sync_logs::insert_many(&mut tx, &logs).await?;
         tx.commit().await?;
         if !fenced.is_empty() {
-            tracing::warn!(count = fenced.len(), "outcomes discarded: rows were taken over by a newer lease");
+            tracing::warn!(
+                count = fenced.len(),
+                "outcomes discarded: rows were taken over by a newer lease"
+            );
         }
         Ok(())
     }

@@ -284,7 +284,12 @@ pub async fn open_breakers(db: &Db, now: DateTime<Utc>) -> StoreResult<Vec<(Stri
 ///
 /// Dialect difference, isolated here: PostgreSQL binds the ids as a `uuid[]`; SQLite has no
 /// arrays, so they travel as a JSON array of hex strings unpacked with `json_each` + `unhex`.
-pub async fn settle_completed(tx: &mut Tx, lease_token: Uuid, ids: &[Uuid], now: DateTime<Utc>) -> StoreResult<Vec<Uuid>> {
+pub async fn settle_completed(
+    tx: &mut Tx,
+    lease_token: Uuid,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> StoreResult<Vec<Uuid>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -293,7 +298,12 @@ pub async fn settle_completed(tx: &mut Tx, lease_token: Uuid, ids: &[Uuid], now:
     let settled = match tx {
         Tx::Postgres(t) => {
             let sql = format!("{SET} WHERE id = ANY($1) AND lease_token = $2 AND status = 'Processing' RETURNING id");
-            sqlx::query_scalar::<_, Uuid>(&sql).bind(ids).bind(lease_token).bind(now).fetch_all(&mut **t).await?
+            sqlx::query_scalar::<_, Uuid>(&sql)
+                .bind(ids)
+                .bind(lease_token)
+                .bind(now)
+                .fetch_all(&mut **t)
+                .await?
         }
         Tx::Sqlite(t) => {
             let sql = format!(
@@ -302,8 +312,81 @@ pub async fn settle_completed(tx: &mut Tx, lease_token: Uuid, ids: &[Uuid], now:
             );
             let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
             let json = serde_json::to_string(&hex).unwrap_or_else(|_| "[]".into());
-            sqlx::query_scalar::<_, Uuid>(&sql).bind(json).bind(lease_token).bind(now).fetch_all(&mut **t).await?
+            sqlx::query_scalar::<_, Uuid>(&sql)
+                .bind(json)
+                .bind(lease_token)
+                .bind(now)
+                .fetch_all(&mut **t)
+                .await?
         }
     };
     Ok(settled)
+}
+
+/// An event to record for every connected provider of a tenant.
+pub struct EventRows<'a> {
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Event name.
+    pub event_type: &'a str,
+    /// Entity type.
+    pub entity_type: &'a str,
+    /// Entity id.
+    pub entity_id: &'a str,
+    /// The record's version (last part of the idempotency key).
+    pub version: i64,
+    /// Canonical payload (JSON text).
+    pub payload: &'a str,
+    /// Correlation id.
+    pub correlation_id: Option<Uuid>,
+    /// Provider name that must not receive the event (it came from there).
+    pub origin: Option<&'a str>,
+    /// Attempts before Abandoned.
+    pub max_retries: i64,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// Records an event in one statement: a row per connected provider — Pending, or Completed with
+/// the reason when the connection's settings say not to send it — or, when no provider is
+/// connected, one Completed row without a target saying so. Reading the connections inside the
+/// same `INSERT … SELECT` keeps the decision and the rows in the caller's transaction.
+/// Returns the target of each row written (None for the no-provider row).
+pub async fn insert_for_connections(
+    tx: &mut Tx,
+    e: &EventRows<'_>,
+) -> StoreResult<Vec<Option<String>>> {
+    let sql = format!(
+        "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
+           status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id) \
+         SELECT * FROM ( \
+           SELECT CASE c.provider WHEN 'QuickBooks' THEN $8 ELSE $9 END, $1, $2, $3, $4, $5, lower(c.provider) || $6, \
+             CASE WHEN c.skip IS NULL THEN 'Pending' ELSE 'Completed' END, c.provider, $7, \
+             CASE WHEN c.skip IS NULL THEN NULL ELSE $7 END, $7, 0, $11, c.skip, $12 \
+           FROM (SELECT provider, CASE \
+               WHEN NOT auto_sync_enabled THEN 'Skipped: auto-sync is off' \
+               WHEN $3 = 'Customer' AND NOT sync_customers THEN 'Skipped: customer sync is off' \
+               WHEN $3 = 'Order' AND NOT sync_invoices THEN 'Skipped: invoice/order sync is off' \
+               WHEN $3 = 'Payment' AND NOT sync_payments THEN 'Skipped: payment sync is off' END AS skip \
+             FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected' \
+               AND ($13 = '' OR provider <> $13)) c \
+           UNION ALL \
+           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, $7, $7, $7, 0, $11, 'Skipped: no ERP is connected', $12 \
+           WHERE NOT EXISTS (SELECT 1 FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected') \
+         ) AS rows WHERE true \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
+         RETURNING target_system"
+    );
+    let key_suffix = format!(
+        ":{}:{}:{}:{}",
+        e.event_type, e.entity_type, e.entity_id, e.version
+    );
+    let origin = e.origin.unwrap_or("");
+    let mut targets = on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(&sql)
+        .bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id).bind(e.payload)
+        .bind(&key_suffix).bind(e.now).bind(Uuid::now_v7()).bind(Uuid::now_v7()).bind(Uuid::now_v7())
+        .bind(e.max_retries).bind(e.correlation_id).bind(origin)
+        .fetch_all(c).await)?;
+    targets.sort();
+    Ok(targets)
 }

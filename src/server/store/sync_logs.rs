@@ -125,7 +125,11 @@ pub async fn insert_many(tx: &mut Tx, logs: &[SyncLogRow]) -> StoreResult<()> {
                 .bind(logs.iter().map(|l| l.id).collect::<Vec<_>>())
                 .bind(logs.iter().map(|l| l.tenant_id).collect::<Vec<_>>())
                 .bind(logs.iter().map(|l| l.provider.clone()).collect::<Vec<_>>())
-                .bind(logs.iter().map(|l| l.entity_type.clone()).collect::<Vec<_>>())
+                .bind(
+                    logs.iter()
+                        .map(|l| l.entity_type.clone())
+                        .collect::<Vec<_>>(),
+                )
                 .bind(col(|l| l.entity_id.clone()))
                 .bind(col(|l| l.external_id.clone()))
                 .bind(col(|l| l.event_type.clone()))
