@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 /// The four roles of the commerce platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Full integration management.
     Admin,
@@ -94,6 +95,7 @@ impl FromStr for Role {
 
 /// A named capability (policy names follow the PRD where it has one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Policy {
     /// Any signed-in user of the tenant.
     SignedIn,

@@ -9,6 +9,7 @@ use super::sync::SyncBadge;
 
 /// A postal address; every part optional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Address {
     /// Street line 1.
     pub line1: Option<String>,
@@ -26,6 +27,7 @@ pub struct Address {
 
 /// What a caller sends to create or replace a customer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomerInput {
     /// Display name (required, unique names are not required).
     pub name: String,
@@ -45,6 +47,7 @@ pub struct CustomerInput {
 
 /// A customer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Customer {
     /// Id.
     pub id: Uuid,
@@ -73,6 +76,7 @@ pub struct Customer {
 
 /// What a caller sends to create or replace a product.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProductInput {
     /// Stock keeping unit, unique per tenant.
     pub sku: String,
@@ -87,6 +91,7 @@ pub struct ProductInput {
 
 /// A product.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Product {
     /// Id.
     pub id: Uuid,
@@ -104,6 +109,7 @@ pub struct Product {
 
 /// Order lifecycle (DESIGN § 13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum OrderStatus {
     /// Being put together.
     Draft,
@@ -117,6 +123,7 @@ pub enum OrderStatus {
 
 /// Payment state of an order; "paid" means `Paid`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum PaymentStatus {
     /// Nothing paid.
     Unpaid,
@@ -128,6 +135,7 @@ pub enum PaymentStatus {
 
 /// Status of one order item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ItemStatus {
     /// Not yet handled.
     Pending,
@@ -173,6 +181,7 @@ stored_names!(ItemStatus {
 
 /// One line of a new order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewOrderItem {
     /// Product.
     pub product_id: Uuid,
@@ -185,6 +194,7 @@ pub struct NewOrderItem {
 
 /// A new order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewOrder {
     /// Customer.
     pub customer_id: Uuid,
@@ -200,6 +210,7 @@ pub struct NewOrder {
 
 /// A change to an order's header.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrderUpdate {
     /// New status.
     #[serde(default)]
@@ -211,6 +222,7 @@ pub struct OrderUpdate {
 
 /// An order item: belongs to exactly one order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrderItem {
     /// Id.
     pub id: Uuid,
@@ -234,6 +246,7 @@ pub struct OrderItem {
 
 /// A payment against an order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Payment {
     /// Id.
     pub id: Uuid,
@@ -253,6 +266,7 @@ pub struct Payment {
 
 /// A payment a caller records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewPayment {
     /// Amount in minor units (> 0).
     pub amount: i64,
@@ -266,6 +280,7 @@ pub struct NewPayment {
 
 /// An order with its items, payments and sync state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Order {
     /// Id.
     pub id: Uuid,
@@ -308,6 +323,7 @@ pub struct Order {
 
 /// One page of a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The rows.
     pub items: Vec<T>,

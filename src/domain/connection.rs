@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// A supported ERP. Stored as `QuickBooks` / `NetSuite`; `quickbooks` / `netsuite` in URLs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Provider {
     /// QuickBooks Online.
     QuickBooks,
@@ -66,6 +67,7 @@ impl FromStr for Provider {
 
 /// Connection status vocabulary (DESIGN § 13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum ConnectionStatus {
     /// Tokens valid, syncing.
     Connected,
@@ -111,6 +113,7 @@ impl ConnectionStatus {
 
 /// One card of the integrations dashboard. Never carries a token or credential.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ConnectionSummary {
     /// Which ERP.
     pub provider: Provider,

@@ -8,6 +8,7 @@ use super::connection::Provider;
 
 /// Where a record stands with one ERP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SyncState {
     /// The ERP has it.
     Synced,
@@ -52,6 +53,7 @@ impl SyncState {
 
 /// One ERP's badge on a record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SyncBadge {
     /// Which ERP.
     pub provider: Provider,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// The signed-in user as the UI sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CurrentUser {
     /// User id.
     pub id: Uuid,
@@ -24,6 +25,7 @@ pub struct CurrentUser {
 
 /// A user row in the admin's user list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     /// User id.
     pub id: Uuid,
@@ -45,6 +47,7 @@ pub struct UserSummary {
 
 /// An API token as listed (never the secret itself).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiTokenSummary {
     /// Token id.
     pub id: Uuid,
@@ -64,6 +67,7 @@ pub struct ApiTokenSummary {
 
 /// A newly created API token: the only time the secret is shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedApiToken {
     /// The token as listed from now on.
     pub summary: ApiTokenSummary,

@@ -66,6 +66,9 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
     Ok(true)
 }
 
+/// (customer index, lines of (product index, quantity), shipping, paid).
+type DemoOrder = (usize, &'static [(usize, i64)], i64, bool);
+
 const DEMO_PRODUCTS: [(&str, &str, i64); 3] = [
     ("WID-100", "Widget, standard", 1250),
     ("GAD-200", "Gadget, deluxe", 4999),
@@ -101,7 +104,7 @@ async fn seed_orders(db: &Db, tenant_id: uuid::Uuid) -> Result<(), AppError> {
     let customers = customer_service::list(db, &system, Some(1), Some(10))
         .await?
         .items;
-    let plan: [(usize, &[(usize, i64)], i64, bool); 3] = [
+    let plan: [DemoOrder; 3] = [
         (0, &[(0, 4), (2, 10)], 1500, true),
         (0, &[(1, 1)], 0, false),
         (1, &[(0, 2), (1, 2)], 2500, false),

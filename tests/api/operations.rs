@@ -136,3 +136,43 @@ async fn non_demo_serve_requires_a_master_key() {
         .expect("start-up fails");
     assert!(format!("{err:#}").contains("ERP_BRIDGE_MASTER_KEY is not set"));
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_served_json_routes() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let doc: serde_json::Value = client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .expect("doc")
+        .json()
+        .await
+        .expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("item").keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let served: std::collections::BTreeSet<(String, String)> =
+        erp_bridge::server::http::api::routes()
+            .into_iter()
+            .filter(|r| r.path != "/api/v1/openapi.json")
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+    assert_eq!(documented, served);
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for name in [
+        "Order",
+        "OrderItem",
+        "Customer",
+        "NewOrder",
+        "SyncBadge",
+        "ErrorBody",
+        "OutboxItem",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+    assert!(doc["components"]["securitySchemes"]["api_token"].is_object());
+}

@@ -63,6 +63,12 @@ fn cases() -> Vec<Case> {
     };
     vec![
         // JSON API
+        c(
+            "GET",
+            "/api/v1/openapi.json",
+            None,
+            [200, 200, 200, 200, 200],
+        ),
         c("GET", "/api/v1/me", None, SIGNED_IN),
         c("GET", "/api/v1/users", None, ADMIN_ONLY),
         c(

@@ -15,7 +15,12 @@ use uuid::Uuid;
 
 use super::commerce_api as c;
 use super::extract::{Caller, ValidJson, ValidPath};
+use super::openapi::ErrorBody;
+use crate::domain::connection::ConnectionSummary;
+use crate::domain::user::{ApiTokenSummary, CreatedApiToken, UserSummary};
 use crate::error::AppError;
+use crate::server::service::api_tokens::NewTokenInput;
+use crate::server::service::users::NewUserInput;
 use crate::server::service::{api_tokens, connections, users};
 use crate::server::state::AppState;
 
@@ -40,6 +45,11 @@ fn route(method: Method, path: &'static str, handler: MethodRouter<AppState>) ->
 /// Every JSON route of the application.
 pub fn routes() -> Vec<ApiRoute> {
     vec![
+        route(
+            Method::GET,
+            "/api/v1/openapi.json",
+            get(super::openapi::document),
+        ),
         route(Method::GET, "/api/v1/me", get(me)),
         route(Method::GET, "/api/v1/users", get(list_users)),
         route(Method::POST, "/api/v1/users", post(create_user)),
@@ -130,7 +140,11 @@ pub fn router() -> Router<AppState> {
 
 type ApiResult<T> = Result<T, AppError>;
 
-async fn me(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl IntoResponse> {
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, description = "The caller: tenant, role, actor and user"), (status = 401, body = ErrorBody)))]
+pub(super) async fn me(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+) -> ApiResult<impl IntoResponse> {
     let user = users::current_user(&state.db, &p).await?;
     Ok(Json(json!({
         "tenant_id": p.tenant_id,
@@ -140,14 +154,16 @@ async fn me(State(state): State<AppState>, Caller(p): Caller) -> ApiResult<impl 
     })))
 }
 
-async fn list_users(
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_users(
     State(state): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(users::list(&state.db, &p).await?))
 }
 
-async fn get_user(
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = UserSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn get_user(
     State(state): State<AppState>,
     Caller(p): Caller,
     ValidPath(id): ValidPath<Uuid>,
@@ -155,7 +171,8 @@ async fn get_user(
     Ok(Json(users::get(&state.db, &p, id).await?))
 }
 
-async fn create_user(
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserInput, responses((status = 201, body = UserSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn create_user(
     State(state): State<AppState>,
     Caller(p): Caller,
     ValidJson(input): ValidJson<users::NewUserInput>,
@@ -166,14 +183,16 @@ async fn create_user(
     ))
 }
 
-async fn list_tokens(
+#[utoipa::path(get, path = "/api/v1/api-tokens", tag = "api-tokens", responses((status = 200, body = Vec<ApiTokenSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_tokens(
     State(state): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(api_tokens::list(&state.db, &p).await?))
 }
 
-async fn create_token(
+#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "api-tokens", request_body = NewTokenInput, responses((status = 201, description = "The secret is in `token`, shown once", body = CreatedApiToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn create_token(
     State(state): State<AppState>,
     Caller(p): Caller,
     ValidJson(input): ValidJson<api_tokens::NewTokenInput>,
@@ -184,7 +203,8 @@ async fn create_token(
     ))
 }
 
-async fn revoke_token(
+#[utoipa::path(delete, path = "/api/v1/api-tokens/{id}", tag = "api-tokens", params(("id" = Uuid, Path, description = "Record id")), responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub(super) async fn revoke_token(
     State(state): State<AppState>,
     Caller(p): Caller,
     ValidPath(id): ValidPath<Uuid>,
@@ -193,7 +213,8 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn list_connections(
+#[utoipa::path(get, path = "/api/integrations/connections", tag = "integrations", responses((status = 200, body = Vec<ConnectionSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_connections(
     State(state): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<impl IntoResponse> {

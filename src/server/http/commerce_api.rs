@@ -9,23 +9,28 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extract::{Caller, ValidJson, ValidPath, ValidQuery};
+use super::openapi::ErrorBody;
 use crate::domain::commerce::{
-    CustomerInput, ItemStatus, NewOrder, NewPayment, OrderUpdate, ProductInput,
+    Customer, CustomerInput, ItemStatus, NewOrder, NewPayment, Order, OrderUpdate, Page, Product,
+    ProductInput,
 };
 use crate::error::AppError;
+use crate::server::service::sync_admin::{OutboxItem, SettingsInput};
 use crate::server::service::{customers, orders, sync_admin};
 use crate::server::state::AppState;
 
 type ApiResult<T> = Result<T, AppError>;
 
 /// `?page=&per_page=` (and `status=` for the outbox).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     page: Option<i64>,
     per_page: Option<i64>,
     status: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(PageQuery), responses((status = 200, body = Page<Customer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_customers(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -34,6 +39,7 @@ pub(super) async fn list_customers(
     Ok(Json(customers::list(&s.db, &p, q.page, q.per_page).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerInput, responses((status = 201, body = Customer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn create_customer(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -45,6 +51,7 @@ pub(super) async fn create_customer(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = Customer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_customer(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -53,6 +60,7 @@ pub(super) async fn get_customer(
     Ok(Json(customers::get(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = Uuid, Path, description = "Record id")), request_body = CustomerInput, responses((status = 200, body = Customer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn update_customer(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -62,6 +70,7 @@ pub(super) async fn update_customer(
     Ok(Json(customers::update(&s.db, &p, id, b).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", params(PageQuery), responses((status = 200, body = Page<Product>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_products(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -72,6 +81,7 @@ pub(super) async fn list_products(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/products", tag = "products", request_body = ProductInput, responses((status = 201, body = Product), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn create_product(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -83,6 +93,7 @@ pub(super) async fn create_product(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = Product), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_product(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -91,6 +102,7 @@ pub(super) async fn get_product(
     Ok(Json(customers::get_product(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(put, path = "/api/v1/products/{id}", tag = "products", params(("id" = Uuid, Path, description = "Record id")), request_body = ProductInput, responses((status = 200, body = Product), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn update_product(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -100,6 +112,7 @@ pub(super) async fn update_product(
     Ok(Json(customers::update_product(&s.db, &p, id, b).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(PageQuery), responses((status = 200, description = "Newest first; a Customer user sees its own orders", body = Page<Order>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_orders(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -108,6 +121,7 @@ pub(super) async fn list_orders(
     Ok(Json(orders::list(&s.db, &p, q.page, q.per_page).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder, responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn create_order(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -119,6 +133,7 @@ pub(super) async fn create_order(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn get_order(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -127,6 +142,7 @@ pub(super) async fn get_order(
     Ok(Json(orders::get(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), request_body = OrderUpdate, responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn update_order(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -136,6 +152,7 @@ pub(super) async fn update_order(
     Ok(Json(orders::update(&s.db, &p, id, b).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/orders/{id}/mark-paid", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, description = "Paid in full (unchanged if it already was)", body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn mark_paid(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -144,6 +161,7 @@ pub(super) async fn mark_paid(
     Ok(Json(orders::mark_paid(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), request_body = NewPayment, responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn add_payment(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -157,11 +175,12 @@ pub(super) async fn add_payment(
 }
 
 /// Body of an item status change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ItemStatusBody {
     status: ItemStatus,
 }
 
+#[utoipa::path(patch, path = "/api/v1/orders/{order_id}/items/{item_id}", tag = "orders", params(("order_id" = Uuid, Path), ("item_id" = Uuid, Path)), request_body = ItemStatusBody, responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn set_item_status(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -173,6 +192,7 @@ pub(super) async fn set_item_status(
     ))
 }
 
+#[utoipa::path(get, path = "/api/integrations/outbox", tag = "integrations", params(PageQuery), responses((status = 200, body = Page<OutboxItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_outbox(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -183,6 +203,7 @@ pub(super) async fn list_outbox(
     ))
 }
 
+#[utoipa::path(post, path = "/api/integrations/outbox/{id}/retry", tag = "integrations", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn retry_outbox(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -191,6 +212,7 @@ pub(super) async fn retry_outbox(
     Ok(Json(sync_admin::retry_outbox(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/integrations/logs/{id}/retry", tag = "integrations", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn retry_log(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -199,6 +221,7 @@ pub(super) async fn retry_log(
     Ok(Json(sync_admin::retry_from_log(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/integrations/sync/{provider}/retry-failed", tag = "integrations", params(("provider" = String, Path, description = "quickbooks or netsuite")), responses((status = 200, description = "{\"requeued\": n}"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn retry_failed(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -208,6 +231,7 @@ pub(super) async fn retry_failed(
     Ok(Json(serde_json::json!({ "requeued": requeued })))
 }
 
+#[utoipa::path(put, path = "/api/integrations/connections/{provider}/settings", tag = "integrations", params(("provider" = String, Path, description = "quickbooks or netsuite")), request_body = SettingsInput, responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn update_settings(
     State(s): State<AppState>,
     Caller(p): Caller,

@@ -7,3 +7,4 @@ pub mod errors;
 pub mod extract;
 pub mod health;
 pub mod observe;
+pub mod openapi;

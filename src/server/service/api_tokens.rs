@@ -16,7 +16,7 @@ use crate::server::{crypto, time};
 pub const TOKEN_PREFIX: &str = "ebt_";
 
 /// What an admin submits to create a token.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenInput {
     /// A name saying what uses it.
     pub name: String,

@@ -16,7 +16,7 @@ use crate::server::store::{connections, outbox, sync_logs, Db};
 use crate::server::time;
 
 /// An outbox row as the console shows it (the payload is left out: it may hold personal data).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxItem {
     /// Id.
     pub id: Uuid,
@@ -147,7 +147,7 @@ pub async fn retry_failed(db: &Db, p: &Principal, provider: &str) -> Result<u64,
 }
 
 /// Connection settings as an Admin sends them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SettingsInput {
     /// Send changes automatically.
     pub auto_sync_enabled: bool,

@@ -126,7 +126,7 @@ pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> Result<UserSummary
 }
 
 /// What an admin submits to add a user.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUserInput {
     /// Login email.
     pub email: String,
@@ -139,6 +139,7 @@ pub struct NewUserInput {
     #[serde(default)]
     pub customer_number: Option<i64>,
     /// Initial password (at least 12 characters).
+    #[schema(value_type = String, format = Password)]
     pub password: SecretString,
 }
 

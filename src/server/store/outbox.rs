@@ -356,8 +356,7 @@ pub async fn insert_for_connections(
     tx: &mut Tx,
     e: &EventRows<'_>,
 ) -> StoreResult<Vec<Option<String>>> {
-    let sql = format!(
-        "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
+    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
            status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id) \
          SELECT * FROM ( \
            SELECT CASE c.provider WHEN 'QuickBooks' THEN $8 ELSE $9 END, $1, $2, $3, $4, $5, lower(c.provider) || $6, \
@@ -375,14 +374,13 @@ pub async fn insert_for_connections(
            WHERE NOT EXISTS (SELECT 1 FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected') \
          ) AS rows WHERE true \
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-         RETURNING target_system"
-    );
+         RETURNING target_system";
     let key_suffix = format!(
         ":{}:{}:{}:{}",
         e.event_type, e.entity_type, e.entity_id, e.version
     );
     let origin = e.origin.unwrap_or("");
-    let mut targets = on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(&sql)
+    let mut targets = on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(sql)
         .bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id).bind(e.payload)
         .bind(&key_suffix).bind(e.now).bind(Uuid::now_v7()).bind(Uuid::now_v7()).bind(Uuid::now_v7())
         .bind(e.max_retries).bind(e.correlation_id).bind(origin)
