@@ -58,6 +58,14 @@ pub async fn connect(db: &Db, tenant: Uuid, provider: Provider) {
         .expect("connect");
 }
 
+/// A running app whose demo tenant is connected to QuickBooks; returns the tenant too.
+pub async fn connected_app(backend: Backend) -> (TestApp, Uuid) {
+    let app = spawn_app(backend).await;
+    let tenant = demo_tenant(&app.state.db).await;
+    connect(&app.state.db, tenant, Provider::QuickBooks).await;
+    (app, tenant)
+}
+
 pub async fn rows(db: &Db, tenant: Uuid) -> Vec<OutboxRow> {
     let (mut rows, _) = outbox_store::list(db, tenant, None, 1000, 0)
         .await
@@ -71,6 +79,15 @@ pub fn fast_worker() -> WorkerConfig {
         backoff_unit: Duration::from_millis(1),
         ..WorkerConfig::default()
     }
+}
+
+/// One worker pass over every due pair.
+async fn pass(
+    db: &Db,
+    adapter: Arc<ScriptedAdapter>,
+    cfg: WorkerConfig,
+) -> erp_bridge::server::outbox::worker::PassStats {
+    worker(db, adapter, cfg).run_once().await.expect("pass")
 }
 
 fn worker(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> OutboxWorker {
@@ -96,10 +113,8 @@ async fn create_customer(app: &TestApp, name: &str) -> Value {
 }
 
 async fn writes_and_their_events_commit_or_roll_back_together(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     let created = create_customer(&app, "Same Tx Ltd").await;
     let id = created["id"].as_str().expect("id");
     let mine: Vec<_> = rows(db, tenant)
@@ -199,10 +214,8 @@ async fn events_without_a_connected_provider_are_recorded_as_skipped(backend: Ba
 }
 
 async fn settings_decide_what_is_sent(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     connect(db, tenant, Provider::NetSuite).await;
     let admin = app.as_role(Some(Role::Admin)).await;
     let off = json!({ "auto_sync_enabled": true, "sync_customers": false, "sync_invoices": true, "sync_payments": true });
@@ -253,16 +266,11 @@ async fn settings_decide_what_is_sent(backend: Backend) {
 }
 
 async fn delivered_events_complete_with_a_log_and_no_stored_payload(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     let created = create_customer(&app, "Deliver Me").await;
     let adapter = Arc::new(ScriptedAdapter::ok());
-    let stats = worker(db, adapter.clone(), fast_worker())
-        .run_once()
-        .await
-        .expect("pass");
+    let stats = pass(db, adapter.clone(), fast_worker()).await;
     assert_eq!(stats.completed, 1);
     let row = rows(db, tenant)
         .await
@@ -286,21 +294,15 @@ async fn delivered_events_complete_with_a_log_and_no_stored_payload(backend: Bac
         "success without diagnostics stores no payload"
     );
     assert_eq!(
-        worker(db, adapter.clone(), fast_worker())
-            .run_once()
-            .await
-            .expect("pass")
-            .completed,
+        pass(db, adapter.clone(), fast_worker()).await.completed,
         0,
         "nothing twice"
     );
 }
 
 async fn diagnostic_mode_stores_scrubbed_payloads(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     let admin = app.as_role(Some(Role::Admin)).await;
     let diag = json!({ "auto_sync_enabled": true, "sync_customers": true, "sync_invoices": true, "sync_payments": true, "diagnostic_minutes": 30 });
     assert_eq!(
@@ -315,10 +317,7 @@ async fn diagnostic_mode_stores_scrubbed_payloads(backend: Backend) {
         204
     );
     create_customer(&app, "Diag Co").await;
-    worker(db, Arc::new(ScriptedAdapter::ok()), fast_worker())
-        .run_once()
-        .await
-        .expect("pass");
+    pass(db, Arc::new(ScriptedAdapter::ok()), fast_worker()).await;
     let row = rows(db, tenant).await.pop().expect("row");
     let log = sync_logs::for_outbox(db, tenant, row.id)
         .await
@@ -335,10 +334,8 @@ async fn diagnostic_mode_stores_scrubbed_payloads(backend: Backend) {
 }
 
 async fn retryable_failures_back_off_then_abandon(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Flaky").await;
     let adapter = Arc::new(ScriptedAdapter::with(vec![Step::Retryable(None); 10]));
     let cfg = WorkerConfig {
@@ -347,10 +344,7 @@ async fn retryable_failures_back_off_then_abandon(backend: Backend) {
         ..WorkerConfig::default()
     };
     let started = time::now();
-    worker(db, adapter.clone(), cfg)
-        .run_once()
-        .await
-        .expect("pass");
+    pass(db, adapter.clone(), cfg).await;
     let row = rows(db, tenant).await.pop().expect("row");
     assert_eq!((row.status.as_str(), row.retry_count), ("Failed", 1));
     let wait = row.scheduled_for.expect("scheduled") - started;
@@ -368,10 +362,7 @@ async fn retryable_failures_back_off_then_abandon(backend: Backend) {
         ..fast_worker()
     };
     for _ in 0..20 {
-        worker(db, adapter.clone(), fast.clone())
-            .run_once()
-            .await
-            .expect("pass");
+        pass(db, adapter.clone(), fast.clone()).await;
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
     let row = rows(db, tenant).await.pop().expect("row");
@@ -405,35 +396,25 @@ fn lenient_breaker() -> BreakerConfig {
 }
 
 async fn retry_after_from_the_erp_wins_when_longer(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Throttled").await;
     let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(Some(
         Duration::from_secs(600),
     ))]));
     let started = time::now();
-    worker(db, adapter, fast_worker())
-        .run_once()
-        .await
-        .expect("pass");
+    pass(db, adapter, fast_worker()).await;
     let row = rows(db, tenant).await.pop().expect("row");
     assert!(row.scheduled_for.expect("scheduled") - started >= TimeDelta::seconds(600));
 }
 
 async fn auth_failures_park_the_connection_without_using_retries(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Auth A").await;
     create_customer(&app, "Auth B").await;
     let adapter = Arc::new(ScriptedAdapter::with([Step::Auth]));
-    let stats = worker(db, adapter.clone(), fast_worker())
-        .run_once()
-        .await
-        .expect("pass");
+    let stats = pass(db, adapter.clone(), fast_worker()).await;
     assert_eq!((stats.completed, stats.failed), (0, 0));
     let view = connections::worker_view(db, tenant, "QuickBooks")
         .await
@@ -452,11 +433,7 @@ async fn auth_failures_park_the_connection_without_using_retries(backend: Backen
         "{parked:?}"
     );
     assert_eq!(
-        worker(db, adapter.clone(), fast_worker())
-            .run_once()
-            .await
-            .expect("pass")
-            .completed,
+        pass(db, adapter.clone(), fast_worker()).await.completed,
         0,
         "parked"
     );
@@ -464,27 +441,15 @@ async fn auth_failures_park_the_connection_without_using_retries(backend: Backen
     let (_, conns) = app.get_json(&admin, "/api/integrations/connections").await;
     assert_eq!(conns[0]["status"], "ReconnectRequired");
     connect(db, tenant, Provider::QuickBooks).await; // an Admin reconnects
-    assert_eq!(
-        worker(db, adapter, fast_worker())
-            .run_once()
-            .await
-            .expect("pass")
-            .completed,
-        2
-    );
+    assert_eq!(pass(db, adapter, fast_worker()).await.completed, 2);
 }
 
 async fn permanent_failures_fail_fast_and_wait_for_a_manual_retry(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Invalid Data").await;
     let adapter = Arc::new(ScriptedAdapter::with([Step::Permanent]));
-    worker(db, adapter.clone(), fast_worker())
-        .run_once()
-        .await
-        .expect("pass");
+    pass(db, adapter.clone(), fast_worker()).await;
     let row = rows(db, tenant).await.pop().expect("row");
     assert_eq!(
         (row.status.as_str(), row.retry_count, row.scheduled_for),
@@ -494,14 +459,7 @@ async fn permanent_failures_fail_fast_and_wait_for_a_manual_retry(backend: Backe
         .last_error
         .as_deref()
         .is_some_and(|e| e.contains("6000")));
-    assert_eq!(
-        worker(db, adapter.clone(), fast_worker())
-            .run_once()
-            .await
-            .expect("pass")
-            .completed,
-        0
-    );
+    assert_eq!(pass(db, adapter.clone(), fast_worker()).await.completed, 0);
 
     let manager = app.as_role(Some(Role::SalesManager)).await;
     let log = sync_logs::for_outbox(db, tenant, row.id)
@@ -528,14 +486,7 @@ async fn permanent_failures_fail_fast_and_wait_for_a_manual_retry(backend: Backe
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "Pending");
-    assert_eq!(
-        worker(db, adapter.clone(), fast_worker())
-            .run_once()
-            .await
-            .expect("pass")
-            .completed,
-        1
-    );
+    assert_eq!(pass(db, adapter.clone(), fast_worker()).await.completed, 1);
     let (status, _) = app
         .send_json(
             &manager,
@@ -548,10 +499,8 @@ async fn permanent_failures_fail_fast_and_wait_for_a_manual_retry(backend: Backe
 }
 
 async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     let admin = app.as_role(Some(Role::Admin)).await; // signed in before the clock starts
     for name in ["B1", "B2", "B3", "B4"] {
         create_customer(&app, name).await;
@@ -569,10 +518,7 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
         Step::Retryable(None),
         Step::Retryable(None),
     ]));
-    let stats = worker(db, adapter.clone(), cfg.clone())
-        .run_once()
-        .await
-        .expect("pass");
+    let stats = pass(db, adapter.clone(), cfg.clone()).await;
     assert_eq!(
         (stats.failed, stats.completed),
         (2, 0),
@@ -605,19 +551,12 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
     );
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(
-        worker(db, adapter.clone(), cfg.clone())
-            .run_once()
-            .await
-            .expect("pass")
-            .completed,
+        pass(db, adapter.clone(), cfg.clone()).await.completed,
         0,
         "paused"
     );
     tokio::time::sleep(Duration::from_millis(350)).await;
-    let probe = worker(db, adapter.clone(), cfg.clone())
-        .run_once()
-        .await
-        .expect("pass");
+    let probe = pass(db, adapter.clone(), cfg.clone()).await;
     assert_eq!(probe.completed, 1, "one probe");
     let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks")
         .await
@@ -627,10 +566,7 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
         ("Closed", 0)
     );
     for _ in 0..5 {
-        worker(db, adapter.clone(), cfg.clone())
-            .run_once()
-            .await
-            .expect("pass");
+        pass(db, adapter.clone(), cfg.clone()).await;
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(rows(db, tenant)
@@ -641,10 +577,8 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
 }
 
 async fn erp_originated_changes_are_not_echoed_back(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     connect(db, tenant, Provider::NetSuite).await;
     let mut tx = db.begin().await.expect("tx");
     let event = NewEvent {
@@ -665,10 +599,8 @@ async fn erp_originated_changes_are_not_echoed_back(backend: Backend) {
 }
 
 async fn retention_prunes_old_rows_and_scrubs_old_payloads(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let (app, tenant) = connected_app(backend).await;
     let db = &app.state.db;
-    let tenant = demo_tenant(db).await;
-    connect(db, tenant, Provider::QuickBooks).await;
     create_customer(&app, "Old One").await;
     worker(
         db,
@@ -679,10 +611,7 @@ async fn retention_prunes_old_rows_and_scrubs_old_payloads(backend: Backend) {
     .await
     .expect("pass");
     tokio::time::sleep(Duration::from_millis(10)).await;
-    worker(db, Arc::new(ScriptedAdapter::ok()), fast_worker())
-        .run_once()
-        .await
-        .expect("pass");
+    pass(db, Arc::new(ScriptedAdapter::ok()), fast_worker()).await;
     let row = rows(db, tenant).await.pop().expect("row");
     assert_eq!(row.status, "Completed");
     let cfg = maintenance::RetentionConfig {
