@@ -1,15 +1,13 @@
 //! `/customers` and `/customers/:id`: customers with their sync state per ERP.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
-use uuid::Uuid;
+use leptos_router::hooks::use_query_map;
 
-use super::orders::retry_action;
+use super::orders::{retry_action, routed_record};
 use super::paging::Pager;
 use crate::api::commerce::{get_customer, list_customers};
 use crate::app::UserResource;
 use crate::domain::commerce::Address;
-use crate::error::AppError;
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::sync_badges::{AbandonedBanner, SyncBadges};
 
@@ -56,18 +54,8 @@ pub fn CustomersPage() -> impl IntoView {
 /// One customer.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
     let retry = retry_action(expect_context::<UserResource>());
-    let customer = Resource::new(
-        move || (id(), retry().map(|a| a.version().get())),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_customer(id).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
+    let customer = routed_record(retry, get_customer);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

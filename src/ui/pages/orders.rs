@@ -26,6 +26,28 @@ pub fn retry_action(
     }
 }
 
+/// The record named by the route's `:id`, fetched again after every retry from its page.
+pub fn routed_record<T, Fut>(
+    retry: impl Fn() -> Option<ServerAction<RetryFailedSync>> + Copy + Send + Sync + 'static,
+    fetch: fn(Uuid) -> Fut,
+) -> Resource<Result<T, AppError>>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
+    Resource::new(
+        move || (id(), retry().map(|a| a.version().get())),
+        move |(id, _)| async move {
+            match id {
+                Some(id) => fetch(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    )
+}
+
 /// The order list.
 #[component]
 pub fn OrdersPage() -> impl IntoView {
@@ -76,18 +98,8 @@ fn OrderRow(o: Order) -> impl IntoView {
 /// One order.
 #[component]
 pub fn OrderPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
     let retry = retry_action(expect_context::<UserResource>());
-    let order = Resource::new(
-        move || (id(), retry().map(|a| a.version().get())),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_order(id).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
+    let order = routed_record(retry, get_order);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
