@@ -108,6 +108,12 @@ pub struct ServeArgs {
     /// Days after which stored sync payloads are cleared of personal data.
     #[arg(long, env = "PAYLOAD_SCRUB_DAYS", default_value_t = 90)]
     pub payload_scrub_days: i64,
+    /// Intuit's webhook verifier token (developer portal → Webhooks). Demo mode uses a fixed one.
+    #[arg(long, env = "QBO_WEBHOOK_VERIFIER_TOKEN", hide_env_values = true)]
+    pub qbo_webhook_verifier_token: Option<SecretString>,
+    /// Webhook requests accepted per second before answering 429.
+    #[arg(long, env = "WEBHOOK_RATE_LIMIT", default_value_t = 200)]
+    pub webhook_rate_per_second: u32,
     /// Days sync logs are kept.
     #[arg(long, env = "RETENTION_LOG_DAYS", default_value_t = 365)]
     pub retention_log_days: i64,

@@ -10,6 +10,9 @@ use crate::server::service::{tenants as tenant_service, users as user_service};
 use crate::server::store::{customers, tenants, Db};
 use crate::server::time;
 
+/// The webhook verifier token shared by demo mode and the QuickBooks emulator (demo only).
+pub const DEMO_QBO_WEBHOOK_VERIFIER_TOKEN: &str = "erp-bridge-demo-verifier";
+
 /// The password of every demo user (printed at start-up and in the README; demo only).
 pub const DEMO_PASSWORD: &str = "erp-bridge-demo";
 

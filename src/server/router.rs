@@ -20,11 +20,11 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::app::{shell, App};
 use crate::server::auth::{csrf, login, resolve, CurrentPrincipal};
-use crate::server::http::{api, errors, health, observe};
+use crate::server::http::{api, errors, health, observe, webhooks};
 use crate::server::state::AppState;
 
-/// Largest request body accepted anywhere (webhooks have their own, smaller cap).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest request body accepted anywhere (Intuit sends webhook batches of up to about 1 MB).
+const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Builds the application router.
 pub fn build(state: AppState) -> Router {
@@ -49,6 +49,7 @@ pub fn build(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
+        .route("/api/integrations/quickbooks/webhook", post(webhooks::quickbooks))
         .merge(api::router())
         .leptos_routes_with_context(
             &state,

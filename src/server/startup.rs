@@ -50,6 +50,10 @@ pub struct Settings {
     pub worker: WorkerConfig,
     /// Retention settings.
     pub retention: RetentionConfig,
+    /// Intuit's webhook verifier token.
+    pub qbo_webhook_verifier_token: Option<SecretString>,
+    /// Webhook requests accepted per second (burst the same).
+    pub webhook_rate_per_second: u32,
 }
 
 impl Settings {
@@ -79,6 +83,11 @@ impl Settings {
                 logs: chrono::TimeDelta::days(args.retention_log_days.max(1)),
                 ..RetentionConfig::default()
             },
+            qbo_webhook_verifier_token: args.qbo_webhook_verifier_token.clone().or_else(|| {
+                args.demo
+                    .then(|| SecretString::from(super::demo::DEMO_QBO_WEBHOOK_VERIFIER_TOKEN))
+            }),
+            webhook_rate_per_second: args.webhook_rate_per_second,
         }
     }
 }
@@ -133,7 +142,13 @@ impl Application {
             login_max_failures: settings.login_max_failures,
             login_lockout: settings.login_lockout,
             demo: settings.demo,
+            qbo_webhook_verifier_token: settings.qbo_webhook_verifier_token.clone(),
         };
+        let per_second = std::num::NonZeroU32::new(settings.webhook_rate_per_second.max(1))
+            .unwrap_or(std::num::NonZeroU32::MIN);
+        let webhook_limiter = Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+            per_second,
+        )));
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -141,6 +156,7 @@ impl Application {
             metrics: telemetry::metrics_handle(),
             sessions,
             cipher,
+            webhook_limiter,
         };
         Ok(Application {
             listener,

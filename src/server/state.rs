@@ -24,6 +24,8 @@ pub struct RuntimeConfig {
     pub login_lockout: chrono::TimeDelta,
     /// Demo mode (fixed demo credentials; never with real data).
     pub demo: bool,
+    /// Intuit's webhook verifier token (None: webhooks are refused with 503).
+    pub qbo_webhook_verifier_token: Option<secrecy::SecretString>,
 }
 
 /// Shared application state (cheap to clone).
@@ -41,6 +43,8 @@ pub struct AppState {
     pub sessions: AppSessionStore,
     /// Seals tokens and credentials at rest.
     pub cipher: Cipher,
+    /// Caps webhook requests per second (configurable; benchmarks raise it).
+    pub webhook_limiter: Arc<governor::DefaultDirectRateLimiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -142,6 +142,9 @@ impl Drop for TestApp {
     }
 }
 
+/// The webhook verifier token test apps use.
+pub const TEST_VERIFIER_TOKEN: &str = "test-verifier-token";
+
 /// Settings for a test app on a free port.
 pub fn test_settings(database_url: &str) -> Settings {
     Settings {
@@ -161,6 +164,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         worker_enabled: false,
         worker: Default::default(),
         retention: Default::default(),
+        qbo_webhook_verifier_token: Some(SecretString::from(TEST_VERIFIER_TOKEN)),
+        webhook_rate_per_second: 1000,
     }
 }
 

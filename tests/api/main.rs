@@ -14,3 +14,4 @@ mod outbox;
 mod rbac;
 mod schema;
 mod store_contract;
+mod webhooks;

@@ -2,6 +2,8 @@
 //! implements, the canonical event it receives, and the three kinds of failure the engine
 //! distinguishes (retryable, permanent, authentication).
 
+pub mod quickbooks;
+
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::HashMap;

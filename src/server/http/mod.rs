@@ -8,3 +8,4 @@ pub mod extract;
 pub mod health;
 pub mod observe;
 pub mod openapi;
+pub mod webhooks;

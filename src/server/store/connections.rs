@@ -182,3 +182,17 @@ pub async fn update_settings(
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
+
+/// The tenant connected to an ERP company (webhook routing via the unique (provider,
+/// external_company_id)); None when no tenant is.
+pub async fn tenant_for_company(
+    db: &Db,
+    provider: &str,
+    external_company_id: &str,
+) -> StoreResult<Option<Uuid>> {
+    let sql = "SELECT tenant_id FROM integration_connections WHERE provider = $1 AND external_company_id = $2 \
+        AND status <> 'NotConnected'";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(provider).bind(external_company_id).fetch_optional(p).await)?,
+    )
+}

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod connections;
 pub mod customers;
 pub mod health;
+pub mod inbox;
 pub mod leases;
 pub mod mappings;
 pub mod orders;
@@ -20,6 +21,7 @@ pub mod session_store;
 pub mod sync_logs;
 pub mod tenants;
 pub mod users;
+pub mod webhook_receipts;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
