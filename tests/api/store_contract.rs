@@ -312,3 +312,95 @@ async fn batched_sync_logs_read_back_exactly_like_single_ones(backend: Backend) 
         assert_eq!(format!("{got:?}"), format!("{expected:?}"));
     }
 }
+
+both_backends!(oauth_states_are_single_use_bound_and_expire);
+
+async fn oauth_states_are_single_use_bound_and_expire(backend: Backend) {
+    use erp_bridge::domain::connection::Provider;
+    use erp_bridge::server::auth::{Actor, Principal};
+    use erp_bridge::server::service::oauth_state::{self, StateError};
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let tenant = new_tenant(&db, "t1").await;
+    let other_tenant = new_tenant(&db, "t2").await;
+    let (a, b) = (user(tenant, "a@t1.example"), user(tenant, "b@t1.example"));
+    insert_user(&db, &a).await.expect("a");
+    insert_user(&db, &b).await.expect("b");
+    let as_user = |tenant_id, id| Principal {
+        tenant_id,
+        actor: Actor::User(id),
+        role: erp_bridge::domain::Role::Admin,
+        customer_id: None,
+    };
+    let qbo = Provider::QuickBooks;
+
+    let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
+        .await
+        .expect("issue");
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, &state)
+            .await
+            .expect("db"),
+        Ok(())
+    );
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, &state)
+            .await
+            .expect("db"),
+        Err(StateError::Unknown),
+        "single use"
+    );
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, "forged")
+            .await
+            .expect("db"),
+        Err(StateError::Unknown)
+    );
+
+    let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
+        .await
+        .expect("issue");
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(tenant, b.id), qbo, &state)
+            .await
+            .expect("db"),
+        Err(StateError::WrongOwner)
+    );
+    let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
+        .await
+        .expect("issue");
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(other_tenant, a.id), qbo, &state)
+            .await
+            .expect("db"),
+        Err(StateError::WrongOwner)
+    );
+    let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
+        .await
+        .expect("issue");
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(tenant, a.id), Provider::NetSuite, &state)
+            .await
+            .expect("db"),
+        Err(StateError::WrongOwner)
+    );
+
+    let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
+        .await
+        .expect("issue");
+    erp_bridge::on_conn!(db.write(), p => sqlx::query("UPDATE oauth_states SET expires_at = $1")
+        .bind(time::now() - chrono::TimeDelta::seconds(1)).execute(p).await.map(|_| ()))
+    .expect("age it");
+    assert_eq!(
+        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, &state)
+            .await
+            .expect("db"),
+        Err(StateError::Expired)
+    );
+    let stored: i64 = erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar("SELECT COUNT(*) FROM oauth_states WHERE state_hash = $1")
+        .bind(&state).fetch_one(p).await).expect("count");
+    assert_eq!(
+        stored, 0,
+        "only hashes are stored, and used states are gone"
+    );
+}

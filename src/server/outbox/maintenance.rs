@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 
-use crate::server::store::{outbox, sync_logs, Db, StoreResult};
+use crate::server::store::{oauth_states, outbox, sync_logs, Db, StoreResult};
 use crate::server::time;
 
 /// Retention settings.
@@ -39,6 +39,8 @@ pub struct RetentionReport {
     pub payloads_scrubbed: u64,
     /// Log rows deleted.
     pub logs_deleted: u64,
+    /// Expired OAuth states deleted.
+    pub oauth_states_deleted: u64,
 }
 
 /// Runs every retention rule to completion, batch by batch.
@@ -67,5 +69,6 @@ pub async fn run(db: &Db, cfg: &RetentionConfig) -> StoreResult<RetentionReport>
             break;
         }
     }
+    report.oauth_states_deleted = oauth_states::prune(db, now).await?;
     Ok(report)
 }

@@ -14,6 +14,7 @@ pub mod health;
 pub mod inbox;
 pub mod leases;
 pub mod mappings;
+pub mod oauth_states;
 pub mod orders;
 pub mod outbox;
 pub mod products;
