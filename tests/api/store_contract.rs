@@ -404,3 +404,78 @@ async fn oauth_states_are_single_use_bound_and_expire(backend: Backend) {
         "only hashes are stored, and used states are gone"
     );
 }
+
+both_backends!(tokens_are_sealed_at_rest_and_disconnect_deletes_them);
+
+async fn tokens_are_sealed_at_rest_and_disconnect_deletes_them(backend: Backend) {
+    use erp_bridge::domain::connection::Provider;
+    use erp_bridge::server::crypto::{Cipher, DEMO_MASTER_KEY};
+    use erp_bridge::server::service::tokens::{self, TokenSet};
+    use erp_bridge::server::store::{connections, tokens as token_store};
+    use secrecy::{ExposeSecret, SecretString};
+    let test_db = TestDb::new(backend).await;
+    let db = test_db.connect().await;
+    let tenant = new_tenant(&db, "t1").await;
+    let cipher = Cipher::from_base64("k7", &SecretString::from(DEMO_MASTER_KEY)).expect("cipher");
+    let set = || TokenSet {
+        access_token: SecretString::from("access-plain-123"),
+        refresh_token: SecretString::from("refresh-plain-456"),
+        access_expires_at: time::now() + chrono::TimeDelta::hours(1),
+        refresh_expires_at: None,
+    };
+    let none = tokens::save(&db, &cipher, tenant, Provider::QuickBooks, &set()).await;
+    assert_eq!(
+        none.err(),
+        Some(erp_bridge::error::AppError::NotFound),
+        "no connection yet"
+    );
+    let company = connections::ConnectedCompany {
+        provider: "QuickBooks",
+        external_company_id: "123",
+        company_name: "C",
+        connected_by: "t",
+    };
+    connections::upsert_connected(&db, tenant, &company, time::now())
+        .await
+        .expect("connect");
+    tokens::save(&db, &cipher, tenant, Provider::QuickBooks, &set())
+        .await
+        .expect("save");
+    let sealed = token_store::load(&db, tenant, "QuickBooks")
+        .await
+        .expect("load")
+        .expect("row");
+    let stored = format!("{sealed:?}");
+    assert!(
+        !stored.contains("access-plain-123") && !stored.contains("refresh-plain-456"),
+        "{stored}"
+    );
+    assert_eq!(sealed.encryption_key_id.as_deref(), Some("k7"));
+    assert!(sealed
+        .access_token_encrypted
+        .as_deref()
+        .is_some_and(|v| v.starts_with("k7:")));
+    let opened = tokens::load(&db, &cipher, tenant, Provider::QuickBooks)
+        .await
+        .expect("open")
+        .expect("tokens");
+    assert_eq!(opened.access_token.expose_secret(), "access-plain-123");
+    assert_eq!(opened.refresh_token.expose_secret(), "refresh-plain-456");
+    assert!(
+        token_store::disconnect(&db, tenant, "QuickBooks", time::now())
+            .await
+            .expect("disconnect")
+    );
+    assert!(tokens::load(&db, &cipher, tenant, Provider::QuickBooks)
+        .await
+        .expect("open")
+        .is_none());
+    let view = connections::worker_view(&db, tenant, "QuickBooks")
+        .await
+        .expect("view")
+        .expect("row kept");
+    assert_eq!(
+        (view.status.as_str(), view.external_company_id.as_deref()),
+        ("NotConnected", Some("123"))
+    );
+}

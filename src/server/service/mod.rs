@@ -12,4 +12,5 @@ pub mod orders;
 pub mod sync_admin;
 pub mod sync_status;
 pub mod tenants;
+pub mod tokens;
 pub mod users;

@@ -21,6 +21,7 @@ pub mod products;
 pub mod session_store;
 pub mod sync_logs;
 pub mod tenants;
+pub mod tokens;
 pub mod users;
 pub mod webhook_receipts;
 

@@ -1,0 +1,65 @@
+//! A connection's OAuth tokens, stored sealed (AES-256-GCM, key id beside each ciphertext).
+//! Plaintext tokens exist only in memory, in `secrecy` types.
+
+use super::{Db, StoreResult};
+use crate::on_conn;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The sealed columns of a connection.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SealedTokens {
+    /// Sealed access token.
+    pub access_token_encrypted: Option<String>,
+    /// Sealed refresh token.
+    pub refresh_token_encrypted: Option<String>,
+    /// Key id the values were sealed with.
+    pub encryption_key_id: Option<String>,
+    /// Access token expiry.
+    pub access_token_expires_at: Option<DateTime<Utc>>,
+    /// Refresh token expiry.
+    pub refresh_token_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Writes sealed tokens to an existing connection; false when the tenant has no such connection.
+pub async fn store(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    t: &SealedTokens,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let sql = "UPDATE integration_connections SET access_token_encrypted = $3, refresh_token_encrypted = $4, \
+        encryption_key_id = $5, access_token_expires_at = $6, refresh_token_expires_at = $7, modified_at = $8 \
+        WHERE tenant_id = $1 AND provider = $2";
+    let n = on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(tenant_id).bind(provider).bind(&t.access_token_encrypted).bind(&t.refresh_token_encrypted)
+        .bind(&t.encryption_key_id).bind(t.access_token_expires_at).bind(t.refresh_token_expires_at).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Reads the sealed tokens of a connection.
+pub async fn load(db: &Db, tenant_id: Uuid, provider: &str) -> StoreResult<Option<SealedTokens>> {
+    let sql = "SELECT access_token_encrypted, refresh_token_encrypted, encryption_key_id, access_token_expires_at, \
+        refresh_token_expires_at FROM integration_connections WHERE tenant_id = $1 AND provider = $2";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, SealedTokens>(sql).bind(tenant_id).bind(provider).fetch_optional(p).await)?,
+    )
+}
+
+/// Disconnects: deletes the tokens and marks the connection NotConnected, keeping the row (and
+/// the mappings, which carry the company id) for a later reconnect.
+pub async fn disconnect(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let sql = "UPDATE integration_connections SET access_token_encrypted = NULL, refresh_token_encrypted = NULL, \
+        credentials_encrypted = NULL, access_token_expires_at = NULL, refresh_token_expires_at = NULL, \
+        status = 'NotConnected', reconnect_reason = NULL, modified_at = $3 WHERE tenant_id = $1 AND provider = $2";
+    let n = on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
