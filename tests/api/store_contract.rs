@@ -315,6 +315,17 @@ async fn batched_sync_logs_read_back_exactly_like_single_ones(backend: Backend) 
 
 both_backends!(oauth_states_are_single_use_bound_and_expire);
 
+async fn consumed(
+    db: &erp_bridge::server::store::Db,
+    p: &erp_bridge::server::auth::Principal,
+    provider: erp_bridge::domain::connection::Provider,
+    state: &str,
+) -> Result<(), erp_bridge::server::service::oauth_state::StateError> {
+    erp_bridge::server::service::oauth_state::consume(db, p, provider, state)
+        .await
+        .expect("db")
+}
+
 async fn oauth_states_are_single_use_bound_and_expire(backend: Backend) {
     use erp_bridge::domain::connection::Provider;
     use erp_bridge::server::auth::{Actor, Principal};
@@ -338,22 +349,16 @@ async fn oauth_states_are_single_use_bound_and_expire(backend: Backend) {
         .await
         .expect("issue");
     assert_eq!(
-        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, &state)
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(tenant, a.id), qbo, &state).await,
         Ok(())
     );
     assert_eq!(
-        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, &state)
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(tenant, a.id), qbo, &state).await,
         Err(StateError::Unknown),
         "single use"
     );
     assert_eq!(
-        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, "forged")
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(tenant, a.id), qbo, "forged").await,
         Err(StateError::Unknown)
     );
 
@@ -361,27 +366,21 @@ async fn oauth_states_are_single_use_bound_and_expire(backend: Backend) {
         .await
         .expect("issue");
     assert_eq!(
-        oauth_state::consume(&db, &as_user(tenant, b.id), qbo, &state)
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(tenant, b.id), qbo, &state).await,
         Err(StateError::WrongOwner)
     );
     let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
         .await
         .expect("issue");
     assert_eq!(
-        oauth_state::consume(&db, &as_user(other_tenant, a.id), qbo, &state)
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(other_tenant, a.id), qbo, &state).await,
         Err(StateError::WrongOwner)
     );
     let state = oauth_state::issue(&db, &as_user(tenant, a.id), qbo)
         .await
         .expect("issue");
     assert_eq!(
-        oauth_state::consume(&db, &as_user(tenant, a.id), Provider::NetSuite, &state)
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(tenant, a.id), Provider::NetSuite, &state).await,
         Err(StateError::WrongOwner)
     );
 
@@ -392,9 +391,7 @@ async fn oauth_states_are_single_use_bound_and_expire(backend: Backend) {
         .bind(time::now() - chrono::TimeDelta::seconds(1)).execute(p).await.map(|_| ()))
     .expect("age it");
     assert_eq!(
-        oauth_state::consume(&db, &as_user(tenant, a.id), qbo, &state)
-            .await
-            .expect("db"),
+        consumed(&db, &as_user(tenant, a.id), qbo, &state).await,
         Err(StateError::Expired)
     );
     let stored: i64 = erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar("SELECT COUNT(*) FROM oauth_states WHERE state_hash = $1")
