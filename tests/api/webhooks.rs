@@ -275,3 +275,89 @@ async fn floods_are_rate_limited(backend: Backend) {
         .0;
     assert_eq!((first, second), (200, 429));
 }
+
+#[test]
+fn intuits_fault_samples_parse_and_classify() {
+    use erp_bridge::server::erp::quickbooks::fault::{Fault, FaultClass};
+    let Some(dir) = vectors() else { return };
+    let expected = [
+        (
+            "fault_10000_system_quickbooks_ruby.xml",
+            500,
+            "10000",
+            FaultClass::Retryable,
+        ),
+        (
+            "fault_2020_required_param_exquickbooks.json",
+            400,
+            "2020",
+            FaultClass::Permanent,
+        ),
+        (
+            "fault_3001_throttle_403_quickbooks_ruby.xml",
+            403,
+            "3001",
+            FaultClass::Throttled,
+        ),
+        (
+            "fault_3001_throttle_429_quickbooks_ruby.xml",
+            429,
+            "3001",
+            FaultClass::Throttled,
+        ),
+        (
+            "fault_4000_query_parse_exquickbooks.json",
+            400,
+            "4000",
+            FaultClass::Permanent,
+        ),
+        (
+            "fault_4001_invalid_query_quickbooks_ruby.xml",
+            400,
+            "4001",
+            FaultClass::Permanent,
+        ),
+        (
+            "fault_401_3200_lowercase_issue.json",
+            401,
+            "3200",
+            FaultClass::Auth,
+        ),
+        (
+            "fault_403_3100_lowercase_issue.json",
+            403,
+            "3100",
+            FaultClass::Auth,
+        ),
+        (
+            "fault_5010_stale_object_exquickbooks.json",
+            400,
+            "5010",
+            FaultClass::Stale,
+        ),
+        (
+            "fault_610_object_not_found_exquickbooks.json",
+            400,
+            "610",
+            FaultClass::Permanent,
+        ),
+        (
+            "fault_6240_duplicate_customer_quickbooks_ruby.xml",
+            400,
+            "6240",
+            FaultClass::DuplicateName,
+        ),
+        (
+            "fault_6240_duplicate_name_quickbooks_ruby.json",
+            400,
+            "6240",
+            FaultClass::DuplicateName,
+        ),
+    ];
+    for (file, status, code, class) in expected {
+        let body = std::fs::read(dir.join(file)).expect("vector");
+        let fault = Fault::parse(status, &body).unwrap_or_else(|| panic!("{file} parses"));
+        assert_eq!((fault.code(), fault.class()), (code, class), "{file}");
+        assert!(!fault.errors[0].message.is_empty(), "{file}: message");
+    }
+}
