@@ -2,4 +2,5 @@
 //! (`shared/reference/quickbooks-online.md` § 7 is the source for every rule here.)
 
 pub mod fault;
+pub mod request_id;
 pub mod webhook;
