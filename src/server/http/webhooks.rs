@@ -11,19 +11,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::errors::{json_error, store};
 use crate::error::AppError;
-use crate::server::erp::quickbooks::webhook::{self, Notification, SIGNATURE_HEADER};
+use crate::server::erp::quickbooks::webhook::{self, SIGNATURE_HEADER};
+use crate::server::service::webhooks::{self, PROVIDER};
 use crate::server::state::AppState;
-use crate::server::store::inbox::{self, InboxRow};
-use crate::server::store::webhook_receipts::{self, Receipt};
-use crate::server::store::{connections, Db, StoreError};
+use crate::server::store::webhook_receipts::Receipt;
+use crate::server::store::Db;
 use crate::server::time;
-
-const PROVIDER: &str = "QuickBooks";
 
 /// The handler.
 pub async fn quickbooks(
@@ -75,7 +72,7 @@ pub async fn quickbooks(
             .await;
         }
     };
-    match record(&state.db, receipt, &notifications).await {
+    match webhooks::ingest_quickbooks(&state.db, receipt, &notifications).await {
         Ok((new, unroutable)) => {
             metrics::counter!("webhook_requests_total", "provider" => PROVIDER, "outcome" => "accepted").increment(1);
             metrics::counter!("webhook_events_total", "provider" => PROVIDER)
@@ -110,79 +107,8 @@ async fn finish(db: &Db, mut receipt: Receipt, err: AppError, why: &str) -> Resp
     receipt.error = Some(why.to_string());
     metrics::counter!("webhook_requests_total", "provider" => PROVIDER, "outcome" => "refused")
         .increment(1);
-    let stored = async {
-        let mut tx = db.begin().await?;
-        webhook_receipts::insert(&mut tx, &receipt).await?;
-        tx.commit().await
-    };
-    if let Err(e) = stored.await {
+    if let Err(e) = webhooks::record_refusal(db, &receipt).await {
         tracing::error!(error = %e, "could not record a webhook receipt");
     }
     json_error(err)
-}
-
-/// Routes and stores the notifications with the receipt; returns (new events, unroutable events).
-async fn record(
-    db: &Db,
-    mut receipt: Receipt,
-    notifications: &[Notification],
-) -> Result<(usize, usize), StoreError> {
-    let realms: BTreeSet<&str> = notifications.iter().map(|n| n.realm_id.as_str()).collect();
-    let mut tenants = Vec::new();
-    for realm in &realms {
-        tenants.push((
-            *realm,
-            connections::tenant_for_company(db, PROVIDER, realm).await?,
-        ));
-    }
-    let tenant_of = |realm: &str| {
-        tenants
-            .iter()
-            .find(|(r, _)| *r == realm)
-            .and_then(|(_, t)| *t)
-    };
-    let routed_tenants: BTreeSet<Uuid> = tenants.iter().filter_map(|(_, t)| *t).collect();
-    let unroutable = notifications
-        .iter()
-        .filter(|n| tenant_of(&n.realm_id).is_none())
-        .count();
-    if unroutable > 0 {
-        tracing::warn!(unroutable, realms = ?realms, "QuickBooks webhook events for companies no tenant is connected to");
-    }
-    receipt.external_company_id =
-        Some(realms.iter().copied().collect::<Vec<_>>().join(",")).filter(|s| !s.is_empty());
-    receipt.tenant_id = (routed_tenants.len() == 1)
-        .then(|| routed_tenants.iter().next().copied())
-        .flatten();
-    receipt.routed = unroutable == 0;
-    receipt.event_count = i64::try_from(notifications.len()).unwrap_or(i64::MAX);
-    let mut tx = db.begin().await?;
-    let mut new = 0;
-    for n in notifications {
-        let Some(tenant_id) = tenant_of(&n.realm_id) else {
-            continue;
-        };
-        let row = InboxRow {
-            id: Uuid::now_v7(),
-            tenant_id,
-            provider: PROVIDER.into(),
-            external_event_id: n.event_id.clone(),
-            external_company_id: Some(n.realm_id.clone()),
-            event_type: Some(n.operation.clone()),
-            entity_type: Some(n.entity.clone()),
-            entity_id: Some(n.entity_id.clone()),
-            payload: Some(
-                json!({ "entity": n.entity, "id": n.entity_id, "operation": n.operation, "occurred_at": n.occurred_at })
-                    .to_string(),
-            ),
-            received_at: receipt.received_at,
-            status: "Pending".into(),
-        };
-        if inbox::insert(&mut tx, &row).await? {
-            new += 1;
-        }
-    }
-    webhook_receipts::insert(&mut tx, &receipt).await?;
-    tx.commit().await?;
-    Ok((new, unroutable))
 }

@@ -14,3 +14,4 @@ pub mod sync_status;
 pub mod tenants;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
