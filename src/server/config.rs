@@ -37,7 +37,7 @@ pub enum Command {
 pub struct DbArgs {
     /// Database URL: sqlite://path/to/file.db or postgres://user@host/db.
     /// Default sqlite://data/erp-bridge.db.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Maximum PostgreSQL pool size (SQLite uses one writer and a few readers).
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]

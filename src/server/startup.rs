@@ -269,15 +269,32 @@ fn leptos_options(addr: SocketAddr, site_root: Option<&str>) -> anyhow::Result<L
     Ok(options)
 }
 
-/// A database URL without its password, for messages.
+/// A database URL without its password, for messages. Fails closed: a URL that cannot be
+/// parsed is not shown at all.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "<unparseable database URL>".to_string();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed
+        .query_pairs()
+        .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+    {
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                if k.eq_ignore_ascii_case("password") {
+                    (k.into_owned(), "***".into())
+                } else {
+                    (k.into_owned(), v.into_owned())
+                }
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    parsed.to_string()
 }
 
 /// Completes on SIGTERM or Ctrl-C.
@@ -314,5 +331,13 @@ mod tests {
             "postgres://app:***@db/erp"
         );
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        assert_eq!(
+            redact_url("postgres://db/erp?user=a&password=s3cret"),
+            "postgres://db/erp?user=a&password=***"
+        );
+        assert_eq!(
+            redact_url("not a url with s3cret"),
+            "<unparseable database URL>"
+        );
     }
 }

@@ -36,6 +36,7 @@ both_backends!(
     the_breaker_pauses_a_failing_provider_then_probes,
     erp_originated_changes_are_not_echoed_back,
     retention_prunes_old_rows_and_scrubs_old_payloads,
+    later_events_of_an_entity_wait_for_earlier_ones,
 );
 
 pub async fn demo_tenant(db: &Db) -> Uuid {
@@ -637,4 +638,59 @@ async fn retention_prunes_old_rows_and_scrubs_old_payloads(backend: Backend) {
     assert!(logs
         .iter()
         .all(|l| l.request_payload.is_none() && l.response_payload.is_none()));
+}
+
+async fn later_events_of_an_entity_wait_for_earlier_ones(backend: Backend) {
+    let (app, tenant) = connected_app(backend).await;
+    let db = &app.state.db;
+    let created = create_customer(&app, "In Order Ltd").await;
+    let id = created["id"].as_str().expect("id");
+    let admin = app.as_role(Some(Role::Admin)).await;
+    let (status, _) = app
+        .send_json(
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/customers/{id}"),
+            json!({ "name": "In Order Ltd." }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(None)]));
+    let slow_retry = WorkerConfig {
+        backoff_unit: Duration::from_secs(60),
+        ..fast_worker()
+    };
+    let first = pass(db, adapter.clone(), slow_retry.clone()).await;
+    assert_eq!(
+        (first.failed, first.completed),
+        (1, 0),
+        "the update waited behind the failed create"
+    );
+    let second = pass(db, adapter.clone(), slow_retry.clone()).await;
+    assert_eq!(
+        second.completed, 0,
+        "still waiting: the create is not due yet"
+    );
+    let mine: Vec<_> = rows(db, tenant)
+        .await
+        .into_iter()
+        .filter(|r| r.entity_id == id)
+        .collect();
+    assert_eq!(
+        mine.iter()
+            .map(|r| r.event_type.as_str())
+            .collect::<Vec<_>>(),
+        vec!["CustomerCreated", "CustomerUpdated"]
+    );
+    let now = time::now();
+    erp_bridge::on_conn!(db.write(), p => sqlx::query("UPDATE integration_outbox SET scheduled_for = $1 WHERE id = $2")
+        .bind(now).bind(mine[0].id).execute(p).await.map(|_| ())).expect("time travel");
+    for _ in 0..3 {
+        pass(db, adapter.clone(), slow_retry.clone()).await;
+    }
+    assert_eq!(
+        adapter.delivered(),
+        vec![mine[0].id, mine[1].id],
+        "delivered in the order they happened"
+    );
 }

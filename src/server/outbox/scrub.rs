@@ -17,7 +17,35 @@ const SECRET_KEYS: &[&str] = &[
     "tokensecret",
     "signature",
     "code",
+    "cookie",
+    "setcookie",
+    "clientassertion",
+    "oauthtoken",
+    "oauthsignature",
+    "privatekey",
+    "xapikey",
+    "assertion",
+    "credentials",
 ];
+
+/// `text` with bearer/basic credentials replaced, capped at 2,000 characters: for error
+/// messages, which come from ERPs and are stored and shown.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(2000));
+    let mut words = text.split(' ').peekable();
+    while let Some(word) = words.next() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        let lower = word.to_ascii_lowercase();
+        if (lower.ends_with("bearer") || lower.ends_with("basic")) && words.peek().is_some() {
+            words.next();
+            out.push_str(" [redacted]");
+        }
+    }
+    out.chars().take(2000).collect()
+}
 
 /// A copy of `value` with every secret-looking field replaced by `"[redacted]"`.
 pub fn redact(value: &Value) -> Value {
@@ -52,6 +80,16 @@ pub fn to_stored(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn credentials_in_messages_are_redacted() {
+        let msg = redact_text("401 from https://x: Authorization: Bearer eyJabc.def rejected");
+        assert_eq!(
+            msg,
+            "401 from https://x: Authorization: Bearer [redacted] rejected"
+        );
+        assert_eq!(redact_text(&"x".repeat(5000)).len(), 2000);
+    }
 
     #[test]
     fn secrets_are_redacted_at_any_depth() {

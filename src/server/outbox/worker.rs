@@ -13,7 +13,7 @@ use super::breaker::{self, BreakerConfig, Gate};
 use super::retry;
 use super::scrub;
 use crate::domain::connection::Provider;
-use crate::server::erp::{Adapters, Delivered, DeliveryError, OutboxEvent};
+use crate::server::erp::{Adapters, Delivered, DeliveryError, ErpAdapter, OutboxEvent};
 use crate::server::store::outbox::{self, status, Claim, OutboxRow, Settle};
 use crate::server::store::sync_logs::SyncLogRow;
 use crate::server::store::{connections, health, leases, sync_logs, Db, StoreResult};
@@ -127,12 +127,18 @@ impl OutboxWorker {
             let Ok(provider) = provider.parse::<Provider>() else {
                 continue;
             };
-            total.add(self.process_pair(tenant_id, provider).await?);
+            match self.process_pair(tenant_id, provider).await {
+                Ok(stats) => total.add(stats),
+                // One pair's failure must not stop the others'.
+                Err(err) => {
+                    tracing::error!(%tenant_id, %provider, error = %err, "outbox delivery for a pair failed")
+                }
+            }
         }
         Ok(total)
     }
 
-    /// Delivers one batch of one (tenant, provider), if its connection, breaker and lease allow.
+    /// Delivers one batch of one (tenant, provider), if its lease, connection and breaker allow.
     pub async fn process_pair(
         &self,
         tenant_id: Uuid,
@@ -141,6 +147,39 @@ impl OutboxWorker {
         let Some(adapter) = self.adapters.get(provider) else {
             return Ok(PassStats::default());
         };
+        let now = time::now();
+        let key = (tenant_id, provider.as_str(), "outbox");
+        let Some(token) = leases::acquire(
+            &self.db,
+            key,
+            &self.config.owner,
+            now,
+            now + self.config.lease_ttl,
+        )
+        .await?
+        else {
+            return Ok(PassStats::default()); // another process holds it
+        };
+        let result = self
+            .deliver_leased(tenant_id, provider, adapter.as_ref(), token)
+            .await;
+        if let Err(err) = leases::release(&self.db, key, token, time::now()).await {
+            tracing::warn!(%tenant_id, %provider, error = %err, "could not release the outbox lease; it will expire");
+        }
+        result
+    }
+
+    /// The work done under a held lease. Once rows are claimed their outcomes are always
+    /// flushed, even when something else fails mid-batch, so nothing delivered is sent again.
+    async fn deliver_leased(
+        &self,
+        tenant_id: Uuid,
+        provider: Provider,
+        adapter: &dyn ErpAdapter,
+        token: Uuid,
+    ) -> StoreResult<PassStats> {
+        let key = (tenant_id, provider.as_str(), "outbox");
+        // Read under the lease, so the state acted on is the state the owner last wrote.
         let Some(conn) = connections::worker_view(&self.db, tenant_id, provider.as_str()).await?
         else {
             return Ok(PassStats::default());
@@ -155,18 +194,6 @@ impl OutboxWorker {
             Gate::Probe => 1,
             Gate::Open => self.config.batch_size,
         };
-        let key = (tenant_id, provider.as_str(), "outbox");
-        let Some(token) = leases::acquire(
-            &self.db,
-            key,
-            &self.config.owner,
-            now,
-            now + self.config.lease_ttl,
-        )
-        .await?
-        else {
-            return Ok(PassStats::default()); // another process holds it
-        };
         let claim = Claim {
             tenant_id,
             provider: provider.as_str(),
@@ -177,9 +204,8 @@ impl OutboxWorker {
             limit,
         };
         let rows = outbox::claim(&self.db, &claim).await?;
-        let diagnostic = conn.diagnostic_until.is_some_and(|t| t > now);
-        let mut batch = Batch::new(token, diagnostic);
-        let mut stop = false;
+        let mut batch = Batch::new(token, conn.diagnostic_until.is_some_and(|t| t > now));
+        let (mut stop, mut held, mut failure) = (false, true, None);
         let mut last_beat = Instant::now();
         for row in rows {
             if stop || batch.entity_blocked(&row) {
@@ -188,19 +214,35 @@ impl OutboxWorker {
             }
             if last_beat.elapsed() > lease_beat(self.config.lease_ttl) {
                 last_beat = Instant::now();
-                let t = time::now();
-                if !leases::heartbeat(&self.db, key, token, t, t + self.config.lease_ttl).await? {
-                    tracing::warn!(%tenant_id, %provider, "outbox lease lost mid-batch; stopping");
-                    stop = true;
-                    batch.release(&row);
-                    continue;
+                match self.heartbeat(key, token).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(%tenant_id, %provider, "outbox lease lost mid-batch; stopping");
+                        (held, stop) = (false, true);
+                        batch.release(&row);
+                        continue;
+                    }
+                    Err(err) => {
+                        (failure, stop) = (Some(err), true);
+                        batch.release(&row);
+                        continue;
+                    }
                 }
             }
             let event = to_event(&row, provider, conn.external_company_id.clone());
-            let started = time::now();
-            let clock = Instant::now();
-            let result = adapter.deliver(&event).await;
-            let elapsed = clock.elapsed();
+            let (started, clock) = (time::now(), Instant::now());
+            // A call may not outlive the lease: past half its lifetime it counts as a timeout
+            // (the ERP may still have applied it; its idempotency key makes the retry safe).
+            let limit = (self.config.lease_ttl / 2)
+                .to_std()
+                .unwrap_or(Duration::from_secs(15));
+            let result = match tokio::time::timeout(limit, adapter.deliver(&event)).await {
+                Ok(result) => result,
+                Err(_) => Err(DeliveryError::retryable(format!(
+                    "no answer within {} s",
+                    limit.as_secs()
+                ))),
+            };
             match &result {
                 Ok(_) => health_row = breaker::on_success(&health_row),
                 Err(DeliveryError::Retryable { message, .. }) => {
@@ -210,44 +252,66 @@ impl OutboxWorker {
                         time::now(),
                         message,
                     );
-                    if breaker::gate(&health_row, time::now()) != Gate::Open {
-                        stop = true;
-                    }
+                    stop = breaker::gate(&health_row, time::now()) != Gate::Open;
                 }
                 Err(DeliveryError::Auth { message }) => {
                     tracing::error!(%tenant_id, %provider, error = %message, "ERP refused our credentials; connection needs reconnecting");
-                    connections::mark_reconnect_required(
+                    metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
+                    let marked = connections::mark_reconnect_required(
                         &self.db,
                         tenant_id,
                         provider.as_str(),
                         message,
                         time::now(),
-                    )
-                    .await?;
-                    metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
+                    );
+                    if let Err(err) = marked.await {
+                        failure = Some(err);
+                    }
                     stop = true;
                 }
                 Err(DeliveryError::Permanent { .. }) => {}
             }
-            batch.record(&row, provider, result, started, elapsed, &self.config);
+            batch.record(
+                &row,
+                provider,
+                result,
+                started,
+                clock.elapsed(),
+                &self.config,
+            );
         }
         let stats = batch.stats;
         batch.flush(&self.db).await?;
-        health::put(
-            &self.db,
-            tenant_id,
-            provider.as_str(),
-            &health_row,
-            time::now(),
-        )
-        .await?;
-        if stats.completed > 0 {
-            connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), time::now())
-                .await?;
-        }
-        leases::release(&self.db, key, token, time::now()).await?;
         record_metrics(provider, stats);
+        if let Some(err) = failure {
+            return Err(err);
+        }
+        if held {
+            health::put(
+                &self.db,
+                tenant_id,
+                provider.as_str(),
+                &health_row,
+                time::now(),
+            )
+            .await?;
+            if stats.completed > 0 {
+                connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), time::now())
+                    .await?;
+            }
+        }
         Ok(stats)
+    }
+
+    /// Extends the lease and the claims made under it; false when the lease is no longer ours.
+    async fn heartbeat(&self, key: (Uuid, &str, &str), token: Uuid) -> StoreResult<bool> {
+        let now = time::now();
+        let until = now + self.config.lease_ttl;
+        if !leases::heartbeat(&self.db, key, token, now, until).await? {
+            return Ok(false);
+        }
+        outbox::extend_claims(&self.db, token, until).await?;
+        Ok(true)
     }
 }
 
@@ -361,7 +425,10 @@ impl Batch {
             Err(DeliveryError::Auth { message }) => {
                 self.stats.released += 1;
                 log.status = "Failed".into();
-                log.error_message = Some(format!("authentication failed: {message}"));
+                log.error_message = Some(format!(
+                    "authentication failed: {}",
+                    scrub::redact_text(&message)
+                ));
                 Settle {
                     id: row.id,
                     status: status::PENDING,
@@ -380,7 +447,7 @@ impl Batch {
                 self.failed_entities
                     .insert((row.entity_type.clone(), row.entity_id.clone()));
                 log.status = "Failed".into();
-                log.error_message = Some(format!("rejected: {message}"));
+                log.error_message = Some(format!("rejected: {}", scrub::redact_text(&message)));
                 log.request_payload = request.as_ref().map(scrub::to_stored);
                 log.response_payload = response.as_ref().map(scrub::to_stored);
                 Settle {
@@ -402,7 +469,7 @@ impl Batch {
                     .insert((row.entity_type.clone(), row.entity_id.clone()));
                 let retries = row.retry_count + 1;
                 log.status = "Failed".into();
-                log.error_message = Some(message.clone());
+                log.error_message = Some(scrub::redact_text(&message));
                 log.request_payload = request.as_ref().map(scrub::to_stored);
                 log.response_payload = response.as_ref().map(scrub::to_stored);
                 if retries >= row.max_retries {
@@ -415,7 +482,7 @@ impl Batch {
                         processed_at: None,
                         retry_count: retries,
                         scheduled_for: None,
-                        last_error: Some(message),
+                        last_error: log.error_message.clone(),
                     }
                 } else {
                     self.stats.failed += 1;
@@ -430,7 +497,7 @@ impl Batch {
                         processed_at: None,
                         retry_count: retries,
                         scheduled_for: Some(next),
-                        last_error: Some(message),
+                        last_error: log.error_message.clone(),
                     }
                 }
             }

@@ -229,6 +229,9 @@ pub async fn update(
 ) -> Result<Order, AppError> {
     p.require(Policy::ManageCommerce)?;
     let mut tx = db.begin().await.map_err(store)?;
+    orders::lock(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?;
     let before = orders::get_in(&mut tx, p.tenant_id, id)
         .await
         .map_err(store)?
@@ -295,6 +298,9 @@ pub async fn add_payment(
         ));
     }
     let mut tx = db.begin().await.map_err(store)?;
+    orders::lock(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?;
     let order = orders::get_in(&mut tx, p.tenant_id, id)
         .await
         .map_err(store)?
@@ -327,6 +333,9 @@ pub async fn add_payment(
 pub async fn mark_paid(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppError> {
     p.require(Policy::RecordPayments)?;
     let mut tx = db.begin().await.map_err(store)?;
+    orders::lock(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?;
     let order = orders::get_in(&mut tx, p.tenant_id, id)
         .await
         .map_err(store)?
@@ -412,6 +421,9 @@ pub async fn set_item_status(
     p.require(Policy::ManageCommerce)?;
     let now = time::now();
     let mut tx = db.begin().await.map_err(store)?;
+    orders::lock(&mut tx, p.tenant_id, order_id)
+        .await
+        .map_err(store)?;
     let before = orders::set_item_status(&mut tx, p.tenant_id, order_id, item_id, new, now)
         .await
         .map_err(store)?

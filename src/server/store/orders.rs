@@ -280,3 +280,18 @@ pub async fn insert_payment(
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(id)
 }
+
+/// Locks an order for the rest of the transaction before a read-modify-write (payments,
+/// status), so concurrent writers on PostgreSQL queue instead of overwriting each other.
+/// Dialect difference: SQLite needs no row lock — its single writer connection already
+/// serializes write transactions.
+pub async fn lock(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
+    if let Tx::Postgres(t) = tx {
+        sqlx::query("SELECT id FROM orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

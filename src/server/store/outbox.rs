@@ -93,9 +93,16 @@ pub async fn due_pairs(
     now: DateTime<Utc>,
     limit: i64,
 ) -> StoreResult<Vec<(Uuid, String)>> {
-    let sql = "SELECT DISTINCT tenant_id, target_system FROM integration_outbox WHERE target_system IS NOT NULL AND \
-        ((status IN ('Pending', 'Failed') AND scheduled_for <= $1) OR (status = 'Processing' AND locked_until < $1)) \
-        LIMIT $2";
+    // Only connected pairs whose breaker is not pausing them, oldest work first, so parked
+    // tenants cannot crowd healthy ones out of a pass.
+    let sql = "SELECT o.tenant_id, o.target_system FROM integration_outbox o \
+        JOIN integration_connections c ON c.tenant_id = o.tenant_id AND c.provider = o.target_system \
+          AND c.status = 'Connected' \
+        LEFT JOIN integration_provider_health h ON h.tenant_id = o.tenant_id AND h.provider = o.target_system \
+        WHERE ((o.status IN ('Pending', 'Failed') AND o.scheduled_for <= $1) \
+            OR (o.status = 'Processing' AND o.locked_until < $1)) \
+          AND NOT (COALESCE(h.state, 'Closed') = 'Open' AND h.open_until > $1) \
+        GROUP BY o.tenant_id, o.target_system ORDER BY MIN(COALESCE(o.scheduled_for, o.locked_until)) LIMIT $2";
     Ok(
         on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String)>(sql).bind(now).bind(limit).fetch_all(p).await)?,
     )
@@ -129,9 +136,12 @@ pub async fn claim(db: &Db, c: &Claim<'_>) -> StoreResult<Vec<OutboxRow>> {
     };
     let sql = format!(
         "UPDATE integration_outbox SET status = 'Processing', locked_by = $4, locked_until = $5, lease_token = $3 \
-         WHERE id IN (SELECT id FROM integration_outbox WHERE tenant_id = $1 AND target_system = $2 AND \
+         WHERE id IN (SELECT o.id FROM integration_outbox o WHERE o.tenant_id = $1 AND o.target_system = $2 AND \
          ((status IN ('Pending', 'Failed') AND scheduled_for <= $6) OR \
-          (status = 'Processing' AND (lease_token IS NULL OR lease_token <> $3))) \
+          (status = 'Processing' AND locked_until < $6)) \
+         AND NOT EXISTS (SELECT 1 FROM integration_outbox e WHERE e.tenant_id = o.tenant_id \
+           AND e.entity_type = o.entity_type AND e.entity_id = o.entity_id AND e.target_system = o.target_system \
+           AND e.status <> 'Completed' AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.id < o.id))) \
          ORDER BY created_at, id LIMIT $7 {lock}) RETURNING {COLUMNS}"
     );
     let mut rows = on_conn!(db.write(), p => sqlx::query_as::<_, OutboxRow>(&sql)
@@ -387,4 +397,13 @@ pub async fn insert_for_connections(
         .fetch_all(c).await)?;
     targets.sort();
     Ok(targets)
+}
+
+/// Extends the claims held under `lease_token` (the worker's heartbeat), so no other process
+/// takes over rows whose delivery is still running.
+pub async fn extend_claims(db: &Db, lease_token: Uuid, until: DateTime<Utc>) -> StoreResult<u64> {
+    let sql = "UPDATE integration_outbox SET locked_until = $2 WHERE lease_token = $1 AND status = 'Processing'";
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(lease_token).bind(until).execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }
