@@ -131,21 +131,9 @@ async fn session_id_is_rotated_at_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = client();
     let first = app.login(&c, demo_email(Role::Admin), DEMO_PASSWORD).await;
-    let first_cookie = first.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_string();
+    let first_cookie = session_pair(&first);
     let second = app.login(&c, demo_email(Role::Admin), DEMO_PASSWORD).await;
-    let second_cookie = second.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .split(';')
-        .next()
-        .expect("pair")
-        .to_string();
+    let second_cookie = session_pair(&second);
     assert_ne!(
         first_cookie, second_cookie,
         "a new session id at each sign-in"
@@ -309,4 +297,10 @@ async fn malformed_input_gets_a_clear_400(backend: Backend) {
         .get(app.url("/api/v1/me"))
         .bearer_auth("ebt_not-a-token");
     assert_eq!(read_json(bad_token).await.0, 401);
+}
+
+/// The `name=value` part of a response's session cookie.
+fn session_pair(res: &reqwest::Response) -> String {
+    let cookie = res.headers()["set-cookie"].to_str().expect("ascii");
+    cookie.split(';').next().expect("pair").to_string()
 }

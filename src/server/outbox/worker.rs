@@ -255,7 +255,7 @@ impl OutboxWorker {
                     stop = breaker::gate(&health_row, time::now()) != Gate::Open;
                 }
                 Err(DeliveryError::Auth { message }) => {
-                    tracing::error!(%tenant_id, %provider, error = %message, "ERP refused our credentials; connection needs reconnecting");
+                    tracing::error!(%tenant_id, %provider, error = %scrub::redact_text(message), "ERP refused our credentials; connection needs reconnecting");
                     metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
                     let marked = connections::mark_reconnect_required(
                         &self.db,
@@ -475,7 +475,7 @@ impl Batch {
                 if retries >= row.max_retries {
                     self.stats.abandoned += 1;
                     tracing::error!(outbox_id = %row.id, tenant_id = %row.tenant_id, %provider, entity = %row.entity_type,
-                        entity_id = %row.entity_id, error = %message, "outbox event abandoned after {retries} attempts");
+                        entity_id = %row.entity_id, error = %scrub::redact_text(&message), "outbox event abandoned after {retries} attempts");
                     Settle {
                         id: row.id,
                         status: status::ABANDONED,

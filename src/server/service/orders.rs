@@ -228,14 +228,7 @@ pub async fn update(
     change: OrderUpdate,
 ) -> Result<Order, AppError> {
     p.require(Policy::ManageCommerce)?;
-    let mut tx = db.begin().await.map_err(store)?;
-    orders::lock(&mut tx, p.tenant_id, id)
-        .await
-        .map_err(store)?;
-    let before = orders::get_in(&mut tx, p.tenant_id, id)
-        .await
-        .map_err(store)?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, before) = begin_locked(db, p, id).await?;
     let mut order = before.clone();
     if let Some(s) = change.status {
         order.status = s;
@@ -274,6 +267,19 @@ pub async fn update(
     get(db, p, id).await
 }
 
+/// Starts a transaction holding the order locked (see `orders::lock`) and reads it.
+async fn begin_locked(db: &Db, p: &Principal, id: Uuid) -> Result<(Tx, Order), AppError> {
+    let mut tx = db.begin().await.map_err(store)?;
+    orders::lock(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?;
+    let order = orders::get_in(&mut tx, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    Ok((tx, order))
+}
+
 fn payment_status(paid: i64, total: i64) -> PaymentStatus {
     if paid <= 0 && total > 0 {
         PaymentStatus::Unpaid
@@ -297,14 +303,7 @@ pub async fn add_payment(
             "A payment amount must be positive.".into(),
         ));
     }
-    let mut tx = db.begin().await.map_err(store)?;
-    orders::lock(&mut tx, p.tenant_id, id)
-        .await
-        .map_err(store)?;
-    let order = orders::get_in(&mut tx, p.tenant_id, id)
-        .await
-        .map_err(store)?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, order) = begin_locked(db, p, id).await?;
     let balance = order.total - order.amount_paid;
     if input.amount > balance {
         return Err(AppError::BadRequest(format!(
@@ -332,14 +331,7 @@ pub async fn add_payment(
 /// Marks an order paid in full by recording a payment of its balance. Already paid: unchanged.
 pub async fn mark_paid(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppError> {
     p.require(Policy::RecordPayments)?;
-    let mut tx = db.begin().await.map_err(store)?;
-    orders::lock(&mut tx, p.tenant_id, id)
-        .await
-        .map_err(store)?;
-    let order = orders::get_in(&mut tx, p.tenant_id, id)
-        .await
-        .map_err(store)?
-        .ok_or(AppError::NotFound)?;
+    let (mut tx, order) = begin_locked(db, p, id).await?;
     let balance = order.total - order.amount_paid;
     if order.payment_status != PaymentStatus::Paid {
         apply_payment(&mut tx, p, order, balance, "manual", Some("marked paid")).await?;

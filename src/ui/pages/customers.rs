@@ -1,10 +1,9 @@
 //! `/customers` and `/customers/:id`: customers with their sync state per ERP.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use super::orders::{retry_action, routed_record};
-use super::paging::Pager;
+use super::paging::{page_param, Pager};
 use crate::api::commerce::{get_customer, list_customers};
 use crate::app::UserResource;
 use crate::domain::commerce::Address;
@@ -14,14 +13,7 @@ use crate::ui::components::sync_badges::{AbandonedBanner, SyncBadges};
 /// The customer list.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
-    let query = use_query_map();
-    let page = move || {
-        query.with(|q| {
-            q.get("page")
-                .and_then(|p| p.parse::<i64>().ok())
-                .unwrap_or(1)
-        })
-    };
+    let page = page_param();
     let customers = Resource::new(page, list_customers);
     view! {
         <h1>"Customers"</h1>

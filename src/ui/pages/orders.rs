@@ -1,10 +1,10 @@
 //! `/orders` and `/orders/:id`: orders with their sync state per ERP.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use super::paging::Pager;
+use super::paging::{page_param, Pager};
 use crate::api::commerce::{get_order, list_orders, RetryFailedSync};
 use crate::app::UserResource;
 use crate::domain::commerce::{format_money, Order};
@@ -51,14 +51,7 @@ where
 /// The order list.
 #[component]
 pub fn OrdersPage() -> impl IntoView {
-    let query = use_query_map();
-    let page = move || {
-        query.with(|q| {
-            q.get("page")
-                .and_then(|p| p.parse::<i64>().ok())
-                .unwrap_or(1)
-        })
-    };
+    let page = page_param();
     let orders = Resource::new(page, list_orders);
     view! {
         <h1>"Orders"</h1>
