@@ -9,6 +9,7 @@ pub mod erp;
 pub mod http;
 pub mod outbox;
 pub mod router;
+pub mod sandbox;
 pub mod service;
 pub mod startup;
 pub mod state;
