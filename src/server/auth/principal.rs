@@ -13,6 +13,8 @@ pub enum Actor {
     User(Uuid),
     /// A script with an API token.
     ApiToken(Uuid),
+    /// erp-bridge itself, applying what an ERP reported (never a request's caller).
+    System,
 }
 
 impl Actor {
@@ -21,6 +23,7 @@ impl Actor {
         match self {
             Actor::User(_) => "User",
             Actor::ApiToken(_) => "ApiToken",
+            Actor::System => "System",
         }
     }
 
@@ -28,6 +31,7 @@ impl Actor {
     pub fn id(&self) -> Uuid {
         match self {
             Actor::User(id) | Actor::ApiToken(id) => *id,
+            Actor::System => Uuid::nil(),
         }
     }
 }
@@ -46,6 +50,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// erp-bridge acting inside `tenant_id` on an ERP's behalf (inbound sync). Built only by
+    /// background processing, never from a request.
+    pub fn system(tenant_id: Uuid) -> Principal {
+        Principal {
+            tenant_id,
+            actor: Actor::System,
+            role: Role::Admin,
+            customer_id: None,
+        }
+    }
+
     /// Ok when the role holds `policy`, else `Forbidden`.
     pub fn require(&self, policy: Policy) -> Result<(), AppError> {
         if self.role.allows(policy) {
@@ -59,7 +74,7 @@ impl Principal {
     pub fn user_id(&self) -> Option<Uuid> {
         match self.actor {
             Actor::User(id) => Some(id),
-            Actor::ApiToken(_) => None,
+            Actor::ApiToken(_) | Actor::System => None,
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::domain::commerce::{
     ItemStatus, NewOrder, NewPayment, Order, OrderItem, OrderStatus, OrderUpdate, Page,
     PaymentStatus,
 };
+use crate::domain::connection::Provider;
 use crate::domain::{Policy, Role};
 use crate::error::AppError;
 use crate::server::auth::Principal;
@@ -114,7 +115,7 @@ async fn try_create(
     let order = orders::get_in(&mut tx, p.tenant_id, id)
         .await?
         .ok_or(CreateError::App(AppError::NotFound))?;
-    raise_order(&mut tx, p, events::ORDER_CREATED, &order)
+    raise_order(&mut tx, p, events::ORDER_CREATED, &order, None)
         .await
         .map_err(CreateError::App)?;
     audit_order(&mut tx, p, "order.created", &order, None).await?;
@@ -180,6 +181,7 @@ async fn raise_order(
     p: &Principal,
     event_type: &'static str,
     order: &Order,
+    origin: Option<Provider>,
 ) -> Result<(), AppError> {
     let payload = order_payload(tx, p, order).await?;
     let event = NewEvent {
@@ -189,7 +191,7 @@ async fn raise_order(
         version: order.version,
         payload,
         correlation_id: Some(order.id),
-        origin: None,
+        origin,
     };
     outbox::enqueue(tx, p.tenant_id, &event, time::now())
         .await
@@ -259,7 +261,7 @@ pub async fn update(
         .await
         .map_err(store)?
         .ok_or(AppError::NotFound)?;
-    raise_order(&mut tx, p, events::ORDER_UPDATED, &order).await?;
+    raise_order(&mut tx, p, events::ORDER_UPDATED, &order, None).await?;
     audit_order(&mut tx, p, "order.updated", &order, Some(&before))
         .await
         .map_err(store)?;
@@ -315,15 +317,13 @@ pub async fn add_payment(
         .as_deref()
         .filter(|m| !m.trim().is_empty())
         .unwrap_or("manual");
-    apply_payment(
-        &mut tx,
-        p,
-        order,
-        input.amount,
+    let source = PaymentSource {
         method,
-        input.reference.as_deref(),
-    )
-    .await?;
+        reference: input.reference.as_deref(),
+        origin: None,
+        external_id: None,
+    };
+    apply_payment(&mut tx, p, order, input.amount, &source).await?;
     tx.commit().await.map_err(store)?;
     get(db, p, id).await
 }
@@ -334,10 +334,26 @@ pub async fn mark_paid(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppErr
     let (mut tx, order) = begin_locked(db, p, id).await?;
     let balance = order.total - order.amount_paid;
     if order.payment_status != PaymentStatus::Paid {
-        apply_payment(&mut tx, p, order, balance, "manual", Some("marked paid")).await?;
+        let source = PaymentSource {
+            method: "manual",
+            reference: Some("marked paid"),
+            origin: None,
+            external_id: None,
+        };
+        apply_payment(&mut tx, p, order, balance, &source).await?;
     }
     tx.commit().await.map_err(store)?;
     get(db, p, id).await
+}
+
+/// Where a payment comes from.
+struct PaymentSource<'a> {
+    method: &'a str,
+    reference: Option<&'a str>,
+    /// The ERP it was recorded in (None: recorded here); it is not sent back there.
+    origin: Option<Provider>,
+    /// The ERP's id for it (deduplicates ERP payments).
+    external_id: Option<&'a str>,
 }
 
 async fn apply_payment(
@@ -345,18 +361,17 @@ async fn apply_payment(
     p: &Principal,
     mut order: Order,
     amount: i64,
-    method: &str,
-    reference: Option<&str>,
+    source: &PaymentSource<'_>,
 ) -> Result<(), AppError> {
     let now = time::now();
     let before = order.clone();
     let row = NewPaymentRow {
         amount,
         currency: &order.currency,
-        method,
-        reference,
-        origin: "Local",
-        external_id: None,
+        method: source.method,
+        reference: source.reference,
+        origin: source.origin.map(Provider::as_str).unwrap_or("Local"),
+        external_id: source.external_id,
     };
     let payment_id = if amount > 0 {
         Some(
@@ -387,14 +402,14 @@ async fn apply_payment(
             version: 1,
             payload: json!({ "payment": order.payments.iter().find(|x| x.id == pid), "order_id": order.id, "order_number": order.order_number }),
             correlation_id: Some(order.id),
-            origin: None,
+            origin: source.origin,
         };
         outbox::enqueue(tx, p.tenant_id, &event, now)
             .await
             .map_err(store)?;
     }
     if order.payment_status == PaymentStatus::Paid && before.payment_status != PaymentStatus::Paid {
-        raise_order(tx, p, events::ORDER_PAID, &order).await?;
+        raise_order(tx, p, events::ORDER_PAID, &order, source.origin).await?;
     }
     audit_order(tx, p, "order.payment_recorded", &order, Some(&before))
         .await
@@ -484,4 +499,56 @@ pub async fn list(
         per_page,
         total,
     })
+}
+
+/// What became of a payment reported by an ERP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErpPayment {
+    /// Recorded on the order (and the order's payment status updated).
+    Recorded,
+    /// Already recorded earlier (a re-delivered webhook or a CDC repeat).
+    AlreadyRecorded,
+    /// Cannot be applied; the reason is for an administrator.
+    Rejected(String),
+}
+
+/// Records a payment that was made in an ERP (a QuickBooks Payment applied to the invoice of
+/// one of our orders): once per (provider, external id), never more than the balance due,
+/// audited as a system action, and raising events that are not sent back to that ERP.
+pub async fn record_erp_payment(
+    db: &Db,
+    tenant_id: Uuid,
+    order_id: Uuid,
+    amount: i64,
+    provider: Provider,
+    external_id: &str,
+    reference: &str,
+) -> Result<ErpPayment, AppError> {
+    let p = Principal::system(tenant_id);
+    if amount <= 0 {
+        return Ok(ErpPayment::Rejected(format!("{provider} reported a payment of {amount} minor units; only positive amounts are recorded.")));
+    }
+    let (mut tx, order) = begin_locked(db, &p, order_id).await?;
+    if orders::has_external_payment(&mut tx, tenant_id, provider.as_str(), external_id)
+        .await
+        .map_err(store)?
+    {
+        return Ok(ErpPayment::AlreadyRecorded);
+    }
+    let balance = order.total - order.amount_paid;
+    if amount > balance {
+        return Ok(ErpPayment::Rejected(format!(
+            "{provider} payment {external_id} of {amount} minor units exceeds the balance due on order {} ({balance}); not recorded.",
+            order.order_number
+        )));
+    }
+    let source = PaymentSource {
+        method: provider.as_str(),
+        reference: Some(reference),
+        origin: Some(provider),
+        external_id: Some(external_id),
+    };
+    apply_payment(&mut tx, &p, order, amount, &source).await?;
+    tx.commit().await.map_err(store)?;
+    Ok(ErpPayment::Recorded)
 }

@@ -33,13 +33,7 @@ pub async fn save(
     provider: Provider,
     t: &TokenSet,
 ) -> Result<(), AppError> {
-    let sealed = SealedTokens {
-        access_token_encrypted: Some(cipher.seal(&t.access_token).map_err(internal)?),
-        refresh_token_encrypted: Some(cipher.seal(&t.refresh_token).map_err(internal)?),
-        encryption_key_id: Some(cipher.key_id().to_string()),
-        access_token_expires_at: Some(t.access_expires_at),
-        refresh_token_expires_at: t.refresh_expires_at,
-    };
+    let sealed = seal(cipher, t).map_err(internal)?;
     if tokens::store(db, tenant_id, provider.as_str(), &sealed, time::now())
         .await
         .map_err(store)?
@@ -48,6 +42,20 @@ pub async fn save(
     } else {
         Err(AppError::NotFound)
     }
+}
+
+/// Seals a token set for storage.
+pub fn seal(
+    cipher: &Cipher,
+    t: &TokenSet,
+) -> Result<SealedTokens, crate::server::crypto::CryptoError> {
+    Ok(SealedTokens {
+        access_token_encrypted: Some(cipher.seal(&t.access_token)?),
+        refresh_token_encrypted: Some(cipher.seal(&t.refresh_token)?),
+        encryption_key_id: Some(cipher.key_id().to_string()),
+        access_token_expires_at: Some(t.access_expires_at),
+        refresh_token_expires_at: t.refresh_expires_at,
+    })
 }
 
 /// Opens the connection's tokens; None when it has none (never connected, or disconnected).

@@ -196,3 +196,44 @@ pub async fn tenant_for_company(
         on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(provider).bind(external_company_id).fetch_optional(p).await)?,
     )
 }
+
+/// Claims the right to refresh a connection's tokens (database single-flight across
+/// processes): true when `owner` now holds it until `until`. A claim left by a crashed
+/// process expires.
+pub async fn claim_token_refresh(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let sql = "UPDATE integration_connections SET token_refresh_owner = $3, token_refresh_until = $4 \
+        WHERE tenant_id = $1 AND provider = $2 AND (token_refresh_owner IS NULL OR token_refresh_until < $5)";
+    let n = on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(owner).bind(until).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Gives a refresh claim back (only the owner's own).
+pub async fn release_token_refresh(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    owner: &str,
+) -> StoreResult<()> {
+    let sql = "UPDATE integration_connections SET token_refresh_owner = NULL, token_refresh_until = NULL \
+        WHERE tenant_id = $1 AND provider = $2 AND token_refresh_owner = $3";
+    on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(owner)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Connected connections of a provider with their pull frequency: (tenant, company id, minutes).
+pub async fn connected(db: &Db, provider: &str) -> StoreResult<Vec<(Uuid, String, i64)>> {
+    let sql = "SELECT tenant_id, external_company_id, pull_frequency_minutes FROM integration_connections \
+        WHERE provider = $1 AND status = 'Connected' AND external_company_id IS NOT NULL ORDER BY tenant_id";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String, i64)>(sql).bind(provider).fetch_all(p).await)?,
+    )
+}

@@ -20,3 +20,110 @@ pub async fn for_entity(
         .bind(tenant_id).bind(entity_type).bind(prometheus_id).fetch_all(p).await)?,
     )
 }
+
+/// One mapping between our record and the ERP's.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Mapping {
+    /// Our id.
+    pub prometheus_id: String,
+    /// The ERP's id.
+    pub external_id: String,
+    /// The ERP's concurrency token when last seen (QuickBooks SyncToken).
+    pub sync_token: Option<String>,
+    /// JSON metadata (what the ERP last reported: timestamps, display name, …).
+    pub metadata: Option<String>,
+}
+
+/// The key of a mapping: tenant, provider, ERP company and entity type.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// Tenant.
+    pub tenant_id: Uuid,
+    /// Provider name.
+    pub provider: &'a str,
+    /// ERP company.
+    pub external_company_id: &'a str,
+    /// `Customer`, `Product`, `Order`, `OrderLine`, `Payment`.
+    pub entity_type: &'a str,
+}
+
+const MAPPING_COLUMNS: &str = "prometheus_id, external_id, sync_token, metadata";
+
+/// The mapping of one of our records.
+pub async fn by_ours(db: &Db, s: Scope<'_>, prometheus_id: &str) -> StoreResult<Option<Mapping>> {
+    let sql = format!(
+        "SELECT {MAPPING_COLUMNS} FROM integration_entity_mappings WHERE tenant_id = $1 AND provider = $2 \
+         AND external_company_id = $3 AND entity_type = $4 AND prometheus_id = $5"
+    );
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, Mapping>(&sql)
+        .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(prometheus_id)
+        .fetch_optional(p).await)?)
+}
+
+/// The mapping of one of the ERP's records.
+pub async fn by_theirs(db: &Db, s: Scope<'_>, external_id: &str) -> StoreResult<Option<Mapping>> {
+    let sql = format!(
+        "SELECT {MAPPING_COLUMNS} FROM integration_entity_mappings WHERE tenant_id = $1 AND provider = $2 \
+         AND external_company_id = $3 AND entity_type = $4 AND external_id = $5"
+    );
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, Mapping>(&sql)
+        .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(external_id)
+        .fetch_optional(p).await)?)
+}
+
+/// Records (or refreshes) a mapping. Both sides are unique per scope: mapping our record to an
+/// ERP record already mapped to another of ours fails with a constraint error.
+pub async fn upsert(
+    db: &Db,
+    s: Scope<'_>,
+    m: &Mapping,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let sql = "INSERT INTO integration_entity_mappings (id, tenant_id, provider, external_company_id, entity_type, \
+        prometheus_id, external_id, sync_token, metadata, created_at, last_sync_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+        ON CONFLICT (tenant_id, provider, external_company_id, entity_type, prometheus_id) DO UPDATE SET \
+        external_id = excluded.external_id, sync_token = excluded.sync_token, \
+        metadata = COALESCE(excluded.metadata, integration_entity_mappings.metadata), last_sync_at = excluded.last_sync_at";
+    on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(Uuid::now_v7()).bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type)
+        .bind(&m.prometheus_id).bind(&m.external_id).bind(&m.sync_token).bind(&m.metadata).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Updates what we know of an ERP record (its SyncToken and metadata) without touching the
+/// pairing; false when it is not mapped.
+pub async fn refresh_theirs(
+    db: &Db,
+    s: Scope<'_>,
+    external_id: &str,
+    sync_token: Option<&str>,
+    metadata: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<bool> {
+    let sql = "UPDATE integration_entity_mappings SET sync_token = COALESCE($6, sync_token), metadata = $7, \
+        last_sync_at = $8 WHERE tenant_id = $1 AND provider = $2 AND external_company_id = $3 AND entity_type = $4 \
+        AND external_id = $5";
+    let n = on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(external_id)
+        .bind(sync_token).bind(metadata).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+/// Every mapping of a scope whose ERP id starts with `prefix` (an invoice's lines).
+pub async fn with_external_prefix(
+    db: &Db,
+    s: Scope<'_>,
+    prefix: &str,
+) -> StoreResult<Vec<Mapping>> {
+    let sql = format!(
+        "SELECT {MAPPING_COLUMNS} FROM integration_entity_mappings WHERE tenant_id = $1 AND provider = $2 \
+         AND external_company_id = $3 AND entity_type = $4 AND substr(external_id, 1, $6) = $5 ORDER BY external_id"
+    );
+    let len = i64::try_from(prefix.chars().count()).unwrap_or(i64::MAX);
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, Mapping>(&sql)
+        .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(prefix).bind(len)
+        .fetch_all(p).await)?)
+}

@@ -8,6 +8,7 @@
 
 pub mod api_tokens;
 pub mod audit;
+pub mod checkpoints;
 pub mod connections;
 pub mod customers;
 pub mod health;

@@ -295,3 +295,17 @@ pub async fn lock(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<()> {
     }
     Ok(())
 }
+
+/// Whether a payment from an ERP was already recorded (ERP payments are deduplicated by
+/// (tenant, origin, external id)).
+pub async fn has_external_payment(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    origin: &str,
+    external_id: &str,
+) -> StoreResult<bool> {
+    let sql =
+        "SELECT count(*) FROM payments WHERE tenant_id = $1 AND origin = $2 AND external_id = $3";
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql).bind(tenant_id).bind(origin).bind(external_id).fetch_one(c).await)?;
+    Ok(n > 0)
+}

@@ -33,10 +33,15 @@ async fn admit(s: &Sandbox, realm: &str, headers: &HeaderMap, batch: bool) -> Re
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .ok_or(Fail::Unauthorized("Authorization header is missing or not a bearer token"))?;
+        .ok_or(Fail::Unauthorized(
+            "Authorization header is missing or not a bearer token",
+        ))?;
     {
         let mut c = s.inner.db.acquire().await?;
         let row: Option<(String, DateTime<Utc>, bool)> =
@@ -47,7 +52,9 @@ async fn admit(s: &Sandbox, realm: &str, headers: &HeaderMap, batch: bool) -> Re
         match row {
             None => return Err(Fail::Unauthorized("Token invalid")),
             Some((_, _, true)) => return Err(Fail::Unauthorized("Token revoked")),
-            Some((_, exp, _)) if exp <= clock::now() => return Err(Fail::Unauthorized("Token expired")),
+            Some((_, exp, _)) if exp <= clock::now() => {
+                return Err(Fail::Unauthorized("Token expired"))
+            }
             Some((r, _, _)) if r != realm => return Err(Fail::Forbidden),
             Some(_) => {}
         }
@@ -55,18 +62,25 @@ async fn admit(s: &Sandbox, realm: &str, headers: &HeaderMap, batch: bool) -> Re
     let faults = s.faults();
     let Some(permit) = s.inner.limiter.admit(realm, batch, &s.limits()) else {
         s.inner.stats.throttled.fetch_add(1, Relaxed);
-        return Err(Fail::Throttled { retry_after: faults.retry_after_secs });
+        return Err(Fail::Throttled {
+            retry_after: faults.retry_after_secs,
+        });
     };
     if faults.latency_ms > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
     }
     let (throttle, fail) = {
         let mut rng = rand::rng();
-        (rng.random::<f64>() < faults.error_rate_429, rng.random::<f64>() < faults.error_rate_5xx)
+        (
+            rng.random::<f64>() < faults.error_rate_429,
+            rng.random::<f64>() < faults.error_rate_5xx,
+        )
     };
     if throttle {
         s.inner.stats.throttled.fetch_add(1, Relaxed);
-        return Err(Fail::Throttled { retry_after: faults.retry_after_secs });
+        return Err(Fail::Throttled {
+            retry_after: faults.retry_after_secs,
+        });
     }
     if fail {
         return Err(Fail::System);
@@ -106,7 +120,9 @@ pub async fn get_collection(
             None => Err(Fail::required("query")),
         },
         "cdc" => cdc(&s, &realm, &params).await,
-        other => Err(Fail::business(format!("GET /{other} is not an operation; read an entity at /{other}/{{id}}."))),
+        other => Err(Fail::business(format!(
+            "GET /{other} is not an operation; read an entity at /{other}/{{id}}."
+        ))),
     };
     result.map(ok).unwrap_or_else(IntoResponse::into_response)
 }
@@ -129,7 +145,9 @@ pub async fn read_entity(
         entities::read(&mut c, &realm, name, &id).await
     }
     .await;
-    result.map(|doc| ok(wrap(name, doc))).unwrap_or_else(IntoResponse::into_response)
+    result
+        .map(|doc| ok(wrap(name, doc)))
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST /v3/company/{realm}/{entity}` (create, update, `?operation=delete`), `…/query`
@@ -148,7 +166,10 @@ pub async fn post_entity(
     };
     if what == "query" {
         let q = String::from_utf8_lossy(&body).to_string();
-        return run_query(&s, &realm, &q).await.map(ok).unwrap_or_else(IntoResponse::into_response);
+        return run_query(&s, &realm, &q)
+            .await
+            .map(ok)
+            .unwrap_or_else(IntoResponse::into_response);
     }
     let entity = if is_batch {
         "batch"
@@ -161,20 +182,43 @@ pub async fn post_entity(
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
-            return Fail::validation("4000", "Request has invalid or unsupported property", format!("The body is not JSON: {e}")).into_response()
+            return Fail::validation(
+                "4000",
+                "Request has invalid or unsupported property",
+                format!("The body is not JSON: {e}"),
+            )
+            .into_response()
         }
     };
-    let operation = params.get("operation").map(String::as_str).unwrap_or("").to_string();
+    let operation = params
+        .get("operation")
+        .map(String::as_str)
+        .unwrap_or("")
+        .to_string();
     let request_id = params
         .get("requestid")
         .filter(|_| !s.faults().ignore_request_id)
         .cloned();
     if let Some(rid) = &request_id {
         if rid.chars().count() > 50 {
-            return Fail::validation("2050", "String length is either shorter or longer than supported by specification", "requestid is longer than 50 characters").into_response();
+            return Fail::validation(
+                "2050",
+                "String length is either shorter or longer than supported by specification",
+                "requestid is longer than 50 characters",
+            )
+            .into_response();
         }
     }
-    let (status, answer) = match write(&s, &realm, entity, &operation, request, request_id.as_deref()).await {
+    let (status, answer) = match write(
+        &s,
+        &realm,
+        entity,
+        &operation,
+        request,
+        request_id.as_deref(),
+    )
+    .await
+    {
         Ok(v) => v,
         Err(f) => return f.into_response(),
     };
@@ -183,7 +227,12 @@ pub async fn post_entity(
         tracing::info!(%realm, entity, "sandbox: write committed; withholding the answer (commit-then-timeout)");
         tokio::time::sleep(hang).await;
     }
-    (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), [(header::CONTENT_TYPE, "application/json")], answer).into_response()
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, "application/json")],
+        answer,
+    )
+        .into_response()
 }
 
 /// Runs a write in one transaction, remembering its answer under `request_id`; a repeated
@@ -206,7 +255,9 @@ async fn write(
     let outcome = if entity == "batch" {
         batch(&mut tx, realm, request, now).await
     } else {
-        single(&mut tx, realm, entity, operation, request, now).await.map(|doc| wrap(entity, doc))
+        single(&mut tx, realm, entity, operation, request, now)
+            .await
+            .map(|doc| wrap(entity, doc))
     };
     let (status, body) = match outcome {
         Ok(v) => (200u16, v.to_string()),
@@ -237,25 +288,43 @@ async fn single(
     match operation {
         "delete" => entities::delete(c, realm, entity, request, now).await,
         "update" => entities::update(c, realm, entity, request, now).await,
-        "" | "create" if request.get("Id").is_some() => entities::update(c, realm, entity, request, now).await,
+        "" | "create" if request.get("Id").is_some() => {
+            entities::update(c, realm, entity, request, now).await
+        }
         "" | "create" => entities::create(c, realm, entity, request, now).await,
         other => Err(Fail::business(format!("Unsupported operation {other:?}."))),
     }
 }
 
 /// `POST …/batch`: up to 30 items run in order; one item's fault does not undo the others.
-async fn batch(c: &mut SqliteConnection, realm: &str, request: Value, now: DateTime<Utc>) -> ApiResult<Value> {
+async fn batch(
+    c: &mut SqliteConnection,
+    realm: &str,
+    request: Value,
+    now: DateTime<Utc>,
+) -> ApiResult<Value> {
     let items = request
         .get("BatchItemRequest")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
     if items.is_empty() {
-        return Err(Fail::validation("400", "MalformedRequest", "Batch Request is Empty"));
+        return Err(Fail::validation(
+            "400",
+            "MalformedRequest",
+            "Batch Request is Empty",
+        ));
     }
     if items.len() > MAX_BATCH_ITEMS {
         // [UNCONFIRMED] the exact body for an oversize batch; the sandbox answers like an empty one.
-        return Err(Fail::validation("400", "MalformedRequest", format!("Batch Request has {} items; the limit is {MAX_BATCH_ITEMS}", items.len())));
+        return Err(Fail::validation(
+            "400",
+            "MalformedRequest",
+            format!(
+                "Batch Request has {} items; the limit is {MAX_BATCH_ITEMS}",
+                items.len()
+            ),
+        ));
     }
     let mut out = Vec::new();
     for item in items {
@@ -274,12 +343,23 @@ async fn batch(c: &mut SqliteConnection, realm: &str, request: Value, now: DateT
             out.push(Value::Object(resp));
             continue;
         }
-        let operation = item.get("operation").and_then(Value::as_str).unwrap_or("create").to_string();
-        let found = item
-            .as_object()
-            .and_then(|m| m.iter().find_map(|(k, v)| entities::canonical(k).filter(|e| *e == k).map(|e| (e, v.clone()))));
+        let operation = item
+            .get("operation")
+            .and_then(Value::as_str)
+            .unwrap_or("create")
+            .to_string();
+        let found = item.as_object().and_then(|m| {
+            m.iter().find_map(|(k, v)| {
+                entities::canonical(k)
+                    .filter(|e| *e == k)
+                    .map(|e| (e, v.clone()))
+            })
+        });
         let Some((entity, body)) = found else {
-            resp.insert("Fault".into(), Fail::business("The batch item names no entity.").batch_fault());
+            resp.insert(
+                "Fault".into(),
+                Fail::business("The batch item names no entity.").batch_fault(),
+            );
             out.push(Value::Object(resp));
             continue;
         };
@@ -312,8 +392,9 @@ async fn run_query(s: &Sandbox, realm: &str, statement: &str) -> ApiResult<Value
 /// The `QueryResponse` object for a statement.
 async fn query_in(c: &mut SqliteConnection, realm: &str, statement: &str) -> ApiResult<Value> {
     let q = query::parse(statement)?;
-    let entity = entities::canonical(&q.entity)
-        .ok_or_else(|| Fail::invalid_query(format!("Invalid query: unknown entity {}", q.entity)))?;
+    let entity = entities::canonical(&q.entity).ok_or_else(|| {
+        Fail::invalid_query(format!("Invalid query: unknown entity {}", q.entity))
+    })?;
     let docs = if entity == "CompanyInfo" {
         vec![entities::company_info(c, realm).await?]
     } else if let (Some(name), "Customer") = (q.equality("DisplayName"), entity) {
@@ -341,8 +422,12 @@ async fn query_in(c: &mut SqliteConnection, realm: &str, statement: &str) -> Api
 /// `GET …/cdc?entities=A,B&changedSince=…`: changes (deletions included) since a moment no
 /// older than 30 days, at most 1,000 objects, oldest first.
 async fn cdc(s: &Sandbox, realm: &str, params: &HashMap<String, String>) -> ApiResult<Value> {
-    let names = params.get("entities").ok_or_else(|| Fail::required("entities"))?;
-    let since_text = params.get("changedSince").ok_or_else(|| Fail::required("changedSince"))?;
+    let names = params
+        .get("entities")
+        .ok_or_else(|| Fail::required("entities"))?;
+    let since_text = params
+        .get("changedSince")
+        .ok_or_else(|| Fail::required("changedSince"))?;
     let since = clock::parse(since_text)
         .or_else(|| {
             chrono::NaiveDate::parse_from_str(since_text, "%Y-%m-%d")
@@ -350,10 +435,14 @@ async fn cdc(s: &Sandbox, realm: &str, params: &HashMap<String, String>) -> ApiR
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|d| d.and_utc())
         })
-        .ok_or_else(|| Fail::business(format!("changedSince {since_text:?} is not a date-time.")))?;
+        .ok_or_else(|| {
+            Fail::business(format!("changedSince {since_text:?} is not a date-time."))
+        })?;
     if since < clock::now() - CDC_MAX_AGE {
         // [UNCONFIRMED] what Intuit answers for an older changedSince; refusing is the safe choice.
-        return Err(Fail::business("changedSince cannot be more than 30 days ago."));
+        return Err(Fail::business(
+            "changedSince cannot be more than 30 days ago.",
+        ));
     }
     let mut c = s.inner.db.acquire().await?;
     let mut left = CDC_MAX_OBJECTS;
@@ -370,7 +459,13 @@ async fn cdc(s: &Sandbox, realm: &str, params: &HashMap<String, String>) -> ApiR
         left -= i64::try_from(rows.len()).unwrap_or(0);
         let docs: Vec<Value> = rows
             .into_iter()
-            .map(|(d, deleted)| if deleted { entities::deleted_shape(&d) } else { d })
+            .map(|(d, deleted)| {
+                if deleted {
+                    entities::deleted_shape(&d)
+                } else {
+                    d
+                }
+            })
             .collect();
         if docs.is_empty() {
             continue;
@@ -387,6 +482,9 @@ async fn cdc(s: &Sandbox, realm: &str, params: &HashMap<String, String>) -> ApiR
         responses.push(json!({}));
     }
     let mut m = Map::new();
-    m.insert("CDCResponse".into(), json!([{ "QueryResponse": responses }]));
+    m.insert(
+        "CDCResponse".into(),
+        json!([{ "QueryResponse": responses }]),
+    );
     Ok(with_time(m))
 }

@@ -40,7 +40,9 @@ pub fn canonical(name: &str) -> Option<&'static str> {
 /// Whole cents of a decimal amount (None when absent or not a number).
 pub fn cents(v: Option<&Value>) -> Option<i64> {
     let v = v?;
-    let f = v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))?;
+    let f = v
+        .as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))?;
     // Amounts are decimal with two places; rounding absorbs binary representation noise.
     Some((f * 100.0).round() as i64)
 }
@@ -86,7 +88,11 @@ fn meta(created: &str, now: DateTime<Utc>) -> Value {
 
 /// Creates the standing data every company starts with: an income account and a "Sales"
 /// service item.
-pub async fn seed_company(c: &mut SqliteConnection, realm: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub async fn seed_company(
+    c: &mut SqliteConnection,
+    realm: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     if !store::all(c, realm, "Account").await?.is_empty() {
         return Ok(());
     }
@@ -111,7 +117,12 @@ pub async fn seed_company(c: &mut SqliteConnection, realm: &str, now: DateTime<U
 }
 
 /// Reads one entity; 610 when it does not exist.
-pub async fn read(c: &mut SqliteConnection, realm: &str, entity: &str, id: &str) -> ApiResult<Value> {
+pub async fn read(
+    c: &mut SqliteConnection,
+    realm: &str,
+    entity: &str,
+    id: &str,
+) -> ApiResult<Value> {
     if entity == "CompanyInfo" {
         return company_info(c, realm).await;
     }
@@ -143,9 +154,20 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> ApiResult<Value> {
     let Value::Object(mut doc) = body else {
-        return Err(Fail::business(format!("The {entity} body must be a JSON object.")));
+        return Err(Fail::business(format!(
+            "The {entity} body must be a JSON object."
+        )));
     };
-    for key in ["Id", "SyncToken", "MetaData", "domain", "sparse", "Balance", "LinkedTxn", "status"] {
+    for key in [
+        "Id",
+        "SyncToken",
+        "MetaData",
+        "domain",
+        "sparse",
+        "Balance",
+        "LinkedTxn",
+        "status",
+    ] {
         doc.remove(key);
     }
     let mut doc = Value::Object(doc);
@@ -171,7 +193,9 @@ pub async fn update(
     body: Value,
     now: DateTime<Utc>,
 ) -> ApiResult<Value> {
-    let id_text = str_field(&body, "Id").ok_or_else(|| Fail::required("Id"))?.to_string();
+    let id_text = str_field(&body, "Id")
+        .ok_or_else(|| Fail::required("Id"))?
+        .to_string();
     let id = parse_id(&id_text, entity)?;
     if body.get("SyncToken").is_none() {
         return Err(Fail::required("SyncToken"));
@@ -193,9 +217,23 @@ pub async fn update(
     }
     let sparse = body.get("sparse").and_then(Value::as_bool).unwrap_or(false);
     let Value::Object(fields) = body else {
-        return Err(Fail::business(format!("The {entity} body must be a JSON object.")));
+        return Err(Fail::business(format!(
+            "The {entity} body must be a JSON object."
+        )));
     };
-    let read_only = ["Id", "SyncToken", "MetaData", "domain", "sparse", "Balance", "LinkedTxn", "status", "TotalAmt", "UnappliedAmt", "FullyQualifiedName"];
+    let read_only = [
+        "Id",
+        "SyncToken",
+        "MetaData",
+        "domain",
+        "sparse",
+        "Balance",
+        "LinkedTxn",
+        "status",
+        "TotalAmt",
+        "UnappliedAmt",
+        "FullyQualifiedName",
+    ];
     let mut merged: Map<String, Value> = if sparse {
         current.as_object().cloned().unwrap_or_default()
     } else {
@@ -217,7 +255,10 @@ pub async fn update(
     let mut doc = Value::Object(merged);
     prepare(c, realm, entity, &mut doc, Some(&current)).await?;
     doc["SyncToken"] = json!((sync_token(&current) + 1).to_string());
-    let created = current["MetaData"]["CreateTime"].as_str().unwrap_or_default().to_string();
+    let created = current["MetaData"]["CreateTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     doc["MetaData"] = meta(&created, now);
     doc["sparse"] = json!(false);
     store::put(c, realm, entity, id, &doc, false, now).await?;
@@ -239,7 +280,9 @@ pub async fn delete(
             "A {entity} cannot be deleted; make it inactive with Active=false."
         )));
     }
-    let id_text = str_field(&body, "Id").ok_or_else(|| Fail::required("Id"))?.to_string();
+    let id_text = str_field(&body, "Id")
+        .ok_or_else(|| Fail::required("Id"))?
+        .to_string();
     let id = parse_id(&id_text, entity)?;
     let current = store::get(c, realm, entity, id)
         .await?
@@ -248,17 +291,31 @@ pub async fn delete(
         return Err(Fail::stale());
     }
     if entity == "Invoice" && !current["LinkedTxn"].as_array().is_none_or(Vec::is_empty) {
-        return Err(Fail::business("This invoice has payments applied; delete the payments first."));
+        return Err(Fail::business(
+            "This invoice has payments applied; delete the payments first.",
+        ));
     }
     if entity == "Payment" {
         unapply_payment(c, realm, &current, now).await?;
     }
     if entity == "Invoice" {
         let balance = cents(current.get("Balance")).unwrap_or(0);
-        adjust_customer_balance(c, realm, ref_value(&current, "CustomerRef").as_deref(), -balance, now).await?;
+        adjust_customer_balance(
+            c,
+            realm,
+            ref_value(&current, "CustomerRef").as_deref(),
+            -balance,
+            now,
+        )
+        .await?;
     }
     let mut doc = current.clone();
-    doc["MetaData"] = meta(current["MetaData"]["CreateTime"].as_str().unwrap_or_default(), now);
+    doc["MetaData"] = meta(
+        current["MetaData"]["CreateTime"]
+            .as_str()
+            .unwrap_or_default(),
+        now,
+    );
     store::put(c, realm, entity, id, &doc, true, now).await?;
     store::queue_webhook(c, realm, entity, &id_text, "Delete", now).await?;
     Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id_text }))
@@ -336,13 +393,19 @@ async fn prepare_customer(
         }
     };
     if display.chars().count() > 500 {
-        return Err(Fail::validation("2050", "String length is either shorter or longer than supported by specification", "DisplayName is longer than 500 characters"));
+        return Err(Fail::validation(
+            "2050",
+            "String length is either shorter or longer than supported by specification",
+            "DisplayName is longer than 500 characters",
+        ));
     }
     unique_name(c, realm, "Customer", &display, self_id).await?;
     doc["DisplayName"] = json!(display);
     doc["FullyQualifiedName"] = json!(display);
     if doc.get("PrintOnCheckName").is_none() {
-        doc["PrintOnCheckName"] = json!(str_field(doc, "CompanyName").unwrap_or(&display).to_string());
+        doc["PrintOnCheckName"] = json!(str_field(doc, "CompanyName")
+            .unwrap_or(&display)
+            .to_string());
     }
     if doc.get("Active").is_none() {
         doc["Active"] = json!(true);
@@ -360,7 +423,9 @@ async fn prepare_account(
     doc: &mut Value,
     self_id: Option<&str>,
 ) -> ApiResult<()> {
-    let name = str_field(doc, "Name").ok_or_else(|| Fail::required("Name"))?.to_string();
+    let name = str_field(doc, "Name")
+        .ok_or_else(|| Fail::required("Name"))?
+        .to_string();
     if str_field(doc, "AccountType").is_none() {
         return Err(Fail::required("AccountType"));
     }
@@ -378,17 +443,23 @@ async fn prepare_item(
     doc: &mut Value,
     self_id: Option<&str>,
 ) -> ApiResult<()> {
-    let name = str_field(doc, "Name").ok_or_else(|| Fail::required("Name"))?.to_string();
+    let name = str_field(doc, "Name")
+        .ok_or_else(|| Fail::required("Name"))?
+        .to_string();
     if name.contains(':') {
         return Err(Fail::business("An item name cannot contain a colon (:)."));
     }
     unique_name(c, realm, "Item", &name, self_id).await?;
     let kind = str_field(doc, "Type").unwrap_or("Service").to_string();
-    if !matches!(kind.as_str(), "Service" | "NonInventory" | "Inventory" | "Category") {
+    if !matches!(
+        kind.as_str(),
+        "Service" | "NonInventory" | "Inventory" | "Category"
+    ) {
         return Err(Fail::business(format!("Unknown item type {kind}.")));
     }
     if matches!(kind.as_str(), "Service" | "NonInventory" | "Inventory") {
-        let account = ref_value(doc, "IncomeAccountRef").ok_or_else(|| Fail::required("IncomeAccountRef"))?;
+        let account =
+            ref_value(doc, "IncomeAccountRef").ok_or_else(|| Fail::required("IncomeAccountRef"))?;
         let id = parse_id(&account, "Account")?;
         let acc = store::get(c, realm, "Account", id)
             .await?
@@ -396,7 +467,12 @@ async fn prepare_item(
         doc["IncomeAccountRef"] = json!({ "value": account, "name": acc["Name"] });
     }
     if kind == "Inventory" {
-        for key in ["ExpenseAccountRef", "AssetAccountRef", "QtyOnHand", "InvStartDate"] {
+        for key in [
+            "ExpenseAccountRef",
+            "AssetAccountRef",
+            "QtyOnHand",
+            "InvStartDate",
+        ] {
             if doc.get(key).is_none() {
                 return Err(Fail::required(key));
             }
@@ -410,7 +486,11 @@ async fn prepare_item(
     Ok(())
 }
 
-async fn customer_ref(c: &mut SqliteConnection, realm: &str, doc: &Value) -> ApiResult<(String, Value)> {
+async fn customer_ref(
+    c: &mut SqliteConnection,
+    realm: &str,
+    doc: &Value,
+) -> ApiResult<(String, Value)> {
     let id = ref_value(doc, "CustomerRef").ok_or_else(|| Fail::required("CustomerRef"))?;
     let n = parse_id(&id, "Customer")?;
     let customer = store::get(c, realm, "Customer", n)
@@ -448,7 +528,8 @@ async fn prepare_invoice(
         match detail_type.as_str() {
             "SalesItemLineDetail" => {
                 let detail = &line["SalesItemLineDetail"];
-                let item = ref_value(detail, "ItemRef").ok_or_else(|| Fail::required("SalesItemLineDetail.ItemRef"))?;
+                let item = ref_value(detail, "ItemRef")
+                    .ok_or_else(|| Fail::required("SalesItemLineDetail.ItemRef"))?;
                 let item_name = if item == SHIPPING_ITEM_ID {
                     json!("Shipping")
                 } else {
@@ -459,7 +540,9 @@ async fn prepare_invoice(
                         .ok_or_else(|| Fail::not_found(&format!("Item {item}")))?;
                     found["Name"].clone()
                 };
-                if let (Some(qty), Some(price)) = (detail["Qty"].as_f64(), detail["UnitPrice"].as_f64()) {
+                if let (Some(qty), Some(price)) =
+                    (detail["Qty"].as_f64(), detail["UnitPrice"].as_f64())
+                {
                     // [UNCONFIRMED] whether QuickBooks rejects Amount ≠ Qty × UnitPrice; the
                     // sandbox does, so a connector that sends inconsistent lines finds out.
                     let expected = (qty * price * 100.0).round() as i64;
@@ -467,15 +550,21 @@ async fn prepare_invoice(
                         return Err(Fail::validation(
                             "6070",
                             "Amount is not equal to UnitPrice * Qty",
-                            format!("Amount is not equal to UnitPrice * Qty. Supplied value:{}", line_amount as f64 / 100.0),
+                            format!(
+                                "Amount is not equal to UnitPrice * Qty. Supplied value:{}",
+                                line_amount as f64 / 100.0
+                            ),
                         ));
                     }
                 }
-                line["SalesItemLineDetail"]["ItemRef"] = json!({ "value": item, "name": item_name });
+                line["SalesItemLineDetail"]["ItemRef"] =
+                    json!({ "value": item, "name": item_name });
             }
             "DescriptionOnly" => {}
             other => {
-                return Err(Fail::business(format!("Unsupported line DetailType {other:?}.")));
+                return Err(Fail::business(format!(
+                    "Unsupported line DetailType {other:?}."
+                )));
             }
         }
         total += line_amount;
@@ -493,7 +582,9 @@ async fn prepare_invoice(
         .map(|cur| cents(cur.get("TotalAmt")).unwrap_or(0) - cents(cur.get("Balance")).unwrap_or(0))
         .unwrap_or(0);
     if total < paid {
-        return Err(Fail::business("The invoice total cannot drop below the payments applied to it."));
+        return Err(Fail::business(
+            "The invoice total cannot drop below the payments applied to it.",
+        ));
     }
     doc["Line"] = json!(lines);
     doc["TotalAmt"] = amount(total);
@@ -506,15 +597,28 @@ async fn prepare_invoice(
     doc["TxnDate"] = json!(txn_date);
     if doc.get("DueDate").is_none() {
         let due = chrono::NaiveDate::parse_from_str(&txn_date, "%Y-%m-%d")
-            .map(|d| (d + chrono::TimeDelta::days(30)).format("%Y-%m-%d").to_string())
-            .map_err(|_| Fail::business(format!("TxnDate {txn_date:?} is not a date (YYYY-MM-DD).")))?;
+            .map(|d| {
+                (d + chrono::TimeDelta::days(30))
+                    .format("%Y-%m-%d")
+                    .to_string()
+            })
+            .map_err(|_| {
+                Fail::business(format!("TxnDate {txn_date:?} is not a date (YYYY-MM-DD)."))
+            })?;
         doc["DueDate"] = json!(due);
     }
     if str_field(doc, "DocNumber").is_none() {
         doc["DocNumber"] = json!(store::next_doc_number(c, realm).await?.to_string());
     }
-    if doc["DocNumber"].as_str().is_some_and(|d| d.chars().count() > 21) {
-        return Err(Fail::validation("2050", "String length is either shorter or longer than supported by specification", "DocNumber is longer than 21 characters"));
+    if doc["DocNumber"]
+        .as_str()
+        .is_some_and(|d| d.chars().count() > 21)
+    {
+        return Err(Fail::validation(
+            "2050",
+            "String length is either shorter or longer than supported by specification",
+            "DocNumber is longer than 21 characters",
+        ));
     }
     for addr in ["BillAddr", "ShipAddr"] {
         if doc.get(addr).is_none() {
@@ -549,20 +653,28 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
         return Err(Fail::business("A payment amount cannot be negative."));
     }
     let mut applied = 0;
-    let mut lines = doc.get("Line").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut lines = doc
+        .get("Line")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     for line in &mut lines {
         let line_amount = cents(line.get("Amount")).ok_or_else(|| Fail::required("Line.Amount"))?;
         let links = line["LinkedTxn"].as_array().cloned().unwrap_or_default();
         for link in &links {
             if link["TxnType"].as_str() != Some("Invoice") {
-                return Err(Fail::business("The sandbox applies payments to invoices only."));
+                return Err(Fail::business(
+                    "The sandbox applies payments to invoices only.",
+                ));
             }
             let txn = link["TxnId"].as_str().unwrap_or_default();
             let invoice = store::get(c, realm, "Invoice", parse_id(txn, "Invoice")?)
                 .await?
                 .ok_or_else(|| Fail::not_found(&format!("Invoice {txn}")))?;
             if ref_value(&invoice, "CustomerRef").as_deref() != Some(customer_id.as_str()) {
-                return Err(Fail::business(format!("Invoice {txn} belongs to another customer.")));
+                return Err(Fail::business(format!(
+                    "Invoice {txn} belongs to another customer."
+                )));
             }
             let balance = cents(invoice.get("Balance")).unwrap_or(0);
             if line_amount > balance {
@@ -579,13 +691,17 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
             ]});
         }
         if links.len() > 1 {
-            return Err(Fail::business("The sandbox links each payment line to one invoice."));
+            return Err(Fail::business(
+                "The sandbox links each payment line to one invoice.",
+            ));
         }
         line["Amount"] = amount(line_amount);
         applied += line_amount;
     }
     if applied > total {
-        return Err(Fail::business("The amounts applied exceed the payment's total."));
+        return Err(Fail::business(
+            "The amounts applied exceed the payment's total.",
+        ));
     }
     doc["Line"] = json!(lines);
     doc["TotalAmt"] = amount(total);
@@ -610,7 +726,14 @@ async fn after_create(
     match entity {
         "Invoice" => {
             let total = cents(doc.get("TotalAmt")).unwrap_or(0);
-            adjust_customer_balance(c, realm, ref_value(doc, "CustomerRef").as_deref(), total, now).await
+            adjust_customer_balance(
+                c,
+                realm,
+                ref_value(doc, "CustomerRef").as_deref(),
+                total,
+                now,
+            )
+            .await
         }
         "Payment" => {
             let payment_id = doc["Id"].as_str().unwrap_or_default().to_string();
@@ -623,7 +746,14 @@ async fn after_create(
                     applied += amt;
                 }
             }
-            adjust_customer_balance(c, realm, ref_value(doc, "CustomerRef").as_deref(), -applied, now).await
+            adjust_customer_balance(
+                c,
+                realm,
+                ref_value(doc, "CustomerRef").as_deref(),
+                -applied,
+                now,
+            )
+            .await
         }
         _ => Ok(()),
     }
@@ -652,24 +782,47 @@ async fn apply_to_invoice(
     }
     invoice["LinkedTxn"] = json!(links);
     invoice["SyncToken"] = json!((sync_token(&invoice) + 1).to_string());
-    let created = invoice["MetaData"]["CreateTime"].as_str().unwrap_or_default().to_string();
+    let created = invoice["MetaData"]["CreateTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     invoice["MetaData"] = meta(&created, now);
     store::put(c, realm, "Invoice", id, &invoice, false, now).await?;
     store::queue_webhook(c, realm, "Invoice", invoice_id, "Update", now).await?;
     Ok(())
 }
 
-async fn unapply_payment(c: &mut SqliteConnection, realm: &str, payment: &Value, now: DateTime<Utc>) -> ApiResult<()> {
+async fn unapply_payment(
+    c: &mut SqliteConnection,
+    realm: &str,
+    payment: &Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let payment_id = payment["Id"].as_str().unwrap_or_default();
     let mut applied = 0;
     for line in payment["Line"].as_array().cloned().unwrap_or_default() {
         let amt = cents(line.get("Amount")).unwrap_or(0);
         for link in line["LinkedTxn"].as_array().cloned().unwrap_or_default() {
-            apply_to_invoice(c, realm, link["TxnId"].as_str().unwrap_or_default(), payment_id, amt, now).await?;
+            apply_to_invoice(
+                c,
+                realm,
+                link["TxnId"].as_str().unwrap_or_default(),
+                payment_id,
+                amt,
+                now,
+            )
+            .await?;
             applied += amt;
         }
     }
-    adjust_customer_balance(c, realm, ref_value(payment, "CustomerRef").as_deref(), applied, now).await
+    adjust_customer_balance(
+        c,
+        realm,
+        ref_value(payment, "CustomerRef").as_deref(),
+        applied,
+        now,
+    )
+    .await
 }
 
 /// Open balance bookkeeping on the customer (not a user change: SyncToken stays).

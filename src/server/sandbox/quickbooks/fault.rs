@@ -39,7 +39,11 @@ pub enum Fail {
 
 impl Fail {
     /// A 400 with `code`, `message` and `detail`.
-    pub fn validation(code: &'static str, message: &'static str, detail: impl Into<String>) -> Fail {
+    pub fn validation(
+        code: &'static str,
+        message: &'static str,
+        detail: impl Into<String>,
+    ) -> Fail {
         Fail::Validation {
             code,
             message,
@@ -87,7 +91,11 @@ impl Fail {
 
     /// 4000: the query did not parse.
     pub fn query_parse(detail: impl Into<String>) -> Fail {
-        Fail::validation("4000", "Error parsing query", format!("QueryParserError: {}", detail.into()))
+        Fail::validation(
+            "4000",
+            "Error parsing query",
+            format!("QueryParserError: {}", detail.into()),
+        )
     }
 
     /// 4001: the query parsed but asks for something unsupported.
@@ -97,13 +105,22 @@ impl Fail {
 
     /// 6000: a business rule was broken.
     pub fn business(detail: impl Into<String>) -> Fail {
-        Fail::validation("6000", "A business validation error has occurred while processing your request", detail)
+        Fail::validation(
+            "6000",
+            "A business validation error has occurred while processing your request",
+            detail,
+        )
     }
 
     /// The JSON `Fault` object (without `time`) for batch items; None for non-validation faults.
     pub fn batch_fault(&self) -> serde_json::Value {
         match self {
-            Fail::Validation { code, message, detail, element } => json!({
+            Fail::Validation {
+                code,
+                message,
+                detail,
+                element,
+            } => json!({
                 "type": "ValidationFault",
                 "Error": [{ "Message": message, "Detail": detail, "code": code, "element": element }]
             }),

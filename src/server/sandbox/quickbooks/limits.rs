@@ -24,7 +24,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { enabled: true, per_minute: 500, concurrent: 10, batch_per_minute: 40, time_scale: 1.0 }
+        Limits {
+            enabled: true,
+            per_minute: 500,
+            concurrent: 10,
+            batch_per_minute: 40,
+            time_scale: 1.0,
+        }
     }
 }
 
@@ -72,10 +78,18 @@ impl Limiter {
         let window = limits.window();
         let mut realms = self.realms.lock().ok()?;
         let r = realms.entry(realm.to_string()).or_default();
-        while r.calls.front().is_some_and(|t| now.duration_since(*t) >= window) {
+        while r
+            .calls
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
             r.calls.pop_front();
         }
-        while r.batches.front().is_some_and(|t| now.duration_since(*t) >= window) {
+        while r
+            .batches
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
             r.batches.pop_front();
         }
         if limits.enabled {
@@ -91,8 +105,12 @@ impl Limiter {
             r.batches.push_back(now);
         }
         r.in_flight += 1;
-        self.peak.fetch_max(r.in_flight, std::sync::atomic::Ordering::Relaxed);
-        Some(Permit { limiter: self.clone(), realm: realm.to_string() })
+        self.peak
+            .fetch_max(r.in_flight, std::sync::atomic::Ordering::Relaxed);
+        Some(Permit {
+            limiter: self.clone(),
+            realm: realm.to_string(),
+        })
     }
 
     /// The most requests one realm had in flight at once.
@@ -108,17 +126,42 @@ mod tests {
     #[test]
     fn per_window_and_concurrency_caps_hold_per_realm() {
         let limiter = Limiter::default();
-        let limits = Limits { per_minute: 3, concurrent: 2, batch_per_minute: 1, ..Limits::default() };
+        let limits = Limits {
+            per_minute: 3,
+            concurrent: 2,
+            batch_per_minute: 1,
+            ..Limits::default()
+        };
         let a = limiter.admit("r1", false, &limits).expect("first");
         let b = limiter.admit("r1", true, &limits).expect("second");
-        assert!(limiter.admit("r1", false, &limits).is_none(), "third concurrent refused");
-        assert!(limiter.admit("r2", false, &limits).is_some(), "other realm unaffected");
+        assert!(
+            limiter.admit("r1", false, &limits).is_none(),
+            "third concurrent refused"
+        );
+        assert!(
+            limiter.admit("r2", false, &limits).is_some(),
+            "other realm unaffected"
+        );
         drop(a);
-        assert!(limiter.admit("r1", true, &limits).is_none(), "second batch in the window refused");
-        let _c = limiter.admit("r1", false, &limits).expect("a slot is free again");
+        assert!(
+            limiter.admit("r1", true, &limits).is_none(),
+            "second batch in the window refused"
+        );
+        let _c = limiter
+            .admit("r1", false, &limits)
+            .expect("a slot is free again");
         drop(b);
-        assert!(limiter.admit("r1", false, &limits).is_none(), "three calls used the window");
-        let off = Limits { enabled: false, ..limits };
-        assert!(limiter.admit("r1", false, &off).is_some(), "limits off admits everything");
+        assert!(
+            limiter.admit("r1", false, &limits).is_none(),
+            "three calls used the window"
+        );
+        let off = Limits {
+            enabled: false,
+            ..limits
+        };
+        assert!(
+            limiter.admit("r1", false, &off).is_some(),
+            "limits off admits everything"
+        );
     }
 }

@@ -74,7 +74,12 @@ pub struct SandboxConfig {
 
 impl SandboxConfig {
     /// Intuit's defaults, with the given file and app credentials.
-    pub fn new(db_path: PathBuf, client_id: &str, client_secret: &str, verifier_token: &str) -> Self {
+    pub fn new(
+        db_path: PathBuf,
+        client_id: &str,
+        client_secret: &str,
+        verifier_token: &str,
+    ) -> Self {
         SandboxConfig {
             db_path,
             client_id: client_id.to_string(),
@@ -150,7 +155,11 @@ pub struct Sandbox {
 
 impl Sandbox {
     fn faults(&self) -> Faults {
-        self.inner.faults.read().map(|f| f.clone()).unwrap_or_default()
+        self.inner
+            .faults
+            .read()
+            .map(|f| f.clone())
+            .unwrap_or_default()
     }
 
     fn limits(&self) -> Limits {
@@ -164,7 +173,11 @@ impl Sandbox {
             return None;
         }
         f.commit_then_timeout -= 1;
-        Some(std::time::Duration::from_millis(if f.hang_ms == 0 { 30_000 } else { f.hang_ms }))
+        Some(std::time::Duration::from_millis(if f.hang_ms == 0 {
+            30_000
+        } else {
+            f.hang_ms
+        }))
     }
 }
 
@@ -196,9 +209,12 @@ impl SandboxHandle {
 
 /// Opens the sandbox's file, creates missing companies, binds `bind` and starts serving.
 pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<SandboxHandle> {
-    let db = store::open(&config.db_path)
-        .await
-        .with_context(|| format!("could not open the QuickBooks sandbox file {}", config.db_path.display()))?;
+    let db = store::open(&config.db_path).await.with_context(|| {
+        format!(
+            "could not open the QuickBooks sandbox file {}",
+            config.db_path.display()
+        )
+    })?;
     {
         let mut tx = db.begin().await?;
         let now = clock::now();
@@ -224,7 +240,10 @@ pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<Sa
             faults: RwLock::new(Faults::default()),
             limiter: limits::Limiter::default(),
             limits: RwLock::new(config.limits),
-            webhook: RwLock::new(WebhookTarget { url: config.webhook_url.clone(), format: config.webhook_format }),
+            webhook: RwLock::new(WebhookTarget {
+                url: config.webhook_url.clone(),
+                format: config.webhook_format,
+            }),
             stats: Stats::default(),
             wake: Notify::new(),
             http,
@@ -238,23 +257,40 @@ pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<Sa
         let shutdown = async move {
             let _ = serve_stop.wait_for(|s| *s).await;
         };
-        if let Err(err) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        if let Err(err) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
             tracing::error!(error = %err, "QuickBooks sandbox server failed");
         }
     });
     let sender = tokio::spawn(webhooks::run(sandbox.clone(), stop_rx));
     tracing::info!(%base_url, "QuickBooks sandbox listening");
-    Ok(SandboxHandle { base_url, addr, stop, tasks: vec![server, sender] })
+    Ok(SandboxHandle {
+        base_url,
+        addr,
+        stop,
+        tasks: vec![server, sender],
+    })
 }
 
 fn router(sandbox: Sandbox) -> Router {
     Router::new()
         .route("/", get(page::index))
-        .route("/companies/{realm}/invoices/{id}/payments", post(page::record_payment))
-        .route("/connect/oauth2", get(oauth::authorize).post(oauth::consent))
+        .route(
+            "/companies/{realm}/invoices/{id}/payments",
+            post(page::record_payment),
+        )
+        .route(
+            "/connect/oauth2",
+            get(oauth::authorize).post(oauth::consent),
+        )
         .route("/oauth2/v1/tokens/bearer", post(oauth::token))
         .route("/v2/oauth2/tokens/revoke", post(oauth::revoke))
-        .route("/v3/company/{realm}/{entity}", get(api::get_collection).post(api::post_entity))
+        .route(
+            "/v3/company/{realm}/{entity}",
+            get(api::get_collection).post(api::post_entity),
+        )
         .route("/v3/company/{realm}/{entity}/{id}", get(api::read_entity))
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
         .route("/_sandbox/limits", post(set_limits))
@@ -332,10 +368,11 @@ async fn stats(State(s): State<Sandbox>) -> Response {
         .into_iter()
         .map(|(k, v)| (k, json!(v)))
         .collect();
-    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE delivered = 0")
-        .fetch_one(&mut *c)
-        .await
-        .unwrap_or(0);
+    let pending: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE delivered = 0")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap_or(0);
     Json(json!({
         "requests": s.inner.stats.requests.load(Relaxed),
         "throttled": s.inner.stats.throttled.load(Relaxed),

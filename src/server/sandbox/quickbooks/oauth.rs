@@ -63,18 +63,30 @@ fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
 /// `GET /connect/oauth2`: the consent screen.
 pub async fn authorize(State(s): State<Sandbox>, Query(q): Query<AuthorizeQuery>) -> Response {
     if q.client_id.as_deref() != Some(s.inner.config.client_id.as_str()) {
-        return error_page(StatusCode::BAD_REQUEST, "Unknown client_id: this app is not registered with the sandbox.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown client_id: this app is not registered with the sandbox.",
+        );
     }
     let Some(redirect_uri) = q.redirect_uri.filter(|r| url::Url::parse(r).is_ok()) else {
-        return error_page(StatusCode::BAD_REQUEST, "The redirect_uri is missing or not a URL.");
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The redirect_uri is missing or not a URL.",
+        );
     };
     let state = q.state.unwrap_or_default();
     if q.response_type.as_deref() != Some("code") {
-        return redirect_with(&redirect_uri, &[("error", "unsupported_response_type"), ("state", &state)]);
+        return redirect_with(
+            &redirect_uri,
+            &[("error", "unsupported_response_type"), ("state", &state)],
+        );
     }
     let scope = q.scope.unwrap_or_default();
     if !scope.split_whitespace().any(|s| s == ACCOUNTING_SCOPE) {
-        return redirect_with(&redirect_uri, &[("error", "invalid_scope"), ("state", &state)]);
+        return redirect_with(
+            &redirect_uri,
+            &[("error", "invalid_scope"), ("state", &state)],
+        );
     }
     let companies = match s.inner.db.acquire().await {
         Ok(mut c) => store::companies(&mut c).await.unwrap_or_default(),
@@ -90,7 +102,12 @@ pub async fn authorize(State(s): State<Sandbox>, Query(q): Query<AuthorizeQuery>
             checked = if i == 0 { " checked" } else { "" },
         ));
     }
-    let hidden = |name: &str, value: &str| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value));
+    let hidden = |name: &str, value: &str| {
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape(value)
+        )
+    };
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Connect to QuickBooks (sandbox)</title></head>\
          <body style=\"font-family:sans-serif;max-width:40rem;margin:3rem auto\">\
@@ -125,7 +142,10 @@ pub async fn consent(State(s): State<Sandbox>, Form(f): Form<ConsentForm>) -> Re
     }
     if f.decision != "allow" {
         // [UNCONFIRMED for Intuit] the standard RFC 6749 denial.
-        return redirect_with(&f.redirect_uri, &[("error", "access_denied"), ("state", &f.state)]);
+        return redirect_with(
+            &f.redirect_uri,
+            &[("error", "access_denied"), ("state", &f.state)],
+        );
     }
     let Some(realm) = f.realm.filter(|r| !r.is_empty()) else {
         return error_page(StatusCode::BAD_REQUEST, "Choose a company to connect.");
@@ -148,14 +168,24 @@ pub async fn consent(State(s): State<Sandbox>, Form(f): Form<ConsentForm>) -> Re
     }
     .await;
     match result {
-        Ok(true) => redirect_with(&f.redirect_uri, &[("code", &code), ("state", &f.state), ("realmId", &realm)]),
+        Ok(true) => redirect_with(
+            &f.redirect_uri,
+            &[("code", &code), ("state", &f.state), ("realmId", &realm)],
+        ),
         Ok(false) => error_page(StatusCode::BAD_REQUEST, "No such company."),
-        Err(_) => error_page(StatusCode::INTERNAL_SERVER_ERROR, "The sandbox could not store the grant."),
+        Err(_) => error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The sandbox could not store the grant.",
+        ),
     }
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    (status, Json(json!({ "error_description": description, "error": error }))).into_response()
+    (
+        status,
+        Json(json!({ "error_description": description, "error": error })),
+    )
+        .into_response()
 }
 
 fn form_decode(s: &str) -> String {
@@ -175,7 +205,11 @@ fn client_ok(s: &Sandbox, headers: &HeaderMap) -> bool {
     else {
         return false;
     };
-    let Some(pair) = STANDARD.decode(encoded.trim()).ok().and_then(|b| String::from_utf8(b).ok()) else {
+    let Some(pair) = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
         return false;
     };
     let Some((id, secret)) = pair.split_once(':') else {
@@ -217,10 +251,19 @@ async fn issue(
     if hard {
         body["x_refresh_token_hard_expires_in"] = json!(HARD_TTL_SECS);
     }
-    Ok((StatusCode::OK, [(header::CACHE_CONTROL, "no-cache, no-store")], Json(body)).into_response())
+    Ok((
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-cache, no-store")],
+        Json(body),
+    )
+        .into_response())
 }
 
-async fn new_refresh_token(c: &mut sqlx::SqliteConnection, realm: &str, client_id: &str) -> Result<String, sqlx::Error> {
+async fn new_refresh_token(
+    c: &mut sqlx::SqliteConnection,
+    realm: &str,
+    client_id: &str,
+) -> Result<String, sqlx::Error> {
     let refresh = random_token();
     let now = clock::now();
     sqlx::query("INSERT INTO refresh_tokens (token, realm, client_id, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
@@ -235,9 +278,17 @@ async fn new_refresh_token(c: &mut sqlx::SqliteConnection, realm: &str, client_i
 }
 
 /// `POST /oauth2/v1/tokens/bearer`.
-pub async fn token_endpoint(s: &Sandbox, headers: &HeaderMap, f: TokenForm) -> Result<Response, sqlx::Error> {
+pub async fn token_endpoint(
+    s: &Sandbox,
+    headers: &HeaderMap,
+    f: TokenForm,
+) -> Result<Response, sqlx::Error> {
     if !client_ok(s, headers) {
-        return Ok(oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed"));
+        return Ok(oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        ));
     }
     let hard = headers
         .get("x-include-refresh-token-hard-expires-in")
@@ -256,17 +307,34 @@ pub async fn token_endpoint(s: &Sandbox, headers: &HeaderMap, f: TokenForm) -> R
             .fetch_optional(&mut *tx)
             .await?;
             match row {
-                Some((realm, redirect, exp, false)) if exp > now && Some(&redirect) == f.redirect_uri.as_ref() => {
-                    sqlx::query("UPDATE auth_codes SET used = 1 WHERE code = $1").bind(&code).execute(&mut *tx).await?;
+                Some((realm, redirect, exp, false))
+                    if exp > now && Some(&redirect) == f.redirect_uri.as_ref() =>
+                {
+                    sqlx::query("UPDATE auth_codes SET used = 1 WHERE code = $1")
+                        .bind(&code)
+                        .execute(&mut *tx)
+                        .await?;
                     let refresh = new_refresh_token(&mut tx, &realm, &client_id).await?;
                     store::bump(&mut tx, "token_exchanges", 1).await?;
                     issue(s, &mut tx, &realm, &refresh, hard).await?
                 }
-                Some((_, _, _, true)) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Authorization code was already used"),
+                Some((_, _, _, true)) => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Authorization code was already used",
+                ),
                 Some((_, redirect, _, _)) if Some(&redirect) != f.redirect_uri.as_ref() => {
-                    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "redirect_uri does not match the authorization request")
+                    oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "redirect_uri does not match the authorization request",
+                    )
                 }
-                Some(_) => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Authorization code expired"),
+                Some(_) => oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "Authorization code expired",
+                ),
                 None => oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Token invalid"),
             }
         }
@@ -283,7 +351,8 @@ pub async fn token_endpoint(s: &Sandbox, headers: &HeaderMap, f: TokenForm) -> R
                     if exp > now && superseded.is_none_or(|t| t + ROTATION_GRACE > now) =>
                 {
                     store::bump(&mut tx, "refreshes", 1).await?;
-                    let keep = superseded.is_none() && now - issued < s.inner.config.rotate_refresh_after;
+                    let keep =
+                        superseded.is_none() && now - issued < s.inner.config.rotate_refresh_after;
                     let refresh = if keep {
                         old.clone()
                     } else {
@@ -298,7 +367,11 @@ pub async fn token_endpoint(s: &Sandbox, headers: &HeaderMap, f: TokenForm) -> R
                 }
                 Some(_) => {
                     store::bump(&mut tx, "invalid_grants", 1).await?;
-                    oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Incorrect or invalid refresh token")
+                    oauth_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_grant",
+                        "Incorrect or invalid refresh token",
+                    )
                 }
                 None => {
                     store::bump(&mut tx, "invalid_grants", 1).await?;
@@ -306,17 +379,29 @@ pub async fn token_endpoint(s: &Sandbox, headers: &HeaderMap, f: TokenForm) -> R
                 }
             }
         }
-        _ => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token"),
+        _ => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be authorization_code or refresh_token",
+        ),
     };
     tx.commit().await?;
     Ok(resp)
 }
 
 /// Axum entry of the token endpoint.
-pub async fn token(State(s): State<Sandbox>, headers: HeaderMap, Form(f): Form<TokenForm>) -> Response {
-    token_endpoint(&s, &headers, f)
-        .await
-        .unwrap_or_else(|_| oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "The sandbox could not store the token"))
+pub async fn token(
+    State(s): State<Sandbox>,
+    headers: HeaderMap,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    token_endpoint(&s, &headers, f).await.unwrap_or_else(|_| {
+        oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "The sandbox could not store the token",
+        )
+    })
 }
 
 /// The revoke request body.
@@ -326,9 +411,17 @@ pub struct RevokeBody {
 }
 
 /// `POST /v2/oauth2/tokens/revoke` with `{"token": …}` (access or refresh token).
-pub async fn revoke(State(s): State<Sandbox>, headers: HeaderMap, Json(b): Json<RevokeBody>) -> Response {
+pub async fn revoke(
+    State(s): State<Sandbox>,
+    headers: HeaderMap,
+    Json(b): Json<RevokeBody>,
+) -> Response {
     if !client_ok(&s, &headers) {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client authentication failed",
+        );
     }
     let result: Result<(), sqlx::Error> = async {
         let mut tx = s.inner.db.begin().await?;
@@ -348,13 +441,23 @@ pub async fn revoke(State(s): State<Sandbox>, headers: HeaderMap, Json(b): Json<
     .await;
     match result {
         Ok(()) => (StatusCode::OK, Json(json!({ "statuscode": "200" }))).into_response(),
-        Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "revocation failed"),
+        Err(_) => oauth_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "revocation failed",
+        ),
     }
 }
 
 async fn revoke_all(c: &mut sqlx::SqliteConnection, realm: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE realm = $1").bind(realm).execute(&mut *c).await?;
-    sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE realm = $1").bind(realm).execute(&mut *c).await?;
+    sqlx::query("UPDATE refresh_tokens SET revoked = 1 WHERE realm = $1")
+        .bind(realm)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("UPDATE access_tokens SET revoked = 1 WHERE realm = $1")
+        .bind(realm)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -391,7 +494,8 @@ pub async fn mint_token(State(s): State<Sandbox>, Path(realm): Path<String>) -> 
     }
     .await;
     match result {
-        Ok(_) => Json(json!({ "access_token": access, "realm": realm, "expires_in": 3600 })).into_response(),
+        Ok(_) => Json(json!({ "access_token": access, "realm": realm, "expires_in": 3600 }))
+            .into_response(),
         Err(_) => Fail::System.into_response(),
     }
 }

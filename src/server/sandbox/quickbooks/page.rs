@@ -35,14 +35,21 @@ fn s(v: &Value) -> String {
 }
 
 fn money(v: &Value) -> String {
-    format!("{:.2}", entities::cents(Some(v)).unwrap_or(0) as f64 / 100.0)
+    format!(
+        "{:.2}",
+        entities::cents(Some(v)).unwrap_or(0) as f64 / 100.0
+    )
 }
 
 /// `GET /`.
 pub async fn index(State(sb): State<Sandbox>) -> Response {
     match render(&sb, None).await {
         Ok(html) => Html(html).into_response(),
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the sandbox could not read its data").into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the sandbox could not read its data",
+        )
+            .into_response(),
     }
 }
 
@@ -55,21 +62,38 @@ async fn render(sb: &Sandbox, message: Option<&str>) -> Result<String, sqlx::Err
          <h1>QuickBooks sandbox</h1><p>What the emulated companies hold. Read-only, except recording a payment.</p>",
     );
     if let Some(m) = message {
-        html.push_str(&format!("<p role=\"alert\"><strong>{}</strong></p>", escape(m)));
+        html.push_str(&format!(
+            "<p role=\"alert\"><strong>{}</strong></p>",
+            escape(m)
+        ));
     }
     for co in store::companies(&mut c).await? {
         let realm = co.realm.clone();
-        html.push_str(&format!("<section><h2>{} <small>(realm {})</small></h2>", escape(&co.name), escape(&realm)));
+        html.push_str(&format!(
+            "<section><h2>{} <small>(realm {})</small></h2>",
+            escape(&co.name),
+            escape(&realm)
+        ));
         html.push_str("<h3>Customers</h3><table><tr><th>Id</th><th>Display name</th><th>Email</th><th>Balance</th></tr>");
         for cu in store::all(&mut c, &realm, "Customer").await? {
             html.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                s(&cu["Id"]), s(&cu["DisplayName"]), s(&cu["PrimaryEmailAddr"]["Address"]), money(&cu["Balance"])
+                s(&cu["Id"]),
+                s(&cu["DisplayName"]),
+                s(&cu["PrimaryEmailAddr"]["Address"]),
+                money(&cu["Balance"])
             ));
         }
         html.push_str("</table><h3>Invoices</h3><table><tr><th>Id</th><th>DocNumber</th><th>Customer</th><th>Lines</th><th>Total</th><th>Balance</th><th>Record a payment</th></tr>");
         for inv in store::all(&mut c, &realm, "Invoice").await? {
-            let lines = inv["Line"].as_array().map(|l| l.iter().filter(|x| x["DetailType"] != "SubTotalLineDetail").count()).unwrap_or(0);
+            let lines = inv["Line"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter(|x| x["DetailType"] != "SubTotalLineDetail")
+                        .count()
+                })
+                .unwrap_or(0);
             let balance = entities::cents(Some(&inv["Balance"])).unwrap_or(0);
             let form = if balance > 0 {
                 format!(
@@ -86,13 +110,20 @@ async fn render(sb: &Sandbox, message: Option<&str>) -> Result<String, sqlx::Err
         }
         html.push_str("</table><h3>Payments</h3><table><tr><th>Id</th><th>Customer</th><th>Amount</th><th>Applied to</th></tr>");
         for p in store::all(&mut c, &realm, "Payment").await? {
-            let linked: Vec<String> = p["Line"].as_array().cloned().unwrap_or_default().iter()
+            let linked: Vec<String> = p["Line"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
                 .flat_map(|l| l["LinkedTxn"].as_array().cloned().unwrap_or_default())
                 .map(|l| format!("invoice {}", s(&l["TxnId"])))
                 .collect();
             html.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                s(&p["Id"]), s(&p["CustomerRef"]["name"]), money(&p["TotalAmt"]), linked.join(", ")
+                s(&p["Id"]),
+                s(&p["CustomerRef"]["name"]),
+                money(&p["TotalAmt"]),
+                linked.join(", ")
             ));
         }
         html.push_str("</table></section>");
@@ -116,7 +147,14 @@ pub async fn record_payment(
 ) -> Response {
     let amount = match f.amount.trim().parse::<f64>() {
         Ok(a) if a > 0.0 && a.is_finite() => (a * 100.0).round() as i64,
-        _ => return message(&sb, StatusCode::BAD_REQUEST, "The amount must be a positive number such as 12.50.").await,
+        _ => {
+            return message(
+                &sb,
+                StatusCode::BAD_REQUEST,
+                "The amount must be a positive number such as 12.50.",
+            )
+            .await
+        }
     };
     let result = async {
         let mut tx = sb.inner.db.begin().await?;
@@ -135,8 +173,17 @@ pub async fn record_payment(
     sb.inner.wake.notify_one();
     match result {
         Ok(()) => Redirect::to("/").into_response(),
-        Err(super::fault::Fail::Validation { detail, .. }) => message(&sb, StatusCode::BAD_REQUEST, &detail).await,
-        Err(_) => message(&sb, StatusCode::INTERNAL_SERVER_ERROR, "The sandbox could not record the payment.").await,
+        Err(super::fault::Fail::Validation { detail, .. }) => {
+            message(&sb, StatusCode::BAD_REQUEST, &detail).await
+        }
+        Err(_) => {
+            message(
+                &sb,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The sandbox could not record the payment.",
+            )
+            .await
+        }
     }
 }
 

@@ -85,7 +85,12 @@ fn lex(src: &str) -> Result<Vec<Tok>, Fail> {
             i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(Fail::query_parse(format!("unterminated string at column {}", i + 1))),
+                    None => {
+                        return Err(Fail::query_parse(format!(
+                            "unterminated string at column {}",
+                            i + 1
+                        )))
+                    }
                     Some('\\') if chars.get(i + 1) == Some(&'\'') => {
                         s.push('\'');
                         i += 2;
@@ -120,7 +125,10 @@ fn lex(src: &str) -> Result<Vec<Tok>, Fail> {
             out.push(Tok::Sym(ch.to_string()));
             i += 1;
         } else {
-            return Err(Fail::query_parse(format!("Encountered \"{ch}\" at line 1, column {}.", i + 1)));
+            return Err(Fail::query_parse(format!(
+                "Encountered \"{ch}\" at line 1, column {}.",
+                i + 1
+            )));
         }
     }
     Ok(out)
@@ -155,7 +163,10 @@ impl Parser {
         if self.keyword(kw) {
             Ok(())
         } else {
-            Err(Fail::query_parse(format!("Was expecting {kw}, found {:?}", self.peek())))
+            Err(Fail::query_parse(format!(
+                "Was expecting {kw}, found {:?}",
+                self.peek()
+            )))
         }
     }
 
@@ -171,14 +182,18 @@ impl Parser {
     fn word(&mut self, what: &str) -> Result<String, Fail> {
         match self.next() {
             Some(Tok::Word(w)) => Ok(w),
-            other => Err(Fail::query_parse(format!("Was expecting {what}, found {other:?}"))),
+            other => Err(Fail::query_parse(format!(
+                "Was expecting {what}, found {other:?}"
+            ))),
         }
     }
 
     fn value(&mut self) -> Result<String, Fail> {
         match self.next() {
             Some(Tok::Str(s)) | Some(Tok::Word(s)) => Ok(s),
-            other => Err(Fail::query_parse(format!("Was expecting a value, found {other:?}"))),
+            other => Err(Fail::query_parse(format!(
+                "Was expecting a value, found {other:?}"
+            ))),
         }
     }
 
@@ -191,7 +206,10 @@ impl Parser {
 
 /// Parses a query statement.
 pub fn parse(src: &str) -> Result<Query, Fail> {
-    let mut p = Parser { toks: lex(src)?, at: 0 };
+    let mut p = Parser {
+        toks: lex(src)?,
+        at: 0,
+    };
     p.expect_keyword("select")?;
     let count = if p.symbol("*") {
         false
@@ -212,7 +230,14 @@ pub fn parse(src: &str) -> Result<Query, Fail> {
     };
     p.expect_keyword("from")?;
     let entity = p.word("an entity name")?;
-    let mut q = Query { count, entity, conditions: Vec::new(), order: None, start: 1, max: DEFAULT_MAX };
+    let mut q = Query {
+        count,
+        entity,
+        conditions: Vec::new(),
+        order: None,
+        start: 1,
+        max: DEFAULT_MAX,
+    };
     if p.keyword("where") {
         loop {
             let field = p.word("a field name")?;
@@ -228,7 +253,11 @@ pub fn parse(src: &str) -> Result<Query, Fail> {
                 },
                 Some(Tok::Word(w)) if w.eq_ignore_ascii_case("like") => Op::Like,
                 Some(Tok::Word(w)) if w.eq_ignore_ascii_case("in") => Op::In,
-                other => return Err(Fail::query_parse(format!("Was expecting an operator, found {other:?}"))),
+                other => {
+                    return Err(Fail::query_parse(format!(
+                        "Was expecting an operator, found {other:?}"
+                    )))
+                }
             };
             let values = if op == Op::In {
                 if !p.symbol("(") {
@@ -267,7 +296,9 @@ pub fn parse(src: &str) -> Result<Query, Fail> {
     if p.keyword("maxresults") {
         let max = p.number("MAXRESULTS")?;
         if max > MAX_RESULTS {
-            return Err(Fail::invalid_query(format!("MAXRESULTS cannot exceed {MAX_RESULTS}.")));
+            return Err(Fail::invalid_query(format!(
+                "MAXRESULTS cannot exceed {MAX_RESULTS}."
+            )));
         }
         q.max = max;
     }
@@ -282,8 +313,11 @@ fn lookup<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     let mut v = doc;
     for part in path.split('.') {
         v = v.get(part).or_else(|| {
-            v.as_object()
-                .and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(part)).map(|(_, x)| x))
+            v.as_object().and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(part))
+                    .map(|(_, x)| x)
+            })
         })?;
     }
     if let Some(inner) = v.get("value") {
@@ -312,7 +346,11 @@ fn compare(actual: &Value, wanted: &str) -> Option<std::cmp::Ordering> {
 
 fn like(actual: &str, pattern: &str) -> bool {
     let a = actual.to_lowercase();
-    let parts: Vec<String> = pattern.to_lowercase().split('%').map(str::to_string).collect();
+    let parts: Vec<String> = pattern
+        .to_lowercase()
+        .split('%')
+        .map(str::to_string)
+        .collect();
     if parts.len() == 1 {
         return a == parts[0];
     }
@@ -350,7 +388,10 @@ impl Condition {
             Op::Gt => compare(actual, first) == Some(Greater),
             Op::Ge => matches!(compare(actual, first), Some(Greater | Equal)),
             Op::Like => like(&text(actual), first),
-            Op::In => self.values.iter().any(|v| compare(actual, v) == Some(Equal)),
+            Op::In => self
+                .values
+                .iter()
+                .any(|v| compare(actual, v) == Some(Equal)),
         }
     }
 }
@@ -378,7 +419,11 @@ impl Query {
             });
         }
         let total = hits.len();
-        let page = hits.into_iter().skip(self.start - 1).take(self.max).collect();
+        let page = hits
+            .into_iter()
+            .skip(self.start - 1)
+            .take(self.max)
+            .collect();
         (total, page)
     }
 
@@ -399,7 +444,8 @@ mod tests {
 
     #[test]
     fn parses_the_statements_the_connector_sends() {
-        let q = parse("select * from Customer where DisplayName = 'Amy''s Bird' maxresults 2").expect("parses");
+        let q = parse("select * from Customer where DisplayName = 'Amy''s Bird' maxresults 2")
+            .expect("parses");
         assert_eq!(q.entity, "Customer");
         assert_eq!(q.conditions[0].values, vec!["Amy's Bird".to_string()]);
         assert_eq!(q.max, 2);
@@ -416,13 +462,22 @@ mod tests {
 
     #[test]
     fn bad_statements_are_4000_or_4001() {
-        for bad in ["select from Customer", "select * Customer", "select * from Customer where", "select * from Customer where Name = 'x", "select * from Item maxresults lots"] {
+        for bad in [
+            "select from Customer",
+            "select * Customer",
+            "select * from Customer where",
+            "select * from Customer where Name = 'x",
+            "select * from Item maxresults lots",
+        ] {
             match parse(bad) {
                 Err(Fail::Validation { code, .. }) => assert_eq!(code, "4000", "{bad}"),
                 other => panic!("{bad}: {other:?}"),
             }
         }
-        assert!(matches!(parse("select * from Item maxresults 5000"), Err(Fail::Validation { code: "4001", .. })));
+        assert!(matches!(
+            parse("select * from Item maxresults 5000"),
+            Err(Fail::Validation { code: "4001", .. })
+        ));
     }
 
     #[test]
@@ -433,8 +488,13 @@ mod tests {
         assert!(q.conditions.iter().all(|c| c.holds(&doc)));
         let q = parse("select * from Invoice where Id in ('1', '2')").expect("parses");
         assert!(!q.conditions[0].holds(&doc));
-        let (total, page) = parse("select * from Invoice startposition 2 maxresults 1").expect("parses")
-            .apply(vec![json!({"Id":"1"}), json!({"Id":"2"}), json!({"Id":"3"})]);
+        let (total, page) = parse("select * from Invoice startposition 2 maxresults 1")
+            .expect("parses")
+            .apply(vec![
+                json!({"Id":"1"}),
+                json!({"Id":"2"}),
+                json!({"Id":"3"}),
+            ]);
         assert_eq!((total, page), (3, vec![json!({"Id":"2"})]));
     }
 }

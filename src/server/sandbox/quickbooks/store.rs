@@ -96,10 +96,12 @@ pub async fn insert_company(c: &mut SqliteConnection, realm: &str, name: &str) -
 
 /// The next entity id of a company.
 pub async fn next_id(c: &mut SqliteConnection, realm: &str) -> DbResult<i64> {
-    sqlx::query_scalar("UPDATE companies SET next_id = next_id + 1 WHERE realm = $1 RETURNING next_id - 1")
-        .bind(realm)
-        .fetch_one(c)
-        .await
+    sqlx::query_scalar(
+        "UPDATE companies SET next_id = next_id + 1 WHERE realm = $1 RETURNING next_id - 1",
+    )
+    .bind(realm)
+    .fetch_one(c)
+    .await
 }
 
 /// The next automatic invoice DocNumber of a company.
@@ -126,7 +128,10 @@ fn indexed(entity: &str, doc: &Value) -> (Option<String>, Option<String>) {
     }
     .and_then(Value::as_str)
     .map(name_key);
-    let doc_number = doc.get("DocNumber").and_then(Value::as_str).map(str::to_string);
+    let doc_number = doc
+        .get("DocNumber")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     (name, doc_number)
 }
 
@@ -167,7 +172,12 @@ fn parse_docs(rows: Vec<String>) -> Vec<Value> {
 }
 
 /// One live (not deleted) entity.
-pub async fn get(c: &mut SqliteConnection, realm: &str, entity: &str, id: i64) -> DbResult<Option<Value>> {
+pub async fn get(
+    c: &mut SqliteConnection,
+    realm: &str,
+    entity: &str,
+    id: i64,
+) -> DbResult<Option<Value>> {
     let doc: Option<String> = sqlx::query_scalar(
         "SELECT doc FROM entities WHERE realm = $1 AND entity = $2 AND id = $3 AND deleted = 0",
     )
@@ -193,7 +203,12 @@ pub async fn all(c: &mut SqliteConnection, realm: &str, entity: &str) -> DbResul
 
 /// Live entities of a kind with this name (any of Customer/Vendor/Employee share one
 /// namespace; the emulator only has customers, so the kind is the namespace).
-pub async fn by_name(c: &mut SqliteConnection, realm: &str, entity: &str, name: &str) -> DbResult<Vec<Value>> {
+pub async fn by_name(
+    c: &mut SqliteConnection,
+    realm: &str,
+    entity: &str,
+    name: &str,
+) -> DbResult<Vec<Value>> {
     let rows = sqlx::query_scalar(
         "SELECT doc FROM entities WHERE realm = $1 AND entity = $2 AND name_key = $3 AND deleted = 0 ORDER BY id",
     )
@@ -248,7 +263,11 @@ pub async fn changed_since(
 }
 
 /// A stored answer for a `requestid`.
-pub async fn replay(c: &mut SqliteConnection, realm: &str, request_id: &str) -> DbResult<Option<(u16, String)>> {
+pub async fn replay(
+    c: &mut SqliteConnection,
+    realm: &str,
+    request_id: &str,
+) -> DbResult<Option<(u16, String)>> {
     let row: Option<(i64, String)> =
         sqlx::query_as("SELECT status, body FROM request_ids WHERE realm = $1 AND request_id = $2")
             .bind(realm)
@@ -368,7 +387,11 @@ pub async fn webhooks_delivered(c: &mut SqliteConnection, seqs: &[i64]) -> DbRes
 }
 
 /// Schedules the next attempt of events after a failed delivery.
-pub async fn webhooks_failed(c: &mut SqliteConnection, seqs: &[i64], next: DateTime<Utc>) -> DbResult<()> {
+pub async fn webhooks_failed(
+    c: &mut SqliteConnection,
+    seqs: &[i64],
+    next: DateTime<Utc>,
+) -> DbResult<()> {
     for seq in seqs {
         sqlx::query("UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $2 WHERE seq = $1")
             .bind(seq)

@@ -31,7 +31,9 @@ pub enum WebhookFormat {
 
 /// The wait before attempt `attempts + 1`, shortened by the time scale.
 pub fn retry_delay(attempts: i64, time_scale: f64) -> TimeDelta {
-    let idx = usize::try_from(attempts).unwrap_or(0).min(SCHEDULE_SECS.len() - 1);
+    let idx = usize::try_from(attempts)
+        .unwrap_or(0)
+        .min(SCHEDULE_SECS.len() - 1);
     let ms = (SCHEDULE_SECS[idx] as f64 * 1000.0 / time_scale.max(0.001)).round() as i64;
     TimeDelta::milliseconds(ms.max(1))
 }
@@ -110,7 +112,12 @@ pub async fn run(s: Sandbox, mut stop: watch::Receiver<bool>) {
 
 /// Delivers the head of the queue if it is due; true when something was delivered.
 async fn deliver_once(s: &Sandbox) -> anyhow::Result<bool> {
-    let target = s.inner.webhook.read().map(|w| w.clone()).map_err(|_| anyhow::anyhow!("lock poisoned"))?;
+    let target = s
+        .inner
+        .webhook
+        .read()
+        .map(|w| w.clone())
+        .map_err(|_| anyhow::anyhow!("lock poisoned"))?;
     let Some(url) = target.url else {
         return Ok(false);
     };
@@ -157,7 +164,11 @@ async fn deliver_once(s: &Sandbox) -> anyhow::Result<bool> {
     } else {
         let next = clock::now() + retry_delay(first.attempts, s.limits().time_scale);
         store::webhooks_failed(&mut c, &seqs, next).await?;
-        tracing::info!(events = seqs.len(), attempts = first.attempts + 1, "sandbox webhook not acknowledged; will retry");
+        tracing::info!(
+            events = seqs.len(),
+            attempts = first.attempts + 1,
+            "sandbox webhook not acknowledged; will retry"
+        );
     }
     Ok(delivered)
 }
@@ -174,7 +185,9 @@ mod tests {
             entity: entity.into(),
             entity_id: seq.to_string(),
             operation: op.into(),
-            occurred_at: DateTime::parse_from_rfc3339("2026-01-15T18:00:00Z").map(|t| t.with_timezone(&Utc)).expect("time"),
+            occurred_at: DateTime::parse_from_rfc3339("2026-01-15T18:00:00Z")
+                .map(|t| t.with_timezone(&Utc))
+                .expect("time"),
             attempts: 0,
             next_attempt_at: Utc::now(),
         }
@@ -183,13 +196,30 @@ mod tests {
     #[test]
     fn both_formats_parse_with_the_connectors_parser() {
         use crate::server::erp::quickbooks::webhook::parse;
-        let events = vec![event(1, "r1", "Payment", "Create"), event(2, "r2", "Invoice", "Update"), event(3, "r1", "Customer", "Delete")];
+        let events = vec![
+            event(1, "r1", "Payment", "Create"),
+            event(2, "r2", "Invoice", "Update"),
+            event(3, "r1", "Customer", "Delete"),
+        ];
         for format in [WebhookFormat::Legacy, WebhookFormat::CloudEvents] {
             let parsed = parse(body(&events, format).to_string().as_bytes()).expect("parses");
             assert_eq!(parsed.len(), 3, "{format:?}");
-            let payment = parsed.iter().find(|n| n.entity == "Payment").expect("payment");
-            assert_eq!((payment.realm_id.as_str(), payment.entity_id.as_str(), payment.operation.as_str()), ("r1", "1", "Create"));
-            let customer = parsed.iter().find(|n| n.entity == "Customer").expect("customer");
+            let payment = parsed
+                .iter()
+                .find(|n| n.entity == "Payment")
+                .expect("payment");
+            assert_eq!(
+                (
+                    payment.realm_id.as_str(),
+                    payment.entity_id.as_str(),
+                    payment.operation.as_str()
+                ),
+                ("r1", "1", "Create")
+            );
+            let customer = parsed
+                .iter()
+                .find(|n| n.entity == "Customer")
+                .expect("customer");
             assert_eq!(customer.operation, "Delete", "{format:?}");
         }
     }
