@@ -7,7 +7,10 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 use erp_bridge::domain::Role;
-use erp_bridge::server::config::{Cli, Command, DbArgs, ServeArgs, TenantCommand, UserCommand};
+use erp_bridge::server::config::{
+    Cli, Command, DbArgs, SandboxArgs, SandboxCommandArgs, ServeArgs, TenantCommand, UserCommand,
+};
+use erp_bridge::server::sandbox::quickbooks;
 use erp_bridge::server::service::{tenants as tenant_service, users as user_service};
 use erp_bridge::server::startup::{redact_url, shutdown_signal, Application, Settings};
 use erp_bridge::server::store::{tenants, Db};
@@ -21,6 +24,7 @@ async fn main() -> ExitCode {
         Command::Migrate(db) => migrate(&db).await,
         Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Tenant(TenantCommand::Add(args)) => add_tenant(args).await,
+        Command::Sandbox(args) => sandbox(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -33,16 +37,84 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init_tracing(&args.log_format);
-    let app = Application::build(Settings::from_args(&args)).await?;
+    let settings = Settings::from_args(&args)?;
+    // Demo mode brings its own QuickBooks unless one was named explicitly.
+    let sandbox = if args.demo && args.qbo.qbo_emulator_url.is_none() && args.qbo.qbo_environment.is_none() {
+        let origin = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.bind));
+        let mut config = demo_sandbox_config(&args.sandbox);
+        config.webhook_url = Some(format!(
+            "{}/api/integrations/quickbooks/webhook",
+            origin.trim_end_matches('/')
+        ));
+        Some(quickbooks::start(config, args.sandbox.sandbox_bind).await?)
+    } else {
+        None
+    };
+    let app = Application::build(settings).await?;
     let addr = app.local_addr()?;
     if args.demo {
         demo::seed(&app.state().db)
             .await
             .map_err(|e| anyhow::anyhow!("could not seed the demo tenant: {e}"))?;
-        println!("{}", demo::banner(&addr.to_string()));
+        let url = sandbox.as_ref().map(|s| s.base_url.clone());
+        println!("{}", demo::banner(&addr.to_string(), url.as_deref()));
     }
     tracing::info!(%addr, database = %redact_url(&args.db.url()), demo = args.demo, "erp-bridge listening");
-    app.run_until(shutdown_signal()).await
+    let served = app.run_until(shutdown_signal()).await;
+    if let Some(s) = sandbox {
+        s.stop().await;
+    }
+    served
+}
+
+/// The sandbox with the demo app's fixed credentials.
+fn demo_sandbox_config(args: &SandboxArgs) -> quickbooks::SandboxConfig {
+    quickbooks::SandboxConfig::new(
+        args.sandbox_db.clone(),
+        demo::DEMO_QBO_CLIENT_ID,
+        demo::DEMO_QBO_CLIENT_SECRET,
+        demo::DEMO_QBO_WEBHOOK_VERIFIER_TOKEN,
+    )
+}
+
+/// `erp-bridge sandbox`: the QuickBooks sandbox alone.
+async fn sandbox(args: SandboxCommandArgs) -> anyhow::Result<()> {
+    telemetry::init_tracing(&args.log_format);
+    let mut config = demo_sandbox_config(&args.sandbox);
+    if let Some(id) = &args.client_id {
+        config.client_id = id.clone();
+    }
+    if let Some(secret) = &args.client_secret {
+        config.client_secret = secret.clone();
+    }
+    if let Some(token) = &args.verifier_token {
+        config.verifier_token = token.clone();
+    }
+    config.webhook_url = args.webhook_url.clone();
+    config.webhook_format = match args.webhook_format.as_str() {
+        "legacy" => quickbooks::WebhookFormat::Legacy,
+        "cloud-events" | "cloudevents" => quickbooks::WebhookFormat::CloudEvents,
+        other => bail!("SANDBOX_WEBHOOK_FORMAT must be cloud-events or legacy, not {other:?}"),
+    };
+    if args.time_scale <= 0.0 {
+        bail!("SANDBOX_TIME_SCALE must be positive");
+    }
+    config.limits = quickbooks::Limits {
+        enabled: args.limits,
+        per_minute: args.requests_per_minute.max(1),
+        concurrent: args.concurrency.max(1),
+        batch_per_minute: args.batch_per_minute.max(1),
+        time_scale: args.time_scale,
+    };
+    config.access_token_ttl = chrono::TimeDelta::seconds(args.access_token_seconds.max(1));
+    let handle = quickbooks::start(config, args.sandbox.sandbox_bind).await?;
+    // One line on stdout that scripts (and the restart tests) can wait for.
+    println!("QuickBooks sandbox listening on {}", handle.base_url);
+    handle.wait(shutdown_signal()).await;
+    Ok(())
 }
 
 async fn connect(db: &DbArgs) -> anyhow::Result<Db> {

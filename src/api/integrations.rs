@@ -15,3 +15,22 @@ pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
         .await,
     )
 }
+
+/// Disconnects an ERP (IntegrationsManage): tokens revoked and deleted, mappings kept.
+#[server(prefix = "/rpc", endpoint = "disconnect_provider")]
+pub async fn disconnect_provider(provider: String) -> Result<(), AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            crate::server::service::quickbooks::disconnect(
+                &state.db,
+                state.qbo.as_ref(),
+                &ctx::principal()?,
+                &provider,
+            )
+            .await
+        }
+        .await,
+    )
+}

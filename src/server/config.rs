@@ -30,6 +30,9 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Run the local QuickBooks Online sandbox alone (OAuth, API, webhooks), e.g. as the ERP of
+    /// a test or a second erp-bridge process.
+    Sandbox(SandboxCommandArgs),
 }
 
 /// Database selection.
@@ -117,6 +120,112 @@ pub struct ServeArgs {
     /// Days sync logs are kept.
     #[arg(long, env = "RETENTION_LOG_DAYS", default_value_t = 365)]
     pub retention_log_days: i64,
+    /// QuickBooks Online.
+    #[command(flatten)]
+    pub qbo: QboArgs,
+    /// The QuickBooks sandbox `--demo` starts.
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+}
+
+/// QuickBooks Online connector settings. Without a client id (and outside demo mode) the
+/// QuickBooks connector is off.
+#[derive(Debug, Clone, Args)]
+pub struct QboArgs {
+    /// OAuth client id of your Intuit app (developer portal → Keys & credentials).
+    #[arg(long, env = "QBO_CLIENT_ID")]
+    pub qbo_client_id: Option<String>,
+    /// OAuth client secret of your Intuit app.
+    #[arg(long, env = "QBO_CLIENT_SECRET", hide_env_values = true)]
+    pub qbo_client_secret: Option<SecretString>,
+    /// Redirect URI registered with Intuit. Default: PUBLIC_URL/api/integrations/quickbooks/callback.
+    #[arg(long, env = "QBO_REDIRECT_URI")]
+    pub qbo_redirect_uri: Option<String>,
+    /// production, sandbox (Intuit's developer sandbox) or emulator (an erp-bridge sandbox at
+    /// QBO_EMULATOR_URL). Default: production; emulator in demo mode.
+    #[arg(long, env = "QBO_ENVIRONMENT", value_enum)]
+    pub qbo_environment: Option<crate::server::erp::quickbooks::config::Environment>,
+    /// Base URL of the erp-bridge QuickBooks sandbox when QBO_ENVIRONMENT=emulator
+    /// (demo mode starts one and uses it).
+    #[arg(long, env = "QBO_EMULATOR_URL")]
+    pub qbo_emulator_url: Option<String>,
+    /// Requests per pacing window and company (Intuit: 500 per minute).
+    #[arg(long, env = "QBO_REQUESTS_PER_MINUTE", default_value_t = 500)]
+    pub qbo_requests_per_minute: u32,
+    /// Requests in flight per company (Intuit: 10).
+    #[arg(long, env = "QBO_CONCURRENCY", default_value_t = 10)]
+    pub qbo_concurrency: u32,
+    /// Batch calls per pacing window and company (Intuit: 40 per minute).
+    #[arg(long, env = "QBO_BATCH_PER_MINUTE", default_value_t = 40)]
+    pub qbo_batch_per_minute: u32,
+    /// Length of the pacing window in milliseconds (a minute; shorter only against a
+    /// time-scaled sandbox).
+    #[arg(long, env = "QBO_PACE_WINDOW_MS", default_value_t = 60_000)]
+    pub qbo_pace_window_ms: u64,
+    /// Seconds to wait after HTTP 429 when QuickBooks sends no Retry-After (Intuit says 60).
+    #[arg(long, env = "QBO_THROTTLE_WAIT_SECONDS", default_value_t = 60.0)]
+    pub qbo_throttle_wait_seconds: f64,
+    /// Seconds before one QuickBooks HTTP call is abandoned.
+    #[arg(long, env = "QBO_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub qbo_request_timeout_seconds: u64,
+    /// Do not run the inbound worker (webhook events and CDC pulls) in this process.
+    #[arg(long, env = "QBO_INBOUND_DISABLED")]
+    pub qbo_no_inbound: bool,
+}
+
+/// Where the QuickBooks sandbox runs and keeps its books.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxArgs {
+    /// Address the QuickBooks sandbox listens on.
+    #[arg(long, env = "SANDBOX_BIND", default_value = "127.0.0.1:3901")]
+    pub sandbox_bind: SocketAddr,
+    /// The sandbox's own SQLite file.
+    #[arg(long, env = "SANDBOX_DB", default_value = "data/sandbox.db")]
+    pub sandbox_db: std::path::PathBuf,
+}
+
+/// Options of `sandbox`.
+#[derive(Debug, Clone, Args)]
+pub struct SandboxCommandArgs {
+    /// Where it listens and keeps its books.
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+    /// The OAuth client id it accepts (default: the demo app's).
+    #[arg(long, env = "QBO_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// The client secret it accepts (default: the demo app's).
+    #[arg(long, env = "QBO_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<SecretString>,
+    /// The verifier token it signs webhooks with (default: the demo one).
+    #[arg(long, env = "QBO_WEBHOOK_VERIFIER_TOKEN", hide_env_values = true)]
+    pub verifier_token: Option<SecretString>,
+    /// Where it sends webhooks (e.g. http://127.0.0.1:3000/api/integrations/quickbooks/webhook).
+    #[arg(long, env = "SANDBOX_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
+    /// Webhook payload format: cloud-events or legacy.
+    #[arg(long, env = "SANDBOX_WEBHOOK_FORMAT", default_value = "cloud-events")]
+    pub webhook_format: String,
+    /// Throttle at all.
+    #[arg(long, env = "SANDBOX_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub limits: bool,
+    /// Requests per minute and company.
+    #[arg(long, env = "SANDBOX_REQUESTS_PER_MINUTE", default_value_t = 500)]
+    pub requests_per_minute: u32,
+    /// Concurrent requests per company.
+    #[arg(long, env = "SANDBOX_CONCURRENCY", default_value_t = 10)]
+    pub concurrency: u32,
+    /// Batch calls per minute and company.
+    #[arg(long, env = "SANDBOX_BATCH_PER_MINUTE", default_value_t = 40)]
+    pub batch_per_minute: u32,
+    /// How many times faster than real time the sandbox's minute (and webhook retry schedule) runs.
+    #[arg(long, env = "SANDBOX_TIME_SCALE", default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Access-token lifetime in seconds (Intuit: 3600).
+    #[arg(long, env = "SANDBOX_ACCESS_TOKEN_SECONDS", default_value_t = 3600)]
+    pub access_token_seconds: i64,
+    /// Log format: pretty or json.
+    #[arg(long, env = "LOG_FORMAT", default_value = "pretty")]
+    pub log_format: String,
 }
 
 /// `user` subcommands.

@@ -13,6 +13,12 @@ use crate::server::time;
 /// The webhook verifier token shared by demo mode and the QuickBooks emulator (demo only).
 pub const DEMO_QBO_WEBHOOK_VERIFIER_TOKEN: &str = "erp-bridge-demo-verifier";
 
+/// The OAuth client id shared by demo mode and the QuickBooks sandbox (demo only).
+pub const DEMO_QBO_CLIENT_ID: &str = "erp-bridge-demo-client";
+
+/// The OAuth client secret shared by demo mode and the QuickBooks sandbox (demo only).
+pub const DEMO_QBO_CLIENT_SECRET: &str = "erp-bridge-demo-secret";
+
 /// The password of every demo user (printed at start-up and in the README; demo only).
 pub const DEMO_PASSWORD: &str = "erp-bridge-demo";
 
@@ -136,7 +142,7 @@ async fn seed_orders(db: &Db, tenant_id: uuid::Uuid) -> Result<(), AppError> {
 }
 
 /// The start-up banner listing the demo credentials.
-pub fn banner(addr: &str) -> String {
+pub fn banner(addr: &str, sandbox: Option<&str>) -> String {
     let mut s = format!(
         "\n  erp-bridge demo is running at http://{addr}\n  \
          WARNING: demo mode uses a published master key and password. Never use it with real data.\n\n  \
@@ -144,6 +150,11 @@ pub fn banner(addr: &str) -> String {
     );
     for (role, email) in DEMO_USERS {
         s.push_str(&format!("    {:<14} {email}\n", role.label()));
+    }
+    if let Some(url) = sandbox {
+        s.push_str(&format!(
+            "\n  QuickBooks sandbox: {url} (connect it from Integrations; its page lists what it holds)\n"
+        ));
     }
     s
 }

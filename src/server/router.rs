@@ -20,7 +20,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::app::{shell, App};
 use crate::server::auth::{csrf, login, resolve, CurrentPrincipal};
-use crate::server::http::{api, errors, health, observe, webhooks};
+use crate::server::http::{api, errors, health, observe, quickbooks, webhooks};
 use crate::server::state::AppState;
 
 /// Largest request body accepted anywhere (Intuit sends webhook batches of up to about 1 MB).
@@ -50,6 +50,7 @@ pub fn build(state: AppState) -> Router {
         .route("/auth/login", post(login::login))
         .route("/auth/logout", post(login::logout))
         .route("/api/integrations/quickbooks/webhook", post(webhooks::quickbooks))
+        .route("/api/integrations/quickbooks/callback", get(quickbooks::callback))
         .merge(api::router())
         .leptos_routes_with_context(
             &state,

@@ -11,7 +11,11 @@ use tower_sessions::ExpiredDeletion;
 
 use super::config::ServeArgs;
 use super::crypto::{Cipher, DEMO_MASTER_KEY};
+use super::erp::quickbooks::config::{Endpoints, Environment, Pacing, QboSettings};
+use super::erp::quickbooks::connector::QuickBooks;
+use super::erp::quickbooks::inbound::{self, InboundConfig};
 use super::erp::Adapters;
+use crate::domain::connection::Provider;
 use super::outbox::maintenance::{self, RetentionConfig};
 use super::outbox::worker::{OutboxWorker, WorkerConfig};
 use super::state::{AppState, RuntimeConfig};
@@ -54,12 +58,18 @@ pub struct Settings {
     pub qbo_webhook_verifier_token: Option<SecretString>,
     /// Webhook requests accepted per second (burst the same).
     pub webhook_rate_per_second: u32,
+    /// The QuickBooks connector (None: not configured).
+    pub qbo: Option<QboSettings>,
+    /// Run the QuickBooks inbound worker (webhook events, CDC pulls) in this process.
+    pub inbound_enabled: bool,
+    /// Inbound worker settings.
+    pub inbound: InboundConfig,
 }
 
 impl Settings {
     /// Settings from `serve`'s arguments.
-    pub fn from_args(args: &ServeArgs) -> Self {
-        Settings {
+    pub fn from_args(args: &ServeArgs) -> anyhow::Result<Self> {
+        Ok(Settings {
             database_url: args.db.url(),
             max_connections: args.db.max_connections,
             master_key: args.master_key.clone(),
@@ -88,8 +98,53 @@ impl Settings {
                     .then(|| SecretString::from(super::demo::DEMO_QBO_WEBHOOK_VERIFIER_TOKEN))
             }),
             webhook_rate_per_second: args.webhook_rate_per_second,
-        }
+            qbo: qbo_settings(args)?,
+            inbound_enabled: !args.qbo.qbo_no_inbound,
+            inbound: InboundConfig::default(),
+        })
     }
+}
+
+/// The QuickBooks settings in force: explicit flags and variables first; demo mode fills in the
+/// fixed demo app and its sandbox. Without a client id (outside demo mode) QuickBooks is off.
+fn qbo_settings(args: &ServeArgs) -> anyhow::Result<Option<QboSettings>> {
+    let q = &args.qbo;
+    let client_id = q
+        .qbo_client_id
+        .clone()
+        .or_else(|| args.demo.then(|| super::demo::DEMO_QBO_CLIENT_ID.to_string()));
+    let Some(client_id) = client_id else {
+        return Ok(None);
+    };
+    let Some(secret) = q.qbo_client_secret.clone().or_else(|| {
+        args.demo
+            .then(|| SecretString::from(super::demo::DEMO_QBO_CLIENT_SECRET))
+    }) else {
+        bail!("QBO_CLIENT_ID is set but QBO_CLIENT_SECRET is not: set both (developer portal → Keys & credentials)");
+    };
+    let env = q.qbo_environment.unwrap_or(if args.demo {
+        Environment::Emulator
+    } else {
+        Environment::Production
+    });
+    let emulator_url = q
+        .qbo_emulator_url
+        .clone()
+        .or_else(|| args.demo.then(|| format!("http://{}", args.sandbox.sandbox_bind)));
+    let Some(endpoints) = Endpoints::for_environment(env, emulator_url.as_deref()) else {
+        bail!("QBO_ENVIRONMENT=emulator needs QBO_EMULATOR_URL (the base URL of an `erp-bridge sandbox`)");
+    };
+    let mut s = QboSettings::new(&client_id, secret, endpoints);
+    s.redirect_uri = q.qbo_redirect_uri.clone();
+    s.pacing = Pacing {
+        per_window: q.qbo_requests_per_minute.max(1),
+        concurrency: q.qbo_concurrency.max(1),
+        batch_per_window: q.qbo_batch_per_minute.max(1),
+        window: std::time::Duration::from_millis(q.qbo_pace_window_ms.max(1)),
+    };
+    s.throttle_wait = std::time::Duration::from_secs_f64(q.qbo_throttle_wait_seconds.clamp(0.001, 3600.0));
+    s.request_timeout = std::time::Duration::from_secs(q.qbo_request_timeout_seconds.max(1));
+    Ok(Some(s))
 }
 
 /// A built application, bound to its port, ready to serve.
@@ -111,6 +166,7 @@ impl Application {
         settings: Settings,
         adapters: Adapters,
     ) -> anyhow::Result<Application> {
+        let mut adapters = adapters;
         let cipher = master_cipher(&settings)?;
         let db = Db::connect(&settings.database_url, settings.max_connections)
             .await
@@ -135,6 +191,22 @@ impl Application {
             .clone()
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("http://{addr}"));
+        let qbo = match &settings.qbo {
+            Some(q) => {
+                let mut q = q.clone();
+                if q.redirect_uri.is_none() {
+                    q.redirect_uri = Some(format!("{public_origin}/api/integrations/quickbooks/callback"));
+                }
+                let client = super::erp::quickbooks::client::QboClient::new(q)
+                    .context("could not build the QuickBooks client")?;
+                let connector = QuickBooks::new(db.clone(), cipher.clone(), client);
+                if adapters.get(Provider::QuickBooks).is_none() {
+                    adapters = adapters.with(Provider::QuickBooks, Arc::new(connector.clone()));
+                }
+                Some(connector)
+            }
+            None => None,
+        };
         let config = RuntimeConfig {
             secure_cookies: public_origin.starts_with("https://"),
             public_origin,
@@ -157,6 +229,7 @@ impl Application {
             sessions,
             cipher,
             webhook_limiter,
+            qbo,
         };
         Ok(Application {
             listener,
@@ -194,6 +267,14 @@ impl Application {
             );
             tokio::spawn(worker.run(stop_rx.clone()))
         });
+        let inbound = match (&self.state.qbo, self.settings.inbound_enabled) {
+            (Some(qb), true) => Some(tokio::spawn(inbound::run(
+                qb.clone(),
+                self.settings.inbound.clone(),
+                stop_rx.clone(),
+            ))),
+            _ => None,
+        };
         let retention = tokio::spawn(retention_loop(
             self.state.db.clone(),
             self.settings.retention.clone(),
@@ -210,6 +291,9 @@ impl Application {
         let _ = stop_tx.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;
+        }
+        if let Some(inbound) = inbound {
+            let _ = inbound.await;
         }
         let _ = retention.await;
         cleanup.abort();

@@ -118,6 +118,16 @@ pub fn routes() -> Vec<ApiRoute> {
             "/api/integrations/connections/{provider}/settings",
             put(c::update_settings),
         ),
+        route(
+            Method::DELETE,
+            "/api/integrations/connections/{provider}",
+            delete(super::quickbooks::disconnect),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/quickbooks/authorize",
+            get(super::quickbooks::authorize),
+        ),
     ]
 }
 

@@ -8,4 +8,5 @@ pub mod extract;
 pub mod health;
 pub mod observe;
 pub mod openapi;
+pub mod quickbooks;
 pub mod webhooks;

@@ -9,6 +9,7 @@ pub mod connections;
 pub mod customers;
 pub mod oauth_state;
 pub mod orders;
+pub mod quickbooks;
 pub mod sync_admin;
 pub mod sync_status;
 pub mod tenants;

@@ -237,3 +237,30 @@ pub async fn connected(db: &Db, provider: &str) -> StoreResult<Vec<(Uuid, String
         on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String, i64)>(sql).bind(provider).fetch_all(p).await)?,
     )
 }
+
+/// Marks the tenant connected to a company and stores its sealed tokens in one statement, so
+/// no worker ever sees a Connected row without tokens.
+pub async fn connect_with_tokens(
+    db: &Db,
+    tenant_id: Uuid,
+    c: &ConnectedCompany<'_>,
+    t: &super::tokens::SealedTokens,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let sql = "INSERT INTO integration_connections (id, tenant_id, provider, external_company_id, company_name, status, \
+        created_at, modified_at, connected_by, access_token_encrypted, refresh_token_encrypted, encryption_key_id, \
+        access_token_expires_at, refresh_token_expires_at) \
+        VALUES ($1, $2, $3, $4, $5, 'Connected', $6, $6, $7, $8, $9, $10, $11, $12) \
+        ON CONFLICT (tenant_id, provider) DO UPDATE SET external_company_id = excluded.external_company_id, \
+        company_name = excluded.company_name, status = 'Connected', reconnect_reason = NULL, last_sync_error = NULL, \
+        modified_at = excluded.modified_at, connected_by = excluded.connected_by, \
+        access_token_encrypted = excluded.access_token_encrypted, refresh_token_encrypted = excluded.refresh_token_encrypted, \
+        encryption_key_id = excluded.encryption_key_id, access_token_expires_at = excluded.access_token_expires_at, \
+        refresh_token_expires_at = excluded.refresh_token_expires_at, token_refresh_owner = NULL, token_refresh_until = NULL";
+    on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(Uuid::now_v7()).bind(tenant_id).bind(c.provider).bind(c.external_company_id).bind(c.company_name)
+        .bind(now).bind(c.connected_by).bind(&t.access_token_encrypted).bind(&t.refresh_token_encrypted)
+        .bind(&t.encryption_key_id).bind(t.access_token_expires_at).bind(t.refresh_token_expires_at)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,23 +1,34 @@
-//! `/integrations`: one card per ERP with its connection status (IntegrationsView).
+//! `/integrations`: one card per ERP with its connection status (IntegrationsView), and for
+//! Admins the Connect / Reconnect / Disconnect controls.
 
 use leptos::prelude::*;
 
-use crate::api::integrations::list_connections;
-use crate::domain::connection::ConnectionSummary;
+use crate::api::integrations::{list_connections, DisconnectProvider};
+use crate::app::UserResource;
+use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
+use crate::domain::Policy;
 use crate::ui::components::error_box::ErrorBox;
 
 /// The dashboard.
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
-    let connections = Resource::new(|| (), |_| list_connections());
+    let disconnect = ServerAction::<DisconnectProvider>::new();
+    let connections = Resource::new(move || disconnect.version().get(), |_| list_connections());
+    let user = expect_context::<UserResource>();
+    let can_manage = move || {
+        user.get()
+            .and_then(|u| u.ok().flatten())
+            .is_some_and(|u| u.role.allows(Policy::IntegrationsManage))
+    };
     view! {
         <h1>"Integrations"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let manage = can_manage();
                 match connections.await {
                     Ok(list) => view! {
                         <div class="connection-cards">
-                            {list.into_iter().map(|c| view! { <ConnectionCard c/> }).collect_view()}
+                            {list.into_iter().map(|c| view! { <ConnectionCard c manage disconnect/> }).collect_view()}
                         </div>
                     }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
@@ -28,13 +39,25 @@ pub fn IntegrationsPage() -> impl IntoView {
 }
 
 #[component]
-fn ConnectionCard(c: ConnectionSummary) -> impl IntoView {
+fn ConnectionCard(
+    c: ConnectionSummary,
+    manage: bool,
+    disconnect: ServerAction<DisconnectProvider>,
+) -> impl IntoView {
     let status_class = format!("badge status-{}", c.status.as_str());
+    // Only QuickBooks connects through OAuth; NetSuite has its own form.
+    let connect = (manage && c.provider == Provider::QuickBooks && c.status != ConnectionStatus::Connected).then(|| {
+        let label = if c.status == ConnectionStatus::ReconnectRequired { "Reconnect QuickBooks" } else { "Connect to QuickBooks" };
+        // A full navigation: the server answers with a redirect to Intuit.
+        view! { <p><a class="button" href="/api/integrations/quickbooks/authorize" rel="external" data-testid="connect">{label}</a></p> }
+    });
+    let can_disconnect = manage && c.status != ConnectionStatus::NotConnected;
+    let provider = c.provider.slug();
     view! {
         <article class="card connection" data-provider=c.provider.slug()>
             <h2>{c.provider.label()}</h2>
-            <p><span class=status_class>{c.status.label()}</span></p>
-            {c.company_name.map(|n| view! { <p>"Company: " {n}</p> })}
+            <p><span class=status_class data-testid="status">{c.status.label()}</span></p>
+            {c.company_name.map(|n| view! { <p data-testid="company">"Company: " {n}</p> })}
             {c.reconnect_reason.map(|r| view! { <p class="error">{r}</p> })}
             {c.last_sync_at.map(|t| view! { <p class="muted">"Last sync " {t.format("%Y-%m-%d %H:%M UTC").to_string()}</p> })}
             <p class="counts">
@@ -44,6 +67,17 @@ fn ConnectionCard(c: ConnectionSummary) -> impl IntoView {
             </p>
             {c.paused_until.map(|t| view! {
                 <p class="error" data-testid="breaker">"Deliveries paused after repeated failures until " {t.format("%H:%M:%S UTC").to_string()}</p>
+            })}
+            {connect}
+            {can_disconnect.then(|| view! {
+                <details class="disconnect">
+                    <summary>"Disconnect…"</summary>
+                    <p>"Disconnecting deletes the stored tokens and stops syncing. Mappings are kept for a later reconnect."</p>
+                    <ActionForm action=disconnect attr:class="inline">
+                        <input type="hidden" name="provider" value=provider/>
+                        <button type="submit" class="danger">"Yes, disconnect"</button>
+                    </ActionForm>
+                </details>
             })}
         </article>
     }
