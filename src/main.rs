@@ -39,20 +39,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init_tracing(&args.log_format);
     let settings = Settings::from_args(&args)?;
     // Demo mode brings its own QuickBooks unless one was named explicitly.
-    let sandbox = if args.demo && args.qbo.qbo_emulator_url.is_none() && args.qbo.qbo_environment.is_none() {
-        let origin = args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", args.bind));
-        let mut config = demo_sandbox_config(&args.sandbox);
-        config.webhook_url = Some(format!(
-            "{}/api/integrations/quickbooks/webhook",
-            origin.trim_end_matches('/')
-        ));
-        Some(quickbooks::start(config, args.sandbox.sandbox_bind).await?)
-    } else {
-        None
-    };
+    let sandbox =
+        if args.demo && args.qbo.qbo_emulator_url.is_none() && args.qbo.qbo_environment.is_none() {
+            let origin = args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", args.bind));
+            let mut config = demo_sandbox_config(&args.sandbox);
+            config.webhook_url = Some(format!(
+                "{}/api/integrations/quickbooks/webhook",
+                origin.trim_end_matches('/')
+            ));
+            Some(quickbooks::start(config, args.sandbox.sandbox_bind).await?)
+        } else {
+            None
+        };
     let app = Application::build(settings).await?;
     let addr = app.local_addr()?;
     if args.demo {

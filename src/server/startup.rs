@@ -15,13 +15,13 @@ use super::erp::quickbooks::config::{Endpoints, Environment, Pacing, QboSettings
 use super::erp::quickbooks::connector::QuickBooks;
 use super::erp::quickbooks::inbound::{self, InboundConfig};
 use super::erp::Adapters;
-use crate::domain::connection::Provider;
 use super::outbox::maintenance::{self, RetentionConfig};
 use super::outbox::worker::{OutboxWorker, WorkerConfig};
 use super::state::{AppState, RuntimeConfig};
 use super::store::session_store::AppSessionStore;
 use super::store::Db;
 use super::{router, telemetry};
+use crate::domain::connection::Provider;
 
 /// Everything `serve` needs, independent of where it came from (CLI, environment, a test).
 #[derive(Clone, Debug)]
@@ -109,10 +109,10 @@ impl Settings {
 /// fixed demo app and its sandbox. Without a client id (outside demo mode) QuickBooks is off.
 fn qbo_settings(args: &ServeArgs) -> anyhow::Result<Option<QboSettings>> {
     let q = &args.qbo;
-    let client_id = q
-        .qbo_client_id
-        .clone()
-        .or_else(|| args.demo.then(|| super::demo::DEMO_QBO_CLIENT_ID.to_string()));
+    let client_id = q.qbo_client_id.clone().or_else(|| {
+        args.demo
+            .then(|| super::demo::DEMO_QBO_CLIENT_ID.to_string())
+    });
     let Some(client_id) = client_id else {
         return Ok(None);
     };
@@ -127,10 +127,10 @@ fn qbo_settings(args: &ServeArgs) -> anyhow::Result<Option<QboSettings>> {
     } else {
         Environment::Production
     });
-    let emulator_url = q
-        .qbo_emulator_url
-        .clone()
-        .or_else(|| args.demo.then(|| format!("http://{}", args.sandbox.sandbox_bind)));
+    let emulator_url = q.qbo_emulator_url.clone().or_else(|| {
+        args.demo
+            .then(|| format!("http://{}", args.sandbox.sandbox_bind))
+    });
     let Some(endpoints) = Endpoints::for_environment(env, emulator_url.as_deref()) else {
         bail!("QBO_ENVIRONMENT=emulator needs QBO_EMULATOR_URL (the base URL of an `erp-bridge sandbox`)");
     };
@@ -142,7 +142,8 @@ fn qbo_settings(args: &ServeArgs) -> anyhow::Result<Option<QboSettings>> {
         batch_per_window: q.qbo_batch_per_minute.max(1),
         window: std::time::Duration::from_millis(q.qbo_pace_window_ms.max(1)),
     };
-    s.throttle_wait = std::time::Duration::from_secs_f64(q.qbo_throttle_wait_seconds.clamp(0.001, 3600.0));
+    s.throttle_wait =
+        std::time::Duration::from_secs_f64(q.qbo_throttle_wait_seconds.clamp(0.001, 3600.0));
     s.request_timeout = std::time::Duration::from_secs(q.qbo_request_timeout_seconds.max(1));
     Ok(Some(s))
 }
@@ -195,7 +196,9 @@ impl Application {
             Some(q) => {
                 let mut q = q.clone();
                 if q.redirect_uri.is_none() {
-                    q.redirect_uri = Some(format!("{public_origin}/api/integrations/quickbooks/callback"));
+                    q.redirect_uri = Some(format!(
+                        "{public_origin}/api/integrations/quickbooks/callback"
+                    ));
                 }
                 let client = super::erp::quickbooks::client::QboClient::new(q)
                     .context("could not build the QuickBooks client")?;

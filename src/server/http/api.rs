@@ -124,6 +124,11 @@ pub fn routes() -> Vec<ApiRoute> {
             delete(super::quickbooks::disconnect),
         ),
         route(
+            Method::POST,
+            "/api/integrations/sync/{provider}",
+            post(super::quickbooks::manual_sync),
+        ),
+        route(
             Method::GET,
             "/api/integrations/quickbooks/authorize",
             get(super::quickbooks::authorize),

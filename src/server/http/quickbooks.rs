@@ -7,10 +7,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 
-use super::extract::{Caller, ValidPath};
+use super::extract::{Caller, ValidJson, ValidPath};
 use super::openapi::ErrorBody;
 use crate::error::AppError;
 use crate::server::auth::CurrentPrincipal;
+use crate::server::service::manual_sync::{self, ManualSyncInput, SyncResult};
 use crate::server::service::quickbooks::{self as qbo_service, CallbackQuery, Connected};
 use crate::server::state::AppState;
 
@@ -28,7 +29,11 @@ fn wants_html(headers: &HeaderMap) -> bool {
 #[utoipa::path(get, path = "/api/integrations/quickbooks/authorize", tag = "integrations",
     responses((status = 200, description = "The Intuit consent URL", body = serde_json::Value), (status = 303, description = "Browser: redirect to Intuit"),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn authorize(State(s): State<AppState>, Caller(p): Caller, headers: HeaderMap) -> ApiResult<Response> {
+pub async fn authorize(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let url = qbo_service::authorize_url(&s.db, s.qbo.as_ref(), &p).await?;
     if wants_html(&headers) {
         return Ok(Redirect::to(&url).into_response());
@@ -64,13 +69,31 @@ pub async fn callback(
         return page(StatusCode::UNAUTHORIZED, "Could not connect QuickBooks", "You are not signed in to erp-bridge. Sign in, then start connecting again from the integrations page.");
     };
     match qbo_service::complete(&s.db, s.qbo.as_ref(), &p, q).await {
-        Ok(Connected::Company { .. }) => Redirect::to("/integrations?connected=quickbooks").into_response(),
-        Ok(Connected::Refused(why)) => page(StatusCode::BAD_REQUEST, "Could not connect QuickBooks", &why),
-        Err(AppError::Forbidden) => page(StatusCode::FORBIDDEN, "Could not connect QuickBooks", "Only an Admin can connect QuickBooks."),
-        Err(AppError::BadRequest(why)) => page(StatusCode::BAD_REQUEST, "Could not connect QuickBooks", &why),
+        Ok(Connected::Company { .. }) => {
+            Redirect::to("/integrations?connected=quickbooks").into_response()
+        }
+        Ok(Connected::Refused(why)) => page(
+            StatusCode::BAD_REQUEST,
+            "Could not connect QuickBooks",
+            &why,
+        ),
+        Err(AppError::Forbidden) => page(
+            StatusCode::FORBIDDEN,
+            "Could not connect QuickBooks",
+            "Only an Admin can connect QuickBooks.",
+        ),
+        Err(AppError::BadRequest(why)) => page(
+            StatusCode::BAD_REQUEST,
+            "Could not connect QuickBooks",
+            &why,
+        ),
         Err(e) => {
             tracing::error!(error = %e, "QuickBooks callback failed");
-            page(StatusCode::INTERNAL_SERVER_ERROR, "Could not connect QuickBooks", "Something went wrong on our side; nothing was connected. Try again in a moment.")
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Could not connect QuickBooks",
+                "Something went wrong on our side; nothing was connected. Try again in a moment.",
+            )
         }
     }
 }
@@ -79,7 +102,27 @@ pub async fn callback(
 #[utoipa::path(delete, path = "/api/integrations/connections/{provider}", tag = "integrations",
     params(("provider" = String, Path, description = "quickbooks or netsuite")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn disconnect(State(s): State<AppState>, Caller(p): Caller, ValidPath(provider): ValidPath<String>) -> ApiResult<StatusCode> {
+pub async fn disconnect(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(provider): ValidPath<String>,
+) -> ApiResult<StatusCode> {
     qbo_service::disconnect(&s.db, s.qbo.as_ref(), &p, &provider).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Queues customers or orders for one ERP now (PRD ManualSync).
+#[utoipa::path(post, path = "/api/integrations/sync/{provider}", tag = "integrations",
+    params(("provider" = String, Path, description = "quickbooks or netsuite")),
+    request_body = ManualSyncInput,
+    responses((status = 200, body = SyncResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn manual_sync(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(provider): ValidPath<String>,
+    ValidJson(input): ValidJson<ManualSyncInput>,
+) -> ApiResult<Json<SyncResult>> {
+    Ok(Json(
+        manual_sync::manual_sync(&s.db, &p, &provider, input).await?,
+    ))
 }

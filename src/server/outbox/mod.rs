@@ -55,6 +55,10 @@ pub mod events {
     pub const ORDER_PAID: &str = "OrderPaid";
     /// A payment was recorded.
     pub const PAYMENT_ADDED: &str = "PaymentAdded";
+    /// An Admin asked for a customer to be sent again (manual sync).
+    pub const CUSTOMER_SYNC_REQUESTED: &str = "CustomerSyncRequested";
+    /// An Admin asked for an order to be sent (manual sync): invoiced even before it is paid.
+    pub const ORDER_SYNC_REQUESTED: &str = "OrderSyncRequested";
 }
 
 /// Records `event` in the caller's transaction: a Pending row per connected provider, a

@@ -165,7 +165,7 @@ fn build_item(
 }
 
 /// The order payload adapters receive: the order with its items, and its customer.
-async fn order_payload(
+pub(crate) async fn order_payload(
     tx: &mut Tx,
     p: &Principal,
     order: &Order,

@@ -65,7 +65,11 @@ fn redirect_uri(qb: &QuickBooks) -> Result<String, AppError> {
 
 /// The Intuit consent URL for the caller (IntegrationsManage, a signed-in user): its `state`
 /// is bound to the caller's tenant and user, valid ten minutes, usable once.
-pub async fn authorize_url(db: &Db, qb: Option<&QuickBooks>, p: &Principal) -> Result<String, AppError> {
+pub async fn authorize_url(
+    db: &Db,
+    qb: Option<&QuickBooks>,
+    p: &Principal,
+) -> Result<String, AppError> {
     p.require(Policy::IntegrationsManage)?;
     let qb = connector(qb)?;
     let state = oauth_state::issue(db, p, Provider::QuickBooks).await?;
@@ -74,7 +78,13 @@ pub async fn authorize_url(db: &Db, qb: Option<&QuickBooks>, p: &Principal) -> R
         .map_err(|e| internal(e.to_string()))
 }
 
-async fn audit_event(db: &Db, p: &Principal, provider: Provider, action: &str, after: serde_json::Value) -> Result<(), AppError> {
+async fn audit_event(
+    db: &Db,
+    p: &Principal,
+    provider: Provider,
+    action: &str,
+    after: serde_json::Value,
+) -> Result<(), AppError> {
     let mut tx = db.begin().await.map_err(store)?;
     let event = audit::AuditEvent {
         tenant_id: Some(p.tenant_id),
@@ -94,11 +104,18 @@ async fn audit_event(db: &Db, p: &Principal, provider: Provider, action: &str, a
 }
 
 /// Completes the connect flow for the caller.
-pub async fn complete(db: &Db, qb: Option<&QuickBooks>, p: &Principal, q: CallbackQuery) -> Result<Connected, AppError> {
+pub async fn complete(
+    db: &Db,
+    qb: Option<&QuickBooks>,
+    p: &Principal,
+    q: CallbackQuery,
+) -> Result<Connected, AppError> {
     p.require(Policy::IntegrationsManage)?;
     let qb = connector(qb)?;
     let Some(state) = q.state.as_deref().filter(|s| !s.is_empty()) else {
-        return Ok(Connected::Refused(oauth_state::StateError::Unknown.to_string()));
+        return Ok(Connected::Refused(
+            oauth_state::StateError::Unknown.to_string(),
+        ));
     };
     // The state is used up whatever happens next.
     if let Err(e) = oauth_state::consume(db, p, Provider::QuickBooks, state).await? {
@@ -108,12 +125,17 @@ pub async fn complete(db: &Db, qb: Option<&QuickBooks>, p: &Principal, q: Callba
         let why = if err == "access_denied" {
             "QuickBooks access was not granted, so nothing was connected. Start again from the integrations page if that was a mistake.".to_string()
         } else {
-            format!("QuickBooks refused the request ({err}). Start again from the integrations page.")
+            format!(
+                "QuickBooks refused the request ({err}). Start again from the integrations page."
+            )
         };
         return Ok(Connected::Refused(why));
     }
     let (Some(code), Some(realm)) = (q.code.as_deref(), q.realm_id.as_deref()) else {
-        return Ok(Connected::Refused("QuickBooks sent back no code or company id. Start again from the integrations page.".into()));
+        return Ok(Connected::Refused(
+            "QuickBooks sent back no code or company id. Start again from the integrations page."
+                .into(),
+        ));
     };
     let tokens = match qb.client.exchange_code(&redirect_uri(qb)?, code).await {
         Ok(t) => t,
@@ -127,7 +149,10 @@ pub async fn complete(db: &Db, qb: Option<&QuickBooks>, p: &Principal, q: Callba
             return Ok(Connected::Refused(format!("QuickBooks could not be reached to finish connecting ({cause}). Try again in a moment.")));
         }
     };
-    if let Some(owner) = connections::tenant_for_company(db, PROVIDER, realm).await.map_err(store)? {
+    if let Some(owner) = connections::tenant_for_company(db, PROVIDER, realm)
+        .await
+        .map_err(store)?
+    {
         if owner != p.tenant_id {
             let _ = qb.client.revoke(&tokens.refresh_token).await;
             return Ok(Connected::Refused(
@@ -144,21 +169,43 @@ pub async fn complete(db: &Db, qb: Option<&QuickBooks>, p: &Principal, q: Callba
     };
     let sealed = token_service::seal(&qb.cipher, &tokens).map_err(internal)?;
     let who = p.actor.id().to_string();
-    let company = ConnectedCompany { provider: PROVIDER, external_company_id: realm, company_name: &name, connected_by: &who };
+    let company = ConnectedCompany {
+        provider: PROVIDER,
+        external_company_id: realm,
+        company_name: &name,
+        connected_by: &who,
+    };
     connections::connect_with_tokens(db, p.tenant_id, &company, &sealed, time::now())
         .await
         .map_err(store)?;
-    audit_event(db, p, Provider::QuickBooks, "integration.connected", json!({ "provider": PROVIDER, "realm": realm, "company": name })).await?;
+    audit_event(
+        db,
+        p,
+        Provider::QuickBooks,
+        "integration.connected",
+        json!({ "provider": PROVIDER, "realm": realm, "company": name }),
+    )
+    .await?;
     tracing::info!(tenant_id = %p.tenant_id, %realm, company = %name, "QuickBooks connected");
-    Ok(Connected::Company { name, realm: realm.to_string() })
+    Ok(Connected::Company {
+        name,
+        realm: realm.to_string(),
+    })
 }
 
 /// Disconnects a provider: QuickBooks tokens are revoked at Intuit (a failure there is logged;
 /// the tokens are deleted here either way), the connection becomes Not Connected, mappings
 /// stay for a later reconnect.
-pub async fn disconnect(db: &Db, qb: Option<&QuickBooks>, p: &Principal, provider: &str) -> Result<(), AppError> {
+pub async fn disconnect(
+    db: &Db,
+    qb: Option<&QuickBooks>,
+    p: &Principal,
+    provider: &str,
+) -> Result<(), AppError> {
     p.require(Policy::IntegrationsManage)?;
-    let provider: Provider = provider.parse().map_err(|e| AppError::BadRequest(format!("{e}")))?;
+    let provider: Provider = provider
+        .parse()
+        .map_err(|e| AppError::BadRequest(format!("{e}")))?;
     if provider == Provider::QuickBooks {
         if let Some(qb) = qb {
             match token_service::load(db, &qb.cipher, p.tenant_id, provider).await {
@@ -168,12 +215,24 @@ pub async fn disconnect(db: &Db, qb: Option<&QuickBooks>, p: &Principal, provide
                     }
                 }
                 Ok(None) => {}
-                Err(e) => tracing::warn!(tenant_id = %p.tenant_id, cause = %e, "stored QuickBooks tokens unreadable; deleting them"),
+                Err(e) => {
+                    tracing::warn!(tenant_id = %p.tenant_id, cause = %e, "stored QuickBooks tokens unreadable; deleting them")
+                }
             }
         }
     }
-    if !tokens::disconnect(db, p.tenant_id, provider.as_str(), time::now()).await.map_err(store)? {
+    if !tokens::disconnect(db, p.tenant_id, provider.as_str(), time::now())
+        .await
+        .map_err(store)?
+    {
         return Err(AppError::NotFound);
     }
-    audit_event(db, p, provider, "integration.disconnected", json!({ "provider": provider.as_str() })).await
+    audit_event(
+        db,
+        p,
+        provider,
+        "integration.disconnected",
+        json!({ "provider": provider.as_str() }),
+    )
+    .await
 }

@@ -185,3 +185,11 @@ pub async fn get_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Optio
     let row = on_tx!(tx, c => sqlx::query_as::<_, CustomerRow>(&sql).bind(tenant_id).bind(id).fetch_optional(c).await)?;
     Ok(row.map(Into::into))
 }
+
+/// Ids of the tenant's customers, by number (manual sync), at most `limit`.
+pub async fn all_ids(db: &Db, tenant_id: Uuid, limit: i64) -> StoreResult<Vec<Uuid>> {
+    let sql = "SELECT id FROM customers WHERE tenant_id = $1 ORDER BY customer_number LIMIT $2";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(limit).fetch_all(p).await)?,
+    )
+}

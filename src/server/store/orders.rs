@@ -309,3 +309,13 @@ pub async fn has_external_payment(
     let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql).bind(tenant_id).bind(origin).bind(external_id).fetch_one(c).await)?;
     Ok(n > 0)
 }
+
+/// Ids of the tenant's placed or fulfilled orders (what an ERP may receive), oldest first, at
+/// most `limit`.
+pub async fn billable_ids(db: &Db, tenant_id: Uuid, limit: i64) -> StoreResult<Vec<Uuid>> {
+    let sql = "SELECT id FROM orders WHERE tenant_id = $1 AND status IN ('Placed', 'Fulfilled') \
+        ORDER BY order_number LIMIT $2";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(limit).fetch_all(p).await)?,
+    )
+}

@@ -407,3 +407,26 @@ pub async fn extend_claims(db: &Db, lease_token: Uuid, until: DateTime<Utc>) -> 
         on_conn!(db.write(), p => sqlx::query(sql).bind(lease_token).bind(until).execute(p).await.map(|r| r.rows_affected()))?,
     )
 }
+
+/// Records an event for one provider only (a manual sync an Admin asked for): one Pending row,
+/// unless the same event for the same record version is already there. Returns whether a row
+/// was written.
+pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> StoreResult<bool> {
+    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
+           status, target_system, created_at, scheduled_for, retry_count, max_retries, correlation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, $9, $9, 0, $10, $11) \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+    let key = format!(
+        "{}:{}:{}:{}:{}",
+        provider.to_lowercase(),
+        e.event_type,
+        e.entity_type,
+        e.entity_id,
+        e.version
+    );
+    let n = on_tx!(tx, c => sqlx::query(sql)
+        .bind(Uuid::now_v7()).bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id)
+        .bind(e.payload).bind(&key).bind(provider).bind(e.now).bind(e.max_retries).bind(e.correlation_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}

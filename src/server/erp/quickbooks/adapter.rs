@@ -5,8 +5,8 @@
 //!
 //! Never twice: a mapping is looked up first; every write carries a `requestid` derived from the
 //! outbox idempotency key; and because `requestid` alone has been reported to fail (reference
-//! § 2), an invoice whose create may have happened (a retry, a timeout, a 5xx) is looked up by
-//! DocNumber and our marker in PrivateNote before it is created again.
+//! § 2), QuickBooks is asked for the order's invoice (DocNumber and our marker in PrivateNote)
+//! before every create, and again when a create's outcome is unknown (a timeout, a 5xx).
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
@@ -213,7 +213,11 @@ impl ErpAdapter for QuickBooks {
             })
         };
         match ev.event_type.as_str() {
-            events::CUSTOMER_CREATED | events::CUSTOMER_UPDATED | events::ORDER_PAID => {}
+            events::CUSTOMER_CREATED
+            | events::CUSTOMER_UPDATED
+            | events::CUSTOMER_SYNC_REQUESTED
+            | events::ORDER_PAID
+            | events::ORDER_SYNC_REQUESTED => {}
             events::ORDER_CREATED | events::ORDER_UPDATED => {
                 return skip("QuickBooks receives an invoice when the order is paid in full");
             }
@@ -236,14 +240,14 @@ impl ErpAdapter for QuickBooks {
             token: access.token,
             ev,
         };
-        if ev.event_type == events::ORDER_PAID {
+        if ev.event_type == events::ORDER_PAID || ev.event_type == events::ORDER_SYNC_REQUESTED {
             let order: Order = parse(ev.payload.get("order"), "order")?;
             let customer: Customer = parse(ev.payload.get("customer"), "customer")?;
             return sync_invoice(&call, &order, &customer).await;
         }
         let customer: Customer = parse(ev.payload.get("customer"), "customer")?;
         let (id, doc) =
-            sync_customer(&call, &customer, ev.event_type == events::CUSTOMER_UPDATED).await?;
+            sync_customer(&call, &customer, ev.event_type != events::CUSTOMER_CREATED).await?;
         Ok(Delivered {
             external_id: Some(id),
             request: None,
@@ -542,15 +546,15 @@ async fn sync_invoice(
     for line in &order.items {
         item_ids.push(sync_item(call, line).await?);
     }
-    if call.ev.retry_count > 0 {
-        if let Some(found) = find_invoice(call, order).await? {
-            let id = map_invoice(call, order, &found).await?;
-            return Ok(Delivered {
-                external_id: Some(id),
-                request: None,
-                response: Some(found),
-            });
-        }
+    // Look before creating, every time: an event taken over from a crashed process still has
+    // retry_count 0 yet may have been sent, and `requestid` alone is not trusted (reference § 2).
+    if let Some(found) = find_invoice(call, order).await? {
+        let id = map_invoice(call, order, &found).await?;
+        return Ok(Delivered {
+            external_id: Some(id),
+            request: None,
+            response: Some(found),
+        });
     }
     let body = invoice_body(order, &customer_id, &item_ids);
     match call.write("Invoice", &body, "invoice").await {

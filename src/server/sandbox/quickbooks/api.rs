@@ -252,6 +252,11 @@ async fn write(
         }
     }
     let now = clock::now();
+    let is_update = operation == "update" || (operation.is_empty() && request.get("Id").is_some());
+    if entity != "batch" && is_update && s.take_concurrent_edit() {
+        entities::touch(&mut tx, realm, entity, &request, now).await?;
+        store::bump(&mut tx, "concurrent_edits", 1).await?;
+    }
     let outcome = if entity == "batch" {
         batch(&mut tx, realm, request, now).await
     } else {

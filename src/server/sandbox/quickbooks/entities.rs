@@ -321,6 +321,31 @@ pub async fn delete(
     Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id_text }))
 }
 
+/// Another user saves the record named by `body.Id` without changing it: its SyncToken moves on
+/// (fault injection for the 5010 path).
+pub async fn touch(
+    c: &mut SqliteConnection,
+    realm: &str,
+    entity: &str,
+    body: &Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(id) = str_field(body, "Id").and_then(|s| s.parse::<i64>().ok()) else {
+        return Ok(());
+    };
+    let Some(mut doc) = store::get(c, realm, entity, id).await? else {
+        return Ok(());
+    };
+    doc["SyncToken"] = json!((sync_token(&doc) + 1).to_string());
+    let created = doc["MetaData"]["CreateTime"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    doc["MetaData"] = meta(&created, now);
+    store::put(c, realm, entity, id, &doc, false, now).await?;
+    Ok(())
+}
+
 /// The shape a deleted entity has in CDC results.
 pub fn deleted_shape(doc: &Value) -> Value {
     json!({ "Id": doc["Id"], "status": "Deleted", "domain": "QBO", "MetaData": doc["MetaData"] })

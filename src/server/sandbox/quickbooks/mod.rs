@@ -119,6 +119,9 @@ pub struct Faults {
     pub duplicate_webhooks: bool,
     /// Put a Retry-After (seconds) on 429 answers (Intuit sends none).
     pub retry_after_secs: Option<u64>,
+    /// The next N updates find the record just changed by "another user" (its SyncToken moved
+    /// on), so they fail with 5010 Stale Object.
+    pub concurrent_edit_next: u32,
 }
 
 /// Counters the tests and benchmarks read from `GET /_sandbox/stats`.
@@ -164,6 +167,18 @@ impl Sandbox {
 
     fn limits(&self) -> Limits {
         self.inner.limits.read().map(|l| *l).unwrap_or_default()
+    }
+
+    /// Uses up one "concurrent edit" if any is armed.
+    fn take_concurrent_edit(&self) -> bool {
+        let Ok(mut f) = self.inner.faults.write() else {
+            return false;
+        };
+        if f.concurrent_edit_next == 0 {
+            return false;
+        }
+        f.concurrent_edit_next -= 1;
+        true
     }
 
     /// Uses up one "commit then time out" if any is armed.
