@@ -166,6 +166,9 @@ pub fn test_settings(database_url: &str) -> Settings {
         retention: Default::default(),
         qbo_webhook_verifier_token: Some(SecretString::from(TEST_VERIFIER_TOKEN)),
         webhook_rate_per_second: 1000,
+        qbo: None,
+        inbound_enabled: false,
+        inbound: Default::default(),
     }
 }
 

@@ -11,6 +11,7 @@ mod concurrency;
 mod isolation;
 mod operations;
 mod outbox;
+mod quickbooks;
 mod rbac;
 mod schema;
 mod store_contract;

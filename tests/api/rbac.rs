@@ -187,6 +187,26 @@ fn cases() -> Vec<Case> {
             }),
             [401, 204, 403, 403, 403],
         ),
+        c(
+            "POST",
+            "/api/integrations/sync/quickbooks",
+            Json(|_, _| serde_json::json!({ "entity_type": "Customer" })),
+            ADMIN_ONLY,
+        ),
+        // 400: allowed, but this test app has no QuickBooks client configured.
+        c(
+            "GET",
+            "/api/integrations/quickbooks/authorize",
+            None,
+            [401, 400, 403, 403, 403],
+        ),
+        // Last for each caller: it disconnects the tenant.
+        c(
+            "DELETE",
+            "/api/integrations/connections/quickbooks",
+            None,
+            [401, 204, 403, 403, 403],
+        ),
         // Server functions (the UI's calls)
         c("POST", "/rpc/whoami", None, [200, 200, 200, 200, 200]),
         c("POST", "/rpc/list_users", None, ADMIN_ONLY),
@@ -241,6 +261,12 @@ fn cases() -> Vec<Case> {
         ),
         c(
             "POST",
+            "/rpc/disconnect_provider",
+            Form(|_, _| "provider=quickbooks".into()),
+            ADMIN_ONLY,
+        ),
+        c(
+            "POST",
             "/rpc/retry_failed_sync",
             Form(|_, ids| format!("outbox_id={}", ids.outbox)),
             [401, 409, 409, 403, 403],
@@ -258,7 +284,8 @@ fn registered_form(route: &str) -> String {
         )
         .replace("{outbox}", "{id}")
         .replace("{log}", "{id}")
-        .replace("/quickbooks/", "/{provider}/")
+        .replace("/sync/quickbooks", "/sync/{provider}")
+        .replace("/connections/quickbooks", "/connections/{provider}")
 }
 
 fn registered_routes() -> BTreeSet<(String, String)> {

@@ -38,7 +38,7 @@ pub enum AccessError {
     #[error("{0}")]
     NotConnected(String),
     /// Intuit refused the refresh token; an Admin must reconnect.
-    #[error("QuickBooks refused the refresh token ({0}); an Admin must reconnect QuickBooks")]
+    #[error("QuickBooks refused the refresh token (invalid_grant: {0}); an Admin must reconnect QuickBooks")]
     ReconnectRequired(String),
     /// A temporary problem (Intuit unavailable, a refresh elsewhere taking too long, storage).
     #[error("{0}")]

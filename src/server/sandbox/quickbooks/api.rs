@@ -245,17 +245,20 @@ async fn write(
     request: Value,
     request_id: Option<&str>,
 ) -> Result<(u16, String), Fail> {
+    let now = clock::now();
+    let is_update = operation == "update" || (operation.is_empty() && request.get("Id").is_some());
+    if entity != "batch" && is_update && s.take_concurrent_edit() {
+        // "Another user" saves first, in a transaction of their own.
+        let mut other = s.inner.db.begin().await?;
+        entities::touch(&mut other, realm, entity, &request, now).await?;
+        store::bump(&mut other, "concurrent_edits", 1).await?;
+        other.commit().await?;
+    }
     let mut tx = s.inner.db.begin().await?;
     if let Some(rid) = request_id {
         if let Some(answer) = store::replay(&mut tx, realm, rid).await? {
             return Ok(answer);
         }
-    }
-    let now = clock::now();
-    let is_update = operation == "update" || (operation.is_empty() && request.get("Id").is_some());
-    if entity != "batch" && is_update && s.take_concurrent_edit() {
-        entities::touch(&mut tx, realm, entity, &request, now).await?;
-        store::bump(&mut tx, "concurrent_edits", 1).await?;
     }
     let outcome = if entity == "batch" {
         batch(&mut tx, realm, request, now).await
