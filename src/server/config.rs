@@ -105,6 +105,10 @@ pub struct ServeArgs {
     /// Milliseconds the outbox worker sleeps when it found nothing to do.
     #[arg(long, env = "OUTBOX_POLL_MS", default_value_t = 500)]
     pub outbox_poll_ms: u64,
+    /// Seconds an outbox lease (and a claimed row) lasts without a heartbeat: how soon another
+    /// process takes over the work of one that died.
+    #[arg(long, env = "OUTBOX_LEASE_SECONDS", default_value_t = 30)]
+    pub outbox_lease_seconds: i64,
     /// Days completed outbox rows are kept.
     #[arg(long, env = "RETENTION_OUTBOX_DAYS", default_value_t = 30)]
     pub retention_outbox_days: i64,

@@ -85,6 +85,7 @@ impl Settings {
             worker: WorkerConfig {
                 batch_size: args.outbox_batch_size.clamp(1, 5000),
                 poll_interval: std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),
+                lease_ttl: chrono::TimeDelta::seconds(args.outbox_lease_seconds.clamp(5, 3600)),
                 ..WorkerConfig::default()
             },
             retention: RetentionConfig {

@@ -13,6 +13,7 @@ mod operations;
 mod outbox;
 mod quickbooks;
 mod rbac;
+mod restart;
 mod schema;
 mod store_contract;
 mod webhooks;

@@ -205,39 +205,7 @@ impl Qbo {
     }
 
     pub async fn consent_at(&self, authorize: &str, decision: &str) -> String {
-        let url = url::Url::parse(authorize).expect("url");
-        let param = |k: &str| {
-            url.query_pairs()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
-        };
-        let browser = client();
-        let page = browser.get(authorize).send().await.expect("consent page");
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.expect("html");
-        assert!(
-            html.contains(REALM_NAME) && html.contains(REALM),
-            "the consent page lists the companies"
-        );
-        let res = browser
-            .post(format!("{}/connect/oauth2", self.sandbox_url))
-            .form(&[
-                ("client_id", param("client_id")),
-                ("redirect_uri", param("redirect_uri")),
-                ("state", param("state")),
-                ("scope", param("scope")),
-                ("realm", REALM.to_string()),
-                ("decision", decision.to_string()),
-            ])
-            .send()
-            .await
-            .expect("consent");
-        assert_eq!(res.status(), 303, "consent redirects back to the app");
-        res.headers()["location"]
-            .to_str()
-            .expect("location")
-            .to_string()
+        give_consent(&self.sandbox_url, authorize, decision).await
     }
 
     /// Connects the demo tenant to the first sandbox company through the real flow.
@@ -337,6 +305,44 @@ impl Qbo {
             .await
             .expect("mapping")
     }
+}
+
+/// Plays the user on the sandbox's consent page: checks it lists the company, then allows or
+/// denies; returns the URL the sandbox sends the browser back to.
+pub async fn give_consent(sandbox_url: &str, authorize: &str, decision: &str) -> String {
+    let url = url::Url::parse(authorize).expect("url");
+    let param = |k: &str| {
+        url.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let browser = client();
+    let page = browser.get(authorize).send().await.expect("consent page");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains(REALM_NAME) && html.contains(REALM),
+        "the consent page lists the companies"
+    );
+    let res = browser
+        .post(format!("{sandbox_url}/connect/oauth2"))
+        .form(&[
+            ("client_id", param("client_id")),
+            ("redirect_uri", param("redirect_uri")),
+            ("state", param("state")),
+            ("scope", param("scope")),
+            ("realm", REALM.to_string()),
+            ("decision", decision.to_string()),
+        ])
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(res.status(), 303, "consent redirects back to the app");
+    res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string()
 }
 
 impl Drop for Qbo {

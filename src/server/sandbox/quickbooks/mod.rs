@@ -129,6 +129,7 @@ pub struct Faults {
 struct Stats {
     requests: std::sync::atomic::AtomicU64,
     throttled: std::sync::atomic::AtomicU64,
+    withheld: std::sync::atomic::AtomicU64,
 }
 
 /// Where webhooks go.
@@ -188,6 +189,10 @@ impl Sandbox {
             return None;
         }
         f.commit_then_timeout -= 1;
+        self.inner
+            .stats
+            .withheld
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Some(std::time::Duration::from_millis(if f.hang_ms == 0 {
             30_000
         } else {
@@ -391,6 +396,7 @@ async fn stats(State(s): State<Sandbox>) -> Response {
     Json(json!({
         "requests": s.inner.stats.requests.load(Relaxed),
         "throttled": s.inner.stats.throttled.load(Relaxed),
+        "withheld_answers": s.inner.stats.withheld.load(Relaxed),
         "peak_concurrency": s.inner.limiter.peak_concurrency(),
         "webhooks_pending": pending,
         "counters": counters,

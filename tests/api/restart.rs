@@ -1,0 +1,270 @@
+//! The app process killed in the middle of syncing invoices, with QuickBooks (the sandbox)
+//! running as a process of its own and keeping its books: after a restart every paid order has
+//! exactly one invoice — including the one whose create QuickBooks committed while the app was
+//! waiting for the answer, and with `requestid` ignored, as one SDK issue reports it can be.
+
+use serde_json::{json, Value};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::both_backends;
+use crate::helpers::{client, Backend, TestDb};
+use crate::quickbooks::{give_consent, REALM};
+use erp_bridge::server::demo::{DEMO_PASSWORD, DEMO_QBO_CLIENT_ID, DEMO_QBO_CLIENT_SECRET};
+
+const BIN: &str = env!("CARGO_BIN_EXE_erp-bridge");
+const ORDERS: usize = 16;
+
+async fn start_sandbox(dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .arg("sandbox")
+        .env("SANDBOX_BIND", "127.0.0.1:0")
+        .env("SANDBOX_DB", dir.join("sandbox.db"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("sandbox process");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read") {
+            if let Some(url) = line.strip_prefix("QuickBooks sandbox listening on ") {
+                return url.trim().to_string();
+            }
+        }
+        panic!("the sandbox exited before listening");
+    })
+    .await
+    .expect("the sandbox starts");
+    // Keep draining its stdout so it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+async fn start_app(db_url: &str, port: u16, sandbox: &str) -> Child {
+    let child = Command::new(BIN)
+        .args(["serve", "--demo"])
+        .env("DATABASE_URL", db_url)
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("QBO_ENVIRONMENT", "emulator")
+        .env("QBO_EMULATOR_URL", sandbox)
+        .env("QBO_THROTTLE_WAIT_SECONDS", "0.2")
+        .env("OUTBOX_POLL_MS", "50")
+        .env("OUTBOX_LEASE_SECONDS", "5")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("app process");
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    for _ in 0..300 {
+        if reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the app did not come up");
+}
+
+struct Sandbox {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Sandbox {
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("sandbox");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn stats(&self) -> Value {
+        self.http
+            .get(format!("{}/_sandbox/stats", self.url))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn invoices(&self) -> Vec<Value> {
+        let token = self
+            .post(&format!("/_sandbox/realms/{REALM}/token"), json!({}))
+            .await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string();
+        loop {
+            let res = self
+                .http
+                .get(format!("{}/v3/company/{REALM}/query", self.url))
+                .query(&[
+                    ("query", "select * from Invoice maxresults 1000"),
+                    ("minorversion", "75"),
+                ])
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("query");
+            if res.status() == 429 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            let v: Value = res.json().await.expect("json");
+            return v["QueryResponse"]["Invoice"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+        }
+    }
+}
+
+both_backends!(killing_the_app_mid_sync_never_duplicates_an_invoice);
+
+async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDb::new(backend).await;
+    let (_sandbox_process, sandbox_url) = start_sandbox(dir.path()).await;
+    let sandbox = Sandbox {
+        url: sandbox_url.clone(),
+        http: reqwest::Client::new(),
+    };
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut app = start_app(&db.url, port, &sandbox_url).await;
+
+    // Sign in as the demo Admin and connect QuickBooks through the real flow.
+    let admin = client();
+    let res = admin
+        .post(format!("{base}/auth/login"))
+        .header("origin", &base)
+        .form(&[("email", "admin@demo.example"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303);
+    let auth: Value = admin
+        .get(format!("{base}/api/integrations/quickbooks/authorize"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("authorize")
+        .json()
+        .await
+        .expect("json");
+    let authorize = auth["authorize_url"].as_str().expect("url");
+    assert!(authorize.contains(DEMO_QBO_CLIENT_ID) && !authorize.contains(DEMO_QBO_CLIENT_SECRET));
+    let back = give_consent(&sandbox_url, authorize, "allow").await;
+    assert_eq!(
+        admin.get(&back).send().await.expect("callback").status(),
+        303
+    );
+
+    // Slow QuickBooks down, make it ignore requestid, and create paid orders.
+    sandbox
+        .post(
+            "/_sandbox/faults",
+            json!({ "latency_ms": 120, "ignore_request_id": true }),
+        )
+        .await;
+    let products: Value = admin
+        .get(format!("{base}/api/v1/products"))
+        .send()
+        .await
+        .expect("p")
+        .json()
+        .await
+        .expect("json");
+    let customers: Value = admin
+        .get(format!("{base}/api/v1/customers"))
+        .send()
+        .await
+        .expect("c")
+        .json()
+        .await
+        .expect("json");
+    let product = products["items"][0]["id"].clone();
+    let customer = customers["items"][0]["id"].clone();
+    let mut numbers = Vec::new();
+    for _ in 0..ORDERS {
+        let order: Value = admin
+            .post(format!("{base}/api/v1/orders"))
+            .header("origin", &base)
+            .json(&json!({ "customer_id": customer, "shipping_amount": 300, "items": [{ "product_id": product, "quantity": 2 }] }))
+            .send().await.expect("order").json().await.expect("json");
+        let id = order["id"].as_str().expect("id");
+        let paid = admin
+            .post(format!("{base}/api/v1/orders/{id}/mark-paid"))
+            .header("origin", &base)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("paid");
+        assert!(paid.status().is_success());
+        numbers.push(order["order_number"].as_i64().expect("n").to_string());
+    }
+    // Once a few invoices exist, QuickBooks commits the next one but withholds the answer…
+    let wait_until = |what: &'static str, cond: Box<dyn Fn(&Value, usize) -> bool + Send>| {
+        let sandbox = &sandbox;
+        async move {
+            for _ in 0..600 {
+                let (stats, invoices) = (sandbox.stats().await, sandbox.invoices().await.len());
+                if cond(&stats, invoices) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("timed out waiting for {what}");
+        }
+    };
+    wait_until("a few invoices", Box::new(|_, n| n >= 3)).await;
+    sandbox.post("/_sandbox/faults", json!({ "latency_ms": 120, "ignore_request_id": true, "commit_then_timeout": 1, "hang_ms": 60000 })).await;
+    wait_until(
+        "a withheld answer",
+        Box::new(|s, _| s["withheld_answers"].as_i64() == Some(1)),
+    )
+    .await;
+    // …and the app dies right then.
+    app.kill().await.expect("kill");
+    let before = sandbox.invoices().await.len();
+    assert!(
+        before < ORDERS,
+        "the kill happened mid-sync ({before} of {ORDERS} invoiced)"
+    );
+
+    // Restarted, it finishes the work: every order invoiced exactly once.
+    let _app = start_app(&db.url, port, &sandbox_url).await;
+    wait_until("all invoices", Box::new(|_, n| n >= ORDERS)).await;
+    tokio::time::sleep(Duration::from_secs(6)).await; // past a lease: nothing else trickles in
+    let invoices = sandbox.invoices().await;
+    let mut docs: Vec<String> = invoices
+        .iter()
+        .map(|i| i["DocNumber"].as_str().expect("doc").to_string())
+        .collect();
+    docs.sort();
+    let mut expected = numbers.clone();
+    expected.sort();
+    assert_eq!(docs, expected, "exactly one invoice per paid order");
+}
