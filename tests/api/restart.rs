@@ -16,6 +16,7 @@ use erp_bridge::server::demo::{DEMO_PASSWORD, DEMO_QBO_CLIENT_ID, DEMO_QBO_CLIEN
 
 const BIN: &str = env!("CARGO_BIN_EXE_erp-bridge");
 const ORDERS: usize = 16;
+const FIRST_WAVE: usize = 6;
 
 async fn start_sandbox(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(BIN)
@@ -208,24 +209,30 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
     let product = products["items"][0]["id"].clone();
     let customer = customers["items"][0]["id"].clone();
     let mut numbers = Vec::new();
-    for _ in 0..ORDERS {
-        let order: Value = admin
-            .post(format!("{base}/api/v1/orders"))
-            .header("origin", &base)
-            .json(&json!({ "customer_id": customer, "shipping_amount": 300, "items": [{ "product_id": product, "quantity": 2 }] }))
-            .send().await.expect("order").json().await.expect("json");
-        let id = order["id"].as_str().expect("id");
-        let paid = admin
-            .post(format!("{base}/api/v1/orders/{id}/mark-paid"))
-            .header("origin", &base)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("paid");
-        assert!(paid.status().is_success());
-        numbers.push(order["order_number"].as_i64().expect("n").to_string());
-    }
-    // Once a few invoices exist, QuickBooks commits the next one but withholds the answer…
+    let place = |n: usize| {
+        let (admin, base, customer, product) = (&admin, &base, &customer, &product);
+        async move {
+            let mut numbers = Vec::new();
+            for _ in 0..n {
+                let order: Value = admin
+                    .post(format!("{base}/api/v1/orders"))
+                    .header("origin", base)
+                    .json(&json!({ "customer_id": customer, "shipping_amount": 300, "items": [{ "product_id": product, "quantity": 2 }] }))
+                    .send().await.expect("order").json().await.expect("json");
+                let id = order["id"].as_str().expect("id");
+                let paid = admin
+                    .post(format!("{base}/api/v1/orders/{id}/mark-paid"))
+                    .header("origin", base)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("paid");
+                assert!(paid.status().is_success());
+                numbers.push(order["order_number"].as_i64().expect("n").to_string());
+            }
+            numbers
+        }
+    };
     let wait_until = |what: &'static str, cond: Box<dyn Fn(&Value, usize) -> bool + Send>| {
         let sandbox = &sandbox;
         async move {
@@ -239,20 +246,32 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
             panic!("timed out waiting for {what}");
         }
     };
-    wait_until("a few invoices", Box::new(|_, n| n >= 3)).await;
+    // A first wave goes through normally.
+    numbers.extend(place(FIRST_WAVE).await);
+    wait_until("the first wave", Box::new(|_, n| n >= FIRST_WAVE)).await;
+    // Then QuickBooks commits the next write but withholds the answer…
     sandbox.post("/_sandbox/faults", json!({ "latency_ms": 120, "ignore_request_id": true, "commit_then_timeout": 1, "hang_ms": 60000 })).await;
+    numbers.extend(place(ORDERS - FIRST_WAVE).await);
     wait_until(
         "a withheld answer",
         Box::new(|s, _| s["withheld_answers"].as_i64() == Some(1)),
     )
     .await;
-    // …and the app dies right then.
+    // …and the app dies right then, with deliveries in flight.
     app.kill().await.expect("kill");
-    let before = sandbox.invoices().await.len();
-    assert!(
-        before < ORDERS,
-        "the kill happened mid-sync ({before} of {ORDERS} invoiced)"
-    );
+    let ours = db.connect().await;
+    let tenant = crate::outbox::demo_tenant(&ours).await;
+    let in_flight = crate::outbox::rows(&ours, tenant)
+        .await
+        .into_iter()
+        .filter(|r| {
+            r.event_type == "OrderPaid"
+                && r.target_system.as_deref() == Some("QuickBooks")
+                && r.status != "Completed"
+        })
+        .count();
+    assert!(in_flight > 0, "the kill happened mid-sync");
+    ours.close().await;
 
     // Restarted, it finishes the work: every order invoiced exactly once.
     let _app = start_app(&db.url, port, &sandbox_url).await;

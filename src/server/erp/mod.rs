@@ -111,6 +111,22 @@ impl DeliveryError {
 pub trait ErpAdapter: Send + Sync + 'static {
     /// Delivers one event.
     async fn deliver(&self, event: &OutboxEvent) -> Result<Delivered, DeliveryError>;
+
+    /// How many events the worker may hand over at once (1: one at a time).
+    fn batch_size(&self) -> usize {
+        1
+    }
+
+    /// Delivers several events (never two of the same record), returning one result per event
+    /// in order. The default delivers them one by one; a connector with a bulk endpoint
+    /// (QuickBooks batch) does better.
+    async fn deliver_batch(&self, events: &[OutboxEvent]) -> Vec<Result<Delivered, DeliveryError>> {
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            out.push(self.deliver(e).await);
+        }
+        out
+    }
 }
 
 /// The connectors available to this process, by provider.

@@ -207,7 +207,9 @@ impl OutboxWorker {
         let mut batch = Batch::new(token, conn.diagnostic_until.is_some_and(|t| t > now));
         let (mut stop, mut held, mut failure) = (false, true, None);
         let mut last_beat = Instant::now();
-        for row in rows {
+        let mut queue: std::collections::VecDeque<OutboxRow> = rows.into();
+        let chunk_max = adapter.batch_size().max(1);
+        while let Some(row) = queue.pop_front() {
             if stop || batch.entity_blocked(&row) {
                 batch.release(&row);
                 continue;
@@ -229,56 +231,74 @@ impl OutboxWorker {
                     }
                 }
             }
-            let event = to_event(&row, provider, conn.external_company_id.clone());
+            // Hand the adapter as many rows as it takes at once, never two of one record
+            // (the later one waits for the earlier one's outcome).
+            let mut chunk = vec![row];
+            while chunk.len() < chunk_max {
+                let Some(next) = queue.front() else { break };
+                let same_record = chunk
+                    .iter()
+                    .any(|r| r.entity_type == next.entity_type && r.entity_id == next.entity_id);
+                if same_record || batch.entity_blocked(next) {
+                    break;
+                }
+                if let Some(next) = queue.pop_front() {
+                    chunk.push(next);
+                }
+            }
+            let events: Vec<_> = chunk
+                .iter()
+                .map(|r| to_event(r, provider, conn.external_company_id.clone()))
+                .collect();
             let (started, clock) = (time::now(), Instant::now());
             // A call may not outlive the lease: past half its lifetime it counts as a timeout
             // (the ERP may still have applied it; its idempotency key makes the retry safe).
             let limit = (self.config.lease_ttl / 2)
                 .to_std()
                 .unwrap_or(Duration::from_secs(15));
-            let result = match tokio::time::timeout(limit, adapter.deliver(&event)).await {
-                Ok(result) => result,
-                Err(_) => Err(DeliveryError::retryable(format!(
+            let mut results =
+                match tokio::time::timeout(limit, adapter.deliver_batch(&events)).await {
+                    Ok(results) => results,
+                    Err(_) => Vec::new(),
+                };
+            results.resize_with(events.len(), || {
+                Err(DeliveryError::retryable(format!(
                     "no answer within {} s",
                     limit.as_secs()
-                ))),
-            };
-            match &result {
-                Ok(_) => health_row = breaker::on_success(&health_row),
-                Err(DeliveryError::Retryable { message, .. }) => {
-                    health_row = breaker::on_failure(
-                        &health_row,
-                        &self.config.breaker,
-                        time::now(),
-                        message,
-                    );
-                    stop = breaker::gate(&health_row, time::now()) != Gate::Open;
-                }
-                Err(DeliveryError::Auth { message }) => {
-                    tracing::error!(%tenant_id, %provider, error = %scrub::redact_text(message), "ERP refused our credentials; connection needs reconnecting");
-                    metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
-                    let marked = connections::mark_reconnect_required(
-                        &self.db,
-                        tenant_id,
-                        provider.as_str(),
-                        message,
-                        time::now(),
-                    );
-                    if let Err(err) = marked.await {
-                        failure = Some(err);
+                )))
+            });
+            let elapsed = clock.elapsed();
+            for (row, result) in chunk.iter().zip(results) {
+                match &result {
+                    Ok(_) => health_row = breaker::on_success(&health_row),
+                    Err(DeliveryError::Retryable { message, .. }) => {
+                        health_row = breaker::on_failure(
+                            &health_row,
+                            &self.config.breaker,
+                            time::now(),
+                            message,
+                        );
+                        stop = stop || breaker::gate(&health_row, time::now()) != Gate::Open;
                     }
-                    stop = true;
+                    Err(DeliveryError::Auth { message }) => {
+                        tracing::error!(%tenant_id, %provider, error = %scrub::redact_text(message), "ERP refused our credentials; connection needs reconnecting");
+                        metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
+                        let marked = connections::mark_reconnect_required(
+                            &self.db,
+                            tenant_id,
+                            provider.as_str(),
+                            message,
+                            time::now(),
+                        );
+                        if let Err(err) = marked.await {
+                            failure = Some(err);
+                        }
+                        stop = true;
+                    }
+                    Err(DeliveryError::Permanent { .. }) => {}
                 }
-                Err(DeliveryError::Permanent { .. }) => {}
+                batch.record(row, provider, result, started, elapsed, &self.config);
             }
-            batch.record(
-                &row,
-                provider,
-                result,
-                started,
-                clock.elapsed(),
-                &self.config,
-            );
         }
         let stats = batch.stats;
         batch.flush(&self.db).await?;

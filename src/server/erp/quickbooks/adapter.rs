@@ -202,8 +202,39 @@ fn parse<T: serde::de::DeserializeOwned>(
         .map_err(|e| DeliveryError::permanent(format!("the event carries no readable {what}: {e}")))
 }
 
+fn is_invoice_event(ev: &OutboxEvent) -> bool {
+    ev.event_type == events::ORDER_PAID || ev.event_type == events::ORDER_SYNC_REQUESTED
+}
+
 #[async_trait]
 impl ErpAdapter for QuickBooks {
+    fn batch_size(&self) -> usize {
+        self.client.settings().batch_size.clamp(1, 30)
+    }
+
+    /// Invoices go out through QuickBooks' batch endpoint — one lookup query and one batch
+    /// call for up to 30 orders; other events one by one.
+    async fn deliver_batch(&self, evs: &[OutboxEvent]) -> Vec<Result<Delivered, DeliveryError>> {
+        let invoices: Vec<usize> = (0..evs.len())
+            .filter(|i| is_invoice_event(&evs[*i]))
+            .collect();
+        let mut out: Vec<Option<Result<Delivered, DeliveryError>>> = vec![None; evs.len()];
+        if invoices.len() >= 2 {
+            let batch: Vec<&OutboxEvent> = invoices.iter().map(|i| &evs[*i]).collect();
+            for (i, r) in invoices.iter().zip(invoice_batch(self, &batch).await) {
+                out[*i] = Some(r);
+            }
+        }
+        let mut results = Vec::with_capacity(evs.len());
+        for (ev, done) in evs.iter().zip(out) {
+            results.push(match done {
+                Some(r) => r,
+                None => self.deliver(ev).await,
+            });
+        }
+        results
+    }
+
     async fn deliver(&self, ev: &OutboxEvent) -> Result<Delivered, DeliveryError> {
         let skip = |why: &str| {
             Ok(Delivered {
@@ -583,4 +614,193 @@ async fn sync_invoice(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A fault inside a batch answer as a delivery error.
+fn item_fault(fault: &Value) -> DeliveryError {
+    let body = json!({ "Fault": fault }).to_string();
+    match super::fault::Fault::parse(400, body.as_bytes()) {
+        Some(f) => QboError::Fault {
+            status: 400,
+            fault: f,
+            tid: None,
+        }
+        .into(),
+        None => DeliveryError::retryable(format!("unreadable batch fault: {fault}")),
+    }
+}
+
+/// Invoices for several orders: each order's customer and items made sure of one by one
+/// (mapped after their first use), one query for the DocNumbers already in QuickBooks, then
+/// one batch call creating the rest.
+async fn invoice_batch(
+    qb: &QuickBooks,
+    evs: &[&OutboxEvent],
+) -> Vec<Result<Delivered, DeliveryError>> {
+    let Some(first) = evs.first() else {
+        return Vec::new();
+    };
+    let access = match qb.access(first.tenant_id).await {
+        Ok(a) => a,
+        Err(e) => {
+            let e: DeliveryError = e.into();
+            return evs.iter().map(|_| Err(e.clone())).collect();
+        }
+    };
+    let mut out: Vec<Option<Result<Delivered, DeliveryError>>> = vec![None; evs.len()];
+    // (index, call, order, body) of the invoices still to create.
+    let mut todo: Vec<(usize, Order, Value)> = Vec::new();
+    let calls: Vec<Call<'_>> = evs
+        .iter()
+        .map(|ev| Call {
+            qb,
+            tenant_id: ev.tenant_id,
+            realm: access.realm.clone(),
+            token: access.token.clone(),
+            ev,
+        })
+        .collect();
+    for (i, call) in calls.iter().enumerate() {
+        let prepared = async {
+            let order: Order = parse(call.ev.payload.get("order"), "order")?;
+            let customer: Customer = parse(call.ev.payload.get("customer"), "customer")?;
+            if let Some(m) = call.mapped("Order", order.id).await? {
+                return Ok(Err(m.external_id));
+            }
+            if order.items.is_empty() {
+                return Err(DeliveryError::permanent(
+                    "the order has no items to invoice",
+                ));
+            }
+            let (customer_id, _) = sync_customer(call, &customer, false).await?;
+            let mut item_ids = Vec::with_capacity(order.items.len());
+            for line in &order.items {
+                item_ids.push(sync_item(call, line).await?);
+            }
+            let body = invoice_body(&order, &customer_id, &item_ids);
+            Ok(Ok((order, body)))
+        }
+        .await;
+        match prepared {
+            Ok(Ok((order, body))) => todo.push((i, order, body)),
+            Ok(Err(existing)) => {
+                out[i] = Some(Ok(Delivered {
+                    external_id: Some(existing),
+                    request: None,
+                    response: Some(json!({ "already": "invoiced" })),
+                }))
+            }
+            Err(e) => out[i] = Some(Err(e)),
+        }
+    }
+    // Already in QuickBooks (a crashed or timed-out earlier attempt)? One query for all.
+    if let Err(e) = adopt_found(&calls, &mut todo, &mut out).await {
+        for (i, _, _) in todo.drain(..) {
+            out[i] = Some(Err(e.clone()));
+        }
+    }
+    if !todo.is_empty() {
+        let items: Vec<Value> = todo
+            .iter()
+            .enumerate()
+            .map(|(b, (_, _, body))| json!({ "bId": b.to_string(), "operation": "create", "Invoice": body }))
+            .collect();
+        let keys: Vec<&str> = todo
+            .iter()
+            .map(|(i, _, _)| calls[*i].ev.idempotency_key.as_str())
+            .collect();
+        let rid = super::request_id::batch_request_id(&keys);
+        match qb
+            .client
+            .batch(&access.realm, &access.token, &items, &rid)
+            .await
+        {
+            Ok(answers) => {
+                for (b, (i, order, body)) in todo.drain(..).enumerate() {
+                    let answer = answers
+                        .iter()
+                        .find(|a| a["bId"].as_str() == Some(b.to_string().as_str()));
+                    out[i] = Some(match answer {
+                        Some(a) if a.get("Invoice").is_some() => {
+                            map_invoice(&calls[i], &order, &a["Invoice"])
+                                .await
+                                .map(|id| Delivered {
+                                    external_id: Some(id),
+                                    request: Some(body),
+                                    response: Some(a["Invoice"].clone()),
+                                })
+                        }
+                        Some(a) if a.get("Fault").is_some() => Err(item_fault(&a["Fault"])),
+                        _ => Err(DeliveryError::retryable(
+                            "the batch answer left this invoice out",
+                        )),
+                    });
+                }
+            }
+            Err(e) if e.write_outcome_unknown() => {
+                tracing::warn!(realm = %access.realm, error = %e, "invoice batch outcome unknown; looking the invoices up");
+                let unknown: DeliveryError = e.into();
+                if let Err(err) = adopt_found(&calls, &mut todo, &mut out).await {
+                    tracing::warn!(error = %err, "looking up after an unknown batch outcome failed");
+                }
+                for (i, _, _) in todo.drain(..) {
+                    out[i] = Some(Err(unknown.clone()));
+                }
+            }
+            Err(e) => {
+                let e: DeliveryError = e.into();
+                for (i, _, _) in todo.drain(..) {
+                    out[i] = Some(Err(e.clone()));
+                }
+            }
+        }
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(DeliveryError::retryable("not attempted"))))
+        .collect()
+}
+
+/// Maps the invoices of `todo` that QuickBooks already has (DocNumber + marker) and removes
+/// them from `todo`.
+async fn adopt_found(
+    calls: &[Call<'_>],
+    todo: &mut Vec<(usize, Order, Value)>,
+    out: &mut [Option<Result<Delivered, DeliveryError>>],
+) -> Result<(), DeliveryError> {
+    let Some((first, _, _)) = todo.first() else {
+        return Ok(());
+    };
+    let numbers: Vec<String> = todo
+        .iter()
+        .map(|(_, o, _)| quote(&o.order_number.to_string()))
+        .collect();
+    let stmt = format!(
+        "select * from Invoice where DocNumber in ({}) maxresults 1000",
+        numbers.join(", ")
+    );
+    let found = calls[*first].query_one("Invoice", &stmt).await?;
+    let mut left = Vec::new();
+    for (i, order, body) in todo.drain(..) {
+        let marker = invoice_marker(order.id);
+        match found.iter().find(|inv| {
+            inv["PrivateNote"]
+                .as_str()
+                .is_some_and(|n| n.contains(&marker))
+        }) {
+            Some(inv) => {
+                out[i] = Some(
+                    map_invoice(&calls[i], &order, inv)
+                        .await
+                        .map(|id| Delivered {
+                            external_id: Some(id),
+                            request: None,
+                            response: Some(inv.clone()),
+                        }),
+                );
+            }
+            None => left.push((i, order, body)),
+        }
+    }
+    *todo = left;
+    Ok(())
 }

@@ -15,9 +15,28 @@ pub fn request_id(idempotency_key: &str, operation: &str) -> String {
     format!("eb-{hex}")
 }
 
+/// Intuit's limit on `requestid` for a batch call.
+pub const MAX_BATCH_LEN: usize = 36;
+
+/// The requestid of a batch call carrying the deliveries with these idempotency keys (in
+/// order): the same set always gives the same id.
+pub fn batch_request_id(idempotency_keys: &[&str]) -> String {
+    let digest = Sha256::digest(idempotency_keys.join("\u{1f}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("b-{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_ids_fit_intuits_shorter_limit() {
+        let a = batch_request_id(&["k1", "k2"]);
+        assert_eq!(a, batch_request_id(&["k1", "k2"]));
+        assert_ne!(a, batch_request_id(&["k1", "k3"]));
+        assert!(a.len() <= MAX_BATCH_LEN, "{a}");
+    }
 
     #[test]
     fn stable_distinct_and_short_enough() {
