@@ -164,6 +164,9 @@ pub async fn post_entity(
         Ok(p) => p,
         Err(f) => return f.into_response(),
     };
+    if is_batch {
+        s.inner.stats.batch_calls.fetch_add(1, Relaxed);
+    }
     if what == "query" {
         let q = String::from_utf8_lossy(&body).to_string();
         return run_query(&s, &realm, &q)

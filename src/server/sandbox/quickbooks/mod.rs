@@ -130,6 +130,7 @@ struct Stats {
     requests: std::sync::atomic::AtomicU64,
     throttled: std::sync::atomic::AtomicU64,
     withheld: std::sync::atomic::AtomicU64,
+    batch_calls: std::sync::atomic::AtomicU64,
 }
 
 /// Where webhooks go.
@@ -397,6 +398,7 @@ async fn stats(State(s): State<Sandbox>) -> Response {
         "requests": s.inner.stats.requests.load(Relaxed),
         "throttled": s.inner.stats.throttled.load(Relaxed),
         "withheld_answers": s.inner.stats.withheld.load(Relaxed),
+        "batch_calls": s.inner.stats.batch_calls.load(Relaxed),
         "peak_concurrency": s.inner.limiter.peak_concurrency(),
         "webhooks_pending": pending,
         "counters": counters,
