@@ -12,7 +12,10 @@ cargo test --features ssr
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 E2E_DIR=$(mktemp -d)
 PORT=${E2E_PORT:-3917}
+SANDBOX_PORT=${E2E_SANDBOX_PORT:-3918}
+# The demo brings its QuickBooks sandbox; give it a port and a file of its own.
 DATABASE_URL="sqlite://$E2E_DIR/e2e.db" BIND_ADDR="127.0.0.1:$PORT" \
+  SANDBOX_BIND="127.0.0.1:$SANDBOX_PORT" SANDBOX_DB="$E2E_DIR/sandbox.db" OUTBOX_POLL_MS=100 \
   "$TARGET_DIR/debug/erp-bridge" serve --demo >"$E2E_DIR/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$E2E_DIR"' EXIT
@@ -21,4 +24,5 @@ for _ in $(seq 100); do
   kill -0 $SERVER 2>/dev/null || { cat "$E2E_DIR/server.log"; exit 1; }
   sleep 0.2
 done
-(cd end2end && BASE_URL="http://127.0.0.1:$PORT" npx playwright test)
+(cd end2end && BASE_URL="http://127.0.0.1:$PORT" SANDBOX_URL="http://127.0.0.1:$SANDBOX_PORT" npx playwright test) || {
+  echo "--- server log ---"; tail -50 "$E2E_DIR/server.log"; exit 1; }

@@ -88,14 +88,9 @@ const DEMO_PRODUCTS: [(&str, &str, i64); 3] = [
 /// same services as real ones, so their outbox events are recorded as well.
 async fn seed_orders(db: &Db, tenant_id: uuid::Uuid) -> Result<(), AppError> {
     use crate::domain::commerce::{NewOrder, NewOrderItem, ProductInput};
-    use crate::server::auth::{Actor, Principal};
+    use crate::server::auth::Principal;
     use crate::server::service::{customers as customer_service, orders as order_service};
-    let system = Principal {
-        tenant_id,
-        actor: Actor::User(uuid::Uuid::nil()),
-        role: Role::Admin,
-        customer_id: None,
-    };
+    let system = Principal::system(tenant_id);
     let mut products = Vec::new();
     for (sku, name, price) in DEMO_PRODUCTS {
         let input = ProductInput {

@@ -1165,3 +1165,286 @@ async fn a_throttle_storm_is_paced_and_loses_nothing(backend: Backend) {
             .collect::<Vec<_>>()
     );
 }
+
+/// The keys of a JSON object.
+fn keys(v: &Value) -> std::collections::BTreeSet<String> {
+    v.as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn read_vector(dir: &std::path::Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name))
+        .expect("vector")
+        .trim_start_matches('\u{feff}')
+        .to_string()
+}
+
+/// What the sandbox answers has the shape of Intuit's own samples (`../shared/vectors`), and
+/// our client reads both the same way.
+#[tokio::test]
+async fn the_sandbox_answers_in_intuits_shapes() {
+    use erp_bridge::server::erp::quickbooks::fault::{Fault, FaultClass};
+    let Some(dir) = crate::webhooks::vectors() else {
+        return;
+    };
+    let q = qbo_app(Backend::Sqlite, |_, _| {}).await;
+    let http = &q.http;
+    let api = |path: &str| format!("{}/v3/company/{REALM}/{path}", q.sandbox_url);
+    let parse =
+        |status: u16, body: &[u8]| Fault::parse(status, body).expect("a fault our client reads");
+    let same_fault = |ours: &Fault, theirs: &Fault| {
+        assert_eq!(ours.code(), theirs.code());
+        assert_eq!(ours.class(), theirs.class());
+    };
+
+    // 401 in the lowercase envelope.
+    let res = http
+        .get(api(&format!("companyinfo/{REALM}")))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .expect("401");
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("intuit_tid"));
+    let ours: Value = res.json().await.expect("json");
+    let theirs: Value =
+        serde_json::from_str(&read_vector(&dir, "fault_401_3200_lowercase_issue.json"))
+            .expect("json");
+    assert_eq!(keys(&ours), keys(&theirs));
+    assert_eq!(
+        keys(&ours["fault"]["error"][0]),
+        keys(&theirs["fault"]["error"][0])
+    );
+    assert_eq!(ours["fault"]["type"], theirs["fault"]["type"]);
+    same_fault(
+        &parse(401, ours.to_string().as_bytes()),
+        &parse(401, theirs.to_string().as_bytes()),
+    );
+    assert_eq!(
+        parse(401, ours.to_string().as_bytes()).class(),
+        FaultClass::Auth
+    );
+
+    let token = q.token().await;
+    // 400 ValidationFaults: stale object, not found, duplicate name, query parse error.
+    let customer: Value = http
+        .post(api("customer"))
+        .bearer_auth(&token)
+        .json(&json!({ "DisplayName": "Shape Test Ltd" }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let id = customer["Customer"]["Id"].as_str().expect("id");
+    let cases = [
+        (
+            http.post(api("customer"))
+                .json(&json!({ "Id": id, "SyncToken": "7", "sparse": true, "Notes": "x" })),
+            "fault_5010_stale_object_exquickbooks.json",
+            FaultClass::Stale,
+        ),
+        (
+            http.get(api("invoice/999999")),
+            "fault_610_object_not_found_exquickbooks.json",
+            FaultClass::Permanent,
+        ),
+        (
+            http.post(api("customer"))
+                .json(&json!({ "DisplayName": "Shape Test Ltd" })),
+            "fault_6240_duplicate_name_quickbooks_ruby.json",
+            FaultClass::DuplicateName,
+        ),
+        (
+            http.get(api("query"))
+                .query(&[("query", "select from Customer")]),
+            "fault_4000_query_parse_exquickbooks.json",
+            FaultClass::Permanent,
+        ),
+    ];
+    for (req, vector, class) in cases {
+        let res = req.bearer_auth(&token).send().await.expect("request");
+        assert_eq!(res.status(), 400, "{vector}");
+        let ours: Value = res.json().await.expect("json");
+        let theirs: Value = serde_json::from_str(&read_vector(&dir, vector)).expect("json");
+        assert_eq!(keys(&ours), keys(&theirs), "{vector}");
+        assert_eq!(ours["Fault"]["type"], theirs["Fault"]["type"], "{vector}");
+        assert_eq!(
+            ours["Fault"]["Error"][0]["Message"], theirs["Fault"]["Error"][0]["Message"],
+            "{vector}"
+        );
+        for key in keys(&theirs["Fault"]["Error"][0]) {
+            assert!(
+                ours["Fault"]["Error"][0].get(&key).is_some(),
+                "{vector}: {key}"
+            );
+        }
+        let (o, t) = (
+            parse(400, ours.to_string().as_bytes()),
+            parse(400, theirs.to_string().as_bytes()),
+        );
+        same_fault(&o, &t);
+        assert_eq!(o.class(), class, "{vector}");
+    }
+
+    // XML bodies: the 429 throttle and the 500 system fault, whatever Accept said.
+    for (faults, status, vector, class) in [
+        (
+            json!({ "error_rate_429": 1.0 }),
+            429,
+            "fault_3001_throttle_429_quickbooks_ruby.xml",
+            FaultClass::Throttled,
+        ),
+        (
+            json!({ "error_rate_5xx": 1.0 }),
+            500,
+            "fault_10000_system_quickbooks_ruby.xml",
+            FaultClass::Retryable,
+        ),
+    ] {
+        q.faults(faults).await;
+        let res = http
+            .get(api(&format!("companyinfo/{REALM}")))
+            .bearer_auth(&token)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), status);
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .contains("xml"));
+        let ours = res.bytes().await.expect("body");
+        let theirs = read_vector(&dir, vector);
+        let (o, t) = (parse(status, &ours), parse(status, theirs.as_bytes()));
+        same_fault(&o, &t);
+        assert_eq!(o.class(), class);
+        if status == 429 {
+            assert_eq!(
+                o.summary(),
+                t.summary(),
+                "the throttle message is Intuit's, word for word"
+            );
+        }
+    }
+    q.faults(json!({})).await;
+
+    // Entities carry at least the fields of Intuit's samples.
+    let item: Value = http.post(api("item")).bearer_auth(&token)
+        .json(&json!({ "Name": "Garden Supplies", "Type": "Service", "IncomeAccountRef": { "value": "1" } }))
+        .send().await.expect("item").json().await.expect("json");
+    let theirs: Value =
+        serde_json::from_str(&read_vector(&dir, "resp_item_create_exquickbooks.json"))
+            .expect("json");
+    for key in [
+        "Name",
+        "Active",
+        "FullyQualifiedName",
+        "Type",
+        "IncomeAccountRef",
+        "domain",
+        "sparse",
+        "Id",
+        "SyncToken",
+        "MetaData",
+    ] {
+        assert!(theirs["Item"].get(key).is_some(), "the sample has {key}");
+        assert!(item["Item"].get(key).is_some(), "ours has {key}");
+    }
+    let invoice: Value = http.post(api("invoice")).bearer_auth(&token)
+        .json(&json!({ "CustomerRef": { "value": id }, "Line": [{ "DetailType": "SalesItemLineDetail", "Amount": 150.0,
+            "SalesItemLineDetail": { "ItemRef": { "value": "2" }, "Qty": 3, "UnitPrice": 50 } }] }))
+        .send().await.expect("invoice").json().await.expect("json");
+    let theirs: Value = serde_json::from_str(&read_vector(
+        &dir,
+        "resp_invoice_intuitdoc_via_pipedream.json",
+    ))
+    .expect("json");
+    for key in keys(&theirs) {
+        if matches!(
+            key.as_str(),
+            "ProjectRef" | "CustomField" | "ShipAddr" | "BillAddr"
+        ) {
+            continue; // optional: present only when the company uses projects / custom fields / addresses
+        }
+        assert!(
+            invoice["Invoice"].get(&key).is_some(),
+            "our invoice lacks {key}"
+        );
+    }
+    assert_eq!(
+        invoice["Invoice"]["Line"][1]["DetailType"], "SubTotalLineDetail",
+        "QuickBooks appends the subtotal line"
+    );
+
+    // OAuth: the token response and invalid_grant have Intuit's fields.
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "nonsense"),
+    ];
+    let res = http
+        .post(format!("{}/oauth2/v1/tokens/bearer", q.sandbox_url))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().contains_key("intuit_tid"));
+    let ours: Value = res.json().await.expect("json");
+    let theirs: Value = serde_json::from_str(&read_vector(
+        &dir,
+        "oauth_invalid_grant_oauth_jsclient.json",
+    ))
+    .expect("json");
+    assert_eq!(keys(&ours), keys(&theirs["json"]));
+    assert_eq!(ours["error"], "invalid_grant");
+    let admin = q.admin().await;
+    let back = q.consent(&admin, "allow").await;
+    let code = url::Url::parse(&back)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let redirect = q.app.url("/api/integrations/quickbooks/callback");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect.as_str()),
+    ];
+    let ours: Value = http
+        .post(format!("{}/oauth2/v1/tokens/bearer", q.sandbox_url))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&form)
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let theirs: Value = serde_json::from_str(&read_vector(
+        &dir,
+        "oauth_token_response_oauth_jsclient.json",
+    ))
+    .expect("json");
+    for key in keys(&theirs) {
+        if key == "id_token" {
+            continue; // only with the openid scope
+        }
+        assert!(ours.get(&key).is_some(), "token response lacks {key}");
+    }
+    assert_eq!(ours["token_type"], "bearer");
+    // The same code a second time: invalid_grant.
+    let again = http
+        .post(format!("{}/oauth2/v1/tokens/bearer", q.sandbox_url))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(again.status(), 400);
+}

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 /// `../shared/vectors/quickbooks-online`, or None (with a note) outside CI when absent.
-fn vectors() -> Option<PathBuf> {
+pub(crate) fn vectors() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/vectors/quickbooks-online");
     if dir.is_dir() {
         return Some(dir);

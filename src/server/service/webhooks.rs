@@ -49,32 +49,30 @@ pub async fn ingest_quickbooks(
         .flatten();
     receipt.routed = unroutable == 0;
     receipt.event_count = i64::try_from(notifications.len()).unwrap_or(i64::MAX);
+    let rows: Vec<InboxRow> = notifications
+        .iter()
+        .filter_map(|n| {
+            let tenant_id = tenant_of(&n.realm_id)?;
+            Some(InboxRow {
+                id: Uuid::now_v7(),
+                tenant_id,
+                provider: PROVIDER.into(),
+                external_event_id: n.event_id.clone(),
+                external_company_id: Some(n.realm_id.clone()),
+                event_type: Some(n.operation.clone()),
+                entity_type: Some(n.entity.clone()),
+                entity_id: Some(n.entity_id.clone()),
+                payload: Some(
+                    json!({ "entity": n.entity, "id": n.entity_id, "operation": n.operation, "occurred_at": n.occurred_at })
+                        .to_string(),
+                ),
+                received_at: receipt.received_at,
+                status: "Pending".into(),
+            })
+        })
+        .collect();
     let mut tx = db.begin().await?;
-    let mut new = 0;
-    for n in notifications {
-        let Some(tenant_id) = tenant_of(&n.realm_id) else {
-            continue;
-        };
-        let row = InboxRow {
-            id: Uuid::now_v7(),
-            tenant_id,
-            provider: PROVIDER.into(),
-            external_event_id: n.event_id.clone(),
-            external_company_id: Some(n.realm_id.clone()),
-            event_type: Some(n.operation.clone()),
-            entity_type: Some(n.entity.clone()),
-            entity_id: Some(n.entity_id.clone()),
-            payload: Some(
-                json!({ "entity": n.entity, "id": n.entity_id, "operation": n.operation, "occurred_at": n.occurred_at })
-                    .to_string(),
-            ),
-            received_at: receipt.received_at,
-            status: "Pending".into(),
-        };
-        if inbox::insert(&mut tx, &row).await? {
-            new += 1;
-        }
-    }
+    let new = inbox::insert_batch(&mut tx, &rows).await?;
     webhook_receipts::insert(&mut tx, &receipt).await?;
     tx.commit().await?;
     Ok((new, unroutable))

@@ -33,17 +33,70 @@ pub struct InboxRow {
     pub status: String,
 }
 
-/// Records an event unless it is already there; returns whether it was new.
-pub async fn insert(tx: &mut Tx, r: &InboxRow) -> StoreResult<bool> {
-    let sql = "INSERT INTO integration_inbox (id, tenant_id, provider, external_event_id, external_company_id, \
-        event_type, entity_type, entity_id, payload, received_at, status, next_attempt_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10) \
-        ON CONFLICT (tenant_id, provider, external_event_id) DO NOTHING";
-    let n = on_tx!(tx, c => sqlx::query(sql)
-        .bind(r.id).bind(r.tenant_id).bind(&r.provider).bind(&r.external_event_id).bind(&r.external_company_id)
-        .bind(&r.event_type).bind(&r.entity_type).bind(&r.entity_id).bind(&r.payload).bind(r.received_at).bind(&r.status)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+/// Records several events in one statement, skipping those already there; returns how many
+/// were new. PostgreSQL unpacks arrays (`UNNEST`), SQLite a JSON array (`json_each`).
+pub async fn insert_batch(tx: &mut Tx, rows: &[InboxRow]) -> StoreResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    const TARGET: &str = "INSERT INTO integration_inbox (id, tenant_id, provider, external_event_id, external_company_id, \
+        event_type, entity_type, entity_id, payload, received_at, status, next_attempt_at)";
+    const CONFLICT: &str = "ON CONFLICT (tenant_id, provider, external_event_id) DO NOTHING";
+    let n = match tx {
+        Tx::Postgres(t) => {
+            let sql = format!(
+                "{TARGET} SELECT id, tenant_id, provider, ev, company, et, entity, eid, payload, received, status, received \
+                 FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                 $8::text[], $9::text[], $10::timestamptz[], $11::text[]) \
+                 AS r(id, tenant_id, provider, ev, company, et, entity, eid, payload, received, status) {CONFLICT}"
+            );
+            let col = |f: fn(&InboxRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+            sqlx::query(&sql)
+                .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.provider.clone()).collect::<Vec<_>>())
+                .bind(
+                    rows.iter()
+                        .map(|r| r.external_event_id.clone())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(col(|r| r.external_company_id.clone()))
+                .bind(col(|r| r.event_type.clone()))
+                .bind(col(|r| r.entity_type.clone()))
+                .bind(col(|r| r.entity_id.clone()))
+                .bind(col(|r| r.payload.clone()))
+                .bind(rows.iter().map(|r| r.received_at).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+        }
+        Tx::Sqlite(t) => {
+            let sql = format!(
+                "{TARGET} SELECT unhex(value ->> 'id'), unhex(value ->> 'tenant_id'), value ->> 'provider', \
+                 value ->> 'ev', value ->> 'company', value ->> 'et', value ->> 'entity', value ->> 'eid', \
+                 value ->> 'payload', value ->> 'received', value ->> 'status', value ->> 'received' \
+                 FROM json_each($1) WHERE true {CONFLICT}"
+            );
+            let json: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": super::sqlite_id(r.id), "tenant_id": super::sqlite_id(r.tenant_id), "provider": r.provider,
+                        "ev": r.external_event_id, "company": r.external_company_id, "et": r.event_type,
+                        "entity": r.entity_type, "eid": r.entity_id, "payload": r.payload,
+                        "received": super::sqlite_time(r.received_at), "status": r.status,
+                    })
+                })
+                .collect();
+            sqlx::query(&sql)
+                .bind(serde_json::Value::Array(json).to_string())
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+        }
+    };
+    Ok(usize::try_from(n).unwrap_or(0))
 }
 
 /// The tenant's inbox, newest first.
@@ -133,12 +186,7 @@ pub async fn count_by_status(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<(Strin
 /// were new.
 pub async fn insert_many(db: &Db, rows: &[InboxRow]) -> StoreResult<usize> {
     let mut tx = db.begin().await?;
-    let mut new = 0;
-    for r in rows {
-        if insert(&mut tx, r).await? {
-            new += 1;
-        }
-    }
+    let new = insert_batch(&mut tx, rows).await?;
     tx.commit().await?;
     Ok(new)
 }

@@ -254,3 +254,14 @@ impl Tx {
         Ok(())
     }
 }
+
+/// The text sqlx's SQLite driver writes for a UTC timestamp: rows built as JSON for a
+/// `json_each` insert must use it so they compare and decode like rows bound one by one.
+pub(crate) fn sqlite_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+}
+
+/// A UUID as the hex that SQLite's `unhex()` turns back into sqlx's 16-byte BLOB.
+pub(crate) fn sqlite_id(id: uuid::Uuid) -> String {
+    id.simple().to_string()
+}

@@ -166,9 +166,8 @@ pub async fn insert_many(tx: &mut Tx, logs: &[SyncLogRow]) -> StoreResult<()> {
 
 /// One log row as the JSON object [`insert_many`] unpacks on SQLite.
 fn sqlite_json(l: &SyncLogRow) -> serde_json::Value {
-    let hex = |id: Uuid| id.simple().to_string();
-    // The same text sqlx's SQLite driver writes for a DateTime<Utc>.
-    let ts = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    let hex = super::sqlite_id;
+    let ts = super::sqlite_time;
     serde_json::json!({
         "id": hex(l.id), "tenant_id": hex(l.tenant_id), "provider": l.provider, "entity_type": l.entity_type,
         "entity_id": l.entity_id, "external_id": l.external_id, "event_type": l.event_type,

@@ -208,8 +208,10 @@ fn is_invoice_event(ev: &OutboxEvent) -> bool {
 
 #[async_trait]
 impl ErpAdapter for QuickBooks {
+    /// Events per hand-over: up to three batch calls' worth (other events in the chunk, such as
+    /// the PaymentAdded beside each OrderPaid, cost no call).
     fn batch_size(&self) -> usize {
-        self.client.settings().batch_size.clamp(1, 30)
+        self.client.settings().batch_size.clamp(1, 30) * 3
     }
 
     /// Invoices go out through QuickBooks' batch endpoint — one lookup query and one batch
@@ -298,7 +300,7 @@ async fn sync_customer(
         if !update {
             return Ok((m.external_id, None));
         }
-        let doc = update_customer(call, c, &m.external_id).await?;
+        let doc = update_customer(call, c, &m).await?;
         call.map("Customer", c.id, &doc).await?;
         return Ok((m.external_id, Some(doc)));
     }
@@ -366,38 +368,66 @@ async fn adopt_customer(
     }
 }
 
-/// A sparse update with the current SyncToken; on a stale token (5010) it reads again and
-/// retries once.
-async fn update_customer(call: &Call<'_>, c: &Customer, id: &str) -> Result<Value, DeliveryError> {
-    for attempt in 1..=2 {
-        let current = call
-            .qb
-            .client
-            .read(&call.realm, &call.token, "Customer", id)
-            .await?;
-        let display = current["DisplayName"]
-            .as_str()
-            .unwrap_or(&c.name)
-            .to_string();
-        let mut body = customer_body(c, &display);
-        // Keep the display name QuickBooks has (it may be a disambiguated one).
+/// A sparse update with the SyncToken the mapping remembers; on a stale token (5010) it reads
+/// the record again and retries once. The display name follows ours, keeping the
+/// disambiguated form `Name (number)` when that is what QuickBooks has or when the plain name
+/// is taken (6240).
+async fn update_customer(
+    call: &Call<'_>,
+    c: &Customer,
+    m: &Mapping,
+) -> Result<Value, DeliveryError> {
+    let id = m.external_id.as_str();
+    let disambiguated = clip(
+        &format!("{} ({})", clip(&c.name, 480), c.customer_number),
+        500,
+    );
+    let remembered: Value = m
+        .metadata
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or(Value::Null);
+    let mut token = m.sync_token.clone();
+    let mut current_name = remembered["DisplayName"].as_str().map(str::to_string);
+    let (mut display, mut stale_retried) = (None, false);
+    for attempt in 1..=3 {
+        if token.is_none() || current_name.is_none() {
+            let current = call
+                .qb
+                .client
+                .read(&call.realm, &call.token, "Customer", id)
+                .await?;
+            token = current["SyncToken"].as_str().map(str::to_string);
+            current_name = current["DisplayName"].as_str().map(str::to_string);
+        }
+        let name = display.clone().unwrap_or_else(|| {
+            if current_name.as_deref() == Some(disambiguated.as_str()) {
+                disambiguated.clone()
+            } else {
+                clip(&c.name, 500)
+            }
+        });
+        let mut body = customer_body(c, &name);
         body.insert("Id".into(), json!(id));
-        body.insert("SyncToken".into(), current["SyncToken"].clone());
+        body.insert("SyncToken".into(), json!(token.clone().unwrap_or_default()));
         body.insert("sparse".into(), json!(true));
-        match call
-            .write(
-                "Customer",
-                &Value::Object(body),
-                &format!(
-                    "customer-update-{}-{attempt}",
-                    current["SyncToken"].as_str().unwrap_or("0")
-                ),
-            )
-            .await
-        {
+        let op = format!(
+            "customer-update-{}-{attempt}",
+            token.as_deref().unwrap_or("0")
+        );
+        match call.write("Customer", &Value::Object(body), &op).await {
             Ok(doc) => return Ok(doc),
-            Err(e) if e.class() == Some(FaultClass::Stale) && attempt == 1 => {
+            Err(e) if e.class() == Some(FaultClass::Stale) && !stale_retried => {
+                stale_retried = true;
                 tracing::info!(tenant_id = %call.tenant_id, realm = %call.realm, qbo_id = %id, "stale SyncToken on customer update; reading again");
+                token = None;
+            }
+            Err(e)
+                if e.class() == Some(FaultClass::DuplicateName)
+                    && display.is_none()
+                    && name != disambiguated =>
+            {
+                display = Some(disambiguated.clone());
             }
             Err(e) => return Err(e.into()),
         }
@@ -699,65 +729,80 @@ async fn invoice_batch(
             out[i] = Some(Err(e.clone()));
         }
     }
-    if !todo.is_empty() {
-        let items: Vec<Value> = todo
-            .iter()
-            .enumerate()
-            .map(|(b, (_, _, body))| json!({ "bId": b.to_string(), "operation": "create", "Invoice": body }))
-            .collect();
-        let keys: Vec<&str> = todo
-            .iter()
-            .map(|(i, _, _)| calls[*i].ev.idempotency_key.as_str())
-            .collect();
-        let rid = super::request_id::batch_request_id(&keys);
-        match qb
-            .client
-            .batch(&access.realm, &access.token, &items, &rid)
-            .await
-        {
-            Ok(answers) => {
-                for (b, (i, order, body)) in todo.drain(..).enumerate() {
-                    let answer = answers
-                        .iter()
-                        .find(|a| a["bId"].as_str() == Some(b.to_string().as_str()));
-                    out[i] = Some(match answer {
-                        Some(a) if a.get("Invoice").is_some() => {
-                            map_invoice(&calls[i], &order, &a["Invoice"])
-                                .await
-                                .map(|id| Delivered {
-                                    external_id: Some(id),
-                                    request: Some(body),
-                                    response: Some(a["Invoice"].clone()),
-                                })
-                        }
-                        Some(a) if a.get("Fault").is_some() => Err(item_fault(&a["Fault"])),
-                        _ => Err(DeliveryError::retryable(
-                            "the batch answer left this invoice out",
-                        )),
-                    });
-                }
-            }
-            Err(e) if e.write_outcome_unknown() => {
-                tracing::warn!(realm = %access.realm, error = %e, "invoice batch outcome unknown; looking the invoices up");
-                let unknown: DeliveryError = e.into();
-                if let Err(err) = adopt_found(&calls, &mut todo, &mut out).await {
-                    tracing::warn!(error = %err, "looking up after an unknown batch outcome failed");
-                }
-                for (i, _, _) in todo.drain(..) {
-                    out[i] = Some(Err(unknown.clone()));
-                }
-            }
-            Err(e) => {
-                let e: DeliveryError = e.into();
-                for (i, _, _) in todo.drain(..) {
-                    out[i] = Some(Err(e.clone()));
-                }
-            }
-        }
+    // Intuit takes at most 30 items per batch call.
+    let per_call = qb.client.settings().batch_size.clamp(1, 30);
+    while !todo.is_empty() {
+        let rest = todo.split_off(todo.len().min(per_call));
+        let mut group = std::mem::replace(&mut todo, rest);
+        send_batch(qb, &access, &calls, &mut group, &mut out).await;
     }
     out.into_iter()
         .map(|r| r.unwrap_or_else(|| Err(DeliveryError::retryable("not attempted"))))
         .collect()
+}
+
+/// One batch call creating the invoices of `group` (at most 30); every entry ends in `out`.
+async fn send_batch(
+    qb: &QuickBooks,
+    access: &super::tokens::Access,
+    calls: &[Call<'_>],
+    group: &mut Vec<(usize, Order, Value)>,
+    out: &mut [Option<Result<Delivered, DeliveryError>>],
+) {
+    let items: Vec<Value> = group
+        .iter()
+        .enumerate()
+        .map(|(b, (_, _, body))| json!({ "bId": b.to_string(), "operation": "create", "Invoice": body }))
+        .collect();
+    let keys: Vec<&str> = group
+        .iter()
+        .map(|(i, _, _)| calls[*i].ev.idempotency_key.as_str())
+        .collect();
+    let rid = super::request_id::batch_request_id(&keys);
+    match qb
+        .client
+        .batch(&access.realm, &access.token, &items, &rid)
+        .await
+    {
+        Ok(answers) => {
+            for (b, (i, order, body)) in group.drain(..).enumerate() {
+                let answer = answers
+                    .iter()
+                    .find(|a| a["bId"].as_str() == Some(b.to_string().as_str()));
+                out[i] = Some(match answer {
+                    Some(a) if a.get("Invoice").is_some() => {
+                        map_invoice(&calls[i], &order, &a["Invoice"])
+                            .await
+                            .map(|id| Delivered {
+                                external_id: Some(id),
+                                request: Some(body),
+                                response: Some(a["Invoice"].clone()),
+                            })
+                    }
+                    Some(a) if a.get("Fault").is_some() => Err(item_fault(&a["Fault"])),
+                    _ => Err(DeliveryError::retryable(
+                        "the batch answer left this invoice out",
+                    )),
+                });
+            }
+        }
+        Err(e) if e.write_outcome_unknown() => {
+            tracing::warn!(realm = %access.realm, error = %e, "invoice batch outcome unknown; looking the invoices up");
+            let unknown: DeliveryError = e.into();
+            if let Err(err) = adopt_found(calls, group, out).await {
+                tracing::warn!(error = %err, "looking up after an unknown batch outcome failed");
+            }
+            for (i, _, _) in group.drain(..) {
+                out[i] = Some(Err(unknown.clone()));
+            }
+        }
+        Err(e) => {
+            let e: DeliveryError = e.into();
+            for (i, _, _) in group.drain(..) {
+                out[i] = Some(Err(e.clone()));
+            }
+        }
+    }
 }
 
 /// Maps the invoices of `todo` that QuickBooks already has (DocNumber + marker) and removes
