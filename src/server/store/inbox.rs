@@ -2,7 +2,7 @@
 //! re-delivered webhook is recorded once.
 
 use super::{Db, StoreResult, Tx};
-use crate::{on_conn, on_tx};
+use crate::on_conn;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
