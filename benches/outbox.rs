@@ -3,6 +3,8 @@
 //! or TEST_DATABASE_URL to a PostgreSQL server to measure it too). BENCH_EVENTS sets N.
 //! Figures go to BENCHMARKS.md with the machine and this command.
 
+mod common;
+
 use async_trait::async_trait;
 use erp_bridge::domain::commerce::{ItemStatus, OrderItem, OrderStatus};
 use erp_bridge::domain::connection::Provider;
@@ -209,23 +211,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
     bench_backend("sqlite", &sqlite, n).await;
-    let pg = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL"));
-    match pg {
-        Ok(url) if !url.is_empty() => {
-            let admin = sqlx::PgPool::connect(&url).await.expect("connect");
-            let name = format!("erp_bridge_bench_{}", Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin)
-                .await
-                .expect("create");
-            let mut bench_url = url::Url::parse(&url).expect("url");
-            bench_url.set_path(&format!("/{name}"));
-            bench_backend("postgres", bench_url.as_str(), n).await;
-            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                .execute(&admin)
-                .await
-                .expect("drop");
-        }
-        _ => println!("postgres: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"),
-    }
+    common::with_postgres("outbox", |url| async move {
+        bench_backend("postgres", &url, n).await
+    })
+    .await;
 }

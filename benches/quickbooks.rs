@@ -11,6 +11,8 @@
 //!    BENCH_WEBHOOK_BATCH events (default 20): saturation throughput with 8 senders, then a paced
 //!    5,000 events/s run for latency; the server's resident memory is sampled throughout.
 
+mod common;
+
 use erp_bridge::domain::commerce::{CustomerInput, NewOrder, NewOrderItem, ProductInput};
 use erp_bridge::domain::connection::Provider;
 use erp_bridge::server::auth::Principal;
@@ -461,23 +463,9 @@ async fn main() {
         &format!("sqlite://{}", dir.path().join("hooks.db").display()),
     )
     .await;
-    let pg = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL"));
-    match pg {
-        Ok(url) if !url.is_empty() => {
-            let admin = sqlx::PgPool::connect(&url).await.expect("connect");
-            let name = format!("erp_bridge_bench_{}", Uuid::new_v4().simple());
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin)
-                .await
-                .expect("create");
-            let mut bench_url = url::Url::parse(&url).expect("url");
-            bench_url.set_path(&format!("/{name}"));
-            webhooks("postgres", bench_url.as_str()).await;
-            sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                .execute(&admin)
-                .await
-                .expect("drop");
-        }
-        _ => println!("webhooks [postgres]: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)"),
-    }
+    common::with_postgres(
+        "webhooks",
+        |url| async move { webhooks("postgres", &url).await },
+    )
+    .await;
 }

@@ -225,8 +225,10 @@ impl Application {
         let webhook_limiter = Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
             per_second,
         )));
+        let inbox_writer = super::service::webhooks::InboxWriter::start(db.clone());
         let state = AppState {
             db,
+            inbox_writer,
             config: Arc::new(config),
             leptos_options: leptos_options(addr, settings.site_root.as_deref())?,
             metrics: telemetry::metrics_handle(),

@@ -45,6 +45,8 @@ pub struct AppState {
     pub cipher: Cipher,
     /// Caps webhook requests per second (configurable; benchmarks raise it).
     pub webhook_limiter: Arc<governor::DefaultDirectRateLimiter>,
+    /// Group-commit writer of webhook events.
+    pub inbox_writer: crate::server::service::webhooks::InboxWriter,
     /// The QuickBooks connector, when configured.
     pub qbo: Option<crate::server::erp::quickbooks::connector::QuickBooks>,
 }

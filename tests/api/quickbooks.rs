@@ -90,15 +90,13 @@ impl Qbo {
         self.app.state.qbo.clone().expect("QuickBooks configured")
     }
 
-    pub async fn control(&self, path: &str, body: Value) {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.sandbox_url))
-            .json(&body)
-            .send()
-            .await
-            .expect("control");
-        assert!(res.status().is_success(), "{path}: {}", res.status());
+    /// The test's own client of the sandbox.
+    pub fn sandbox(&self) -> SandboxClient {
+        SandboxClient::new(&self.sandbox_url)
+    }
+
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        self.sandbox().control(path, body).await
     }
 
     pub async fn faults(&self, body: Value) {
@@ -106,69 +104,23 @@ impl Qbo {
     }
 
     pub async fn stats(&self) -> Value {
-        self.http
-            .get(format!("{}/_sandbox/stats", self.sandbox_url))
-            .send()
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("json")
+        self.sandbox().stats().await
     }
 
     pub async fn counter(&self, name: &str) -> i64 {
         self.stats().await["counters"][name].as_i64().unwrap_or(0)
     }
 
-    /// An access token minted by the sandbox (the test's own view of the company).
     pub async fn token(&self) -> String {
-        let v: Value = self
-            .http
-            .post(format!(
-                "{}/_sandbox/realms/{REALM}/token",
-                self.sandbox_url
-            ))
-            .send()
-            .await
-            .expect("mint")
-            .json()
-            .await
-            .expect("json");
-        v["access_token"].as_str().expect("token").to_string()
+        self.sandbox().token().await
     }
 
-    /// Runs a query against the company with the test's own token (waiting out throttles).
     pub async fn query(&self, statement: &str) -> Value {
-        let token = self.token().await;
-        for _ in 0..100 {
-            let res = self
-                .http
-                .post(format!(
-                    "{}/v3/company/{REALM}/query?minorversion=75",
-                    self.sandbox_url
-                ))
-                .bearer_auth(&token)
-                .header("content-type", "application/text")
-                .header("accept", "application/json")
-                .body(statement.to_string())
-                .send()
-                .await
-                .expect("query");
-            if res.status() == 429 {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-            let v: Value = res.json().await.expect("json");
-            return v["QueryResponse"].clone();
-        }
-        panic!("the sandbox kept throttling the test's query");
+        self.sandbox().query(statement).await
     }
 
     pub async fn count(&self, entity: &str, filter: &str) -> i64 {
-        let q = self
-            .query(&format!("select count(*) from {entity} {filter}"))
-            .await;
-        q["totalCount"].as_i64().expect("count")
+        self.sandbox().count(entity, filter).await
     }
 
     /// Writes to the company as another QuickBooks user would.
@@ -290,6 +242,51 @@ impl Qbo {
         order
     }
 
+    /// The QuickBooks card of the integrations dashboard.
+    pub async fn card(&self, admin: &reqwest::Client) -> Value {
+        let (status, cards) = self
+            .app
+            .get_json(admin, "/api/integrations/connections")
+            .await;
+        assert_eq!(status, 200, "{cards}");
+        cards
+            .as_array()
+            .expect("cards")
+            .iter()
+            .find(|c| c["provider"] == "QuickBooks")
+            .expect("a QuickBooks card")
+            .clone()
+    }
+
+    /// Marks an order paid through the API.
+    pub async fn mark_paid(&self, admin: &reqwest::Client, id: &str) {
+        let (status, body) = self
+            .app
+            .send_json(
+                admin,
+                Method::POST,
+                &format!("/api/v1/orders/{id}/mark-paid"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Asks for a manual sync to QuickBooks; returns the result.
+    pub async fn manual_sync(&self, admin: &reqwest::Client, body: Value) -> Value {
+        let (status, result) = self
+            .app
+            .send_json(
+                admin,
+                Method::POST,
+                "/api/integrations/sync/quickbooks",
+                body,
+            )
+            .await;
+        assert_eq!(status, 200, "{result}");
+        result
+    }
+
     pub async fn mapping(
         &self,
         entity_type: &'static str,
@@ -304,6 +301,92 @@ impl Qbo {
         mappings::by_ours(&self.app.state.db, scope, ours)
             .await
             .expect("mapping")
+    }
+}
+
+/// The test's own client of a sandbox (controls, and the company seen through its API).
+pub struct SandboxClient {
+    pub url: String,
+    http: reqwest::Client,
+}
+
+impl SandboxClient {
+    pub fn new(url: &str) -> Self {
+        SandboxClient {
+            url: url.to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("control");
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap_or(Value::Null)
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.http
+            .get(format!("{}/_sandbox/stats", self.url))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// An access token minted by the sandbox (the test's own view of the company).
+    pub async fn token(&self) -> String {
+        let v: Value = self
+            .http
+            .post(format!("{}/_sandbox/realms/{REALM}/token", self.url))
+            .send()
+            .await
+            .expect("mint")
+            .json()
+            .await
+            .expect("json");
+        v["access_token"].as_str().expect("token").to_string()
+    }
+
+    /// Runs a query against the company with the test's own token (waiting out throttles).
+    pub async fn query(&self, statement: &str) -> Value {
+        let token = self.token().await;
+        for _ in 0..100 {
+            let res = self
+                .http
+                .post(format!(
+                    "{}/v3/company/{REALM}/query?minorversion=75",
+                    self.url
+                ))
+                .bearer_auth(&token)
+                .header("content-type", "application/text")
+                .header("accept", "application/json")
+                .body(statement.to_string())
+                .send()
+                .await
+                .expect("query");
+            if res.status() == 429 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            let v: Value = res.json().await.expect("json");
+            return v["QueryResponse"].clone();
+        }
+        panic!("the sandbox kept throttling the test's query");
+    }
+
+    pub async fn count(&self, entity: &str, filter: &str) -> i64 {
+        let q = self
+            .query(&format!("select count(*) from {entity} {filter}"))
+            .await;
+        q["totalCount"].as_i64().expect("count")
     }
 }
 
@@ -416,28 +499,14 @@ async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
     let (status, page) = refused(client().get(&back).send().await.expect("cb")).await;
     assert_eq!(status, 401);
     assert!(page.contains("not signed in"), "{page}");
-    let (_, cards) = q
-        .app
-        .get_json(&admin, "/api/integrations/connections")
-        .await;
-    assert_eq!(cards[0]["status"], "NotConnected", "{cards}");
+    assert_eq!(q.card(&admin).await["status"], "NotConnected");
 
     // The real thing.
     let back = q.consent(&admin, "allow").await;
     assert!(back.contains(&format!("realmId={REALM}")));
     let res = admin.get(&back).send().await.expect("callback");
     assert_eq!(res.status(), 303);
-    let (_, cards) = q
-        .app
-        .get_json(&admin, "/api/integrations/connections")
-        .await;
-    let card = cards
-        .as_array()
-        .expect("cards")
-        .iter()
-        .find(|c| c["provider"] == "QuickBooks")
-        .expect("qbo card")
-        .clone();
+    let card = q.card(&admin).await;
     assert_eq!(card["status"], "Connected", "{card}");
     assert_eq!(card["company_name"], REALM_NAME);
     assert_eq!(card["external_company_id"], REALM);
@@ -475,11 +544,7 @@ async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
         .expect("delete");
     assert_eq!(res.status(), 204);
     assert_eq!(q.counter("revocations").await, 1);
-    let (_, cards) = q
-        .app
-        .get_json(&admin, "/api/integrations/connections")
-        .await;
-    assert_eq!(cards[0]["status"], "NotConnected", "{cards}");
+    assert_eq!(q.card(&admin).await["status"], "NotConnected");
     let sealed = erp_bridge::server::store::tokens::load(&q.app.state.db, q.tenant, "QuickBooks")
         .await
         .expect("load")
@@ -539,16 +604,9 @@ async fn customers_are_created_matched_and_updated(backend: Backend) {
             json!({ "DisplayName": second["name"], "Notes": "entered by the bookkeeper" }),
         )
         .await;
-    let (status, result) = q
-        .app
-        .send_json(
-            &admin,
-            Method::POST,
-            "/api/integrations/sync/quickbooks",
-            json!({ "entity_type": "Customer" }),
-        )
+    let result = q
+        .manual_sync(&admin, json!({ "entity_type": "Customer" }))
         .await;
-    assert_eq!(status, 200, "{result}");
     assert_eq!(result["successful"], customers.len() as i64);
     q.drain().await;
     let name = |c: &Value| c["name"].as_str().expect("name").replace('\'', "''");
@@ -580,14 +638,8 @@ async fn customers_are_created_matched_and_updated(backend: Backend) {
         "mapped to the bookkeeper's record"
     );
     // Asking again for unchanged records queues nothing new.
-    let (_, again) = q
-        .app
-        .send_json(
-            &admin,
-            Method::POST,
-            "/api/integrations/sync/quickbooks",
-            json!({ "entity_type": "Customer" }),
-        )
+    let again = q
+        .manual_sync(&admin, json!({ "entity_type": "Customer" }))
         .await;
     assert_eq!(again["skipped"], customers.len() as i64, "{again}");
 
@@ -668,16 +720,7 @@ async fn a_paid_order_becomes_exactly_one_invoice(backend: Backend) {
     let admin = q.admin().await;
     let order = q.order(&admin, 1250).await;
     let id = order["id"].as_str().expect("id");
-    let (status, _) = q
-        .app
-        .send_json(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/orders/{id}/mark-paid"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    q.mark_paid(&admin, id).await;
     q.drain().await;
     let number = order["order_number"].as_i64().expect("number").to_string();
     let found = q
@@ -816,30 +859,15 @@ async fn a_create_whose_answer_is_lost_is_not_repeated(backend: Backend) {
     // Customers and items first, so the lost answer is the invoice's.
     let order = q.order(&admin, 0).await;
     let id = order["id"].as_str().expect("id");
-    let (_, _) = q
-        .app
-        .send_json(
-            &admin,
-            Method::POST,
-            "/api/integrations/sync/quickbooks",
-            json!({ "entity_type": "Customer" }),
-        )
+    let _synced = q
+        .manual_sync(&admin, json!({ "entity_type": "Customer" }))
         .await;
     q.drain().await;
     // QuickBooks commits the invoice but the answer never arrives; and, as a .NET SDK issue
     // reports, it ignores requestid — so only the lookup stands between us and a duplicate.
     q.faults(json!({ "commit_then_timeout": 1, "hang_ms": 3000, "ignore_request_id": true }))
         .await;
-    let (status, _) = q
-        .app
-        .send_json(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/orders/{id}/mark-paid"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(status, 200);
+    q.mark_paid(&admin, id).await;
     q.drain().await;
     let number = order["order_number"].as_i64().expect("n");
     assert_eq!(
@@ -869,16 +897,13 @@ async fn webhook_payments_come_back(backend: Backend, format: WebhookFormat) {
     let b = q.order(&admin, 500).await;
     let (ida, idb) = (a["id"].as_str().expect("a"), b["id"].as_str().expect("b"));
     // Invoiced before payment (net terms), through a manual sync.
-    let (status, r) = q
-        .app
-        .send_json(
+    let r = q
+        .manual_sync(
             &admin,
-            Method::POST,
-            "/api/integrations/sync/quickbooks",
             json!({ "entity_type": "Order", "entity_ids": [ida, idb] }),
         )
         .await;
-    assert_eq!((status, r["successful"].as_i64()), (200, Some(2)), "{r}");
+    assert_eq!(r["successful"], 2, "{r}");
     q.drain().await;
     let invoice_a = q
         .mapping("Order", ida)
@@ -1063,29 +1088,12 @@ async fn concurrent_callers_share_one_token_refresh(backend: Backend) {
     let admin = q.admin().await;
     let order = q.order(&admin, 0).await;
     let id = order["id"].as_str().expect("id");
-    q.app
-        .send_json(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/orders/{id}/mark-paid"),
-            json!({}),
-        )
-        .await;
+    q.mark_paid(&admin, id).await;
     // OrderCreated goes first (QuickBooks skips it), then OrderPaid meets the refusal.
     for _ in 0..5 {
         q.pass().await;
     }
-    let (_, cards) = q
-        .app
-        .get_json(&admin, "/api/integrations/connections")
-        .await;
-    let card = cards
-        .as_array()
-        .expect("cards")
-        .iter()
-        .find(|c| c["provider"] == "QuickBooks")
-        .expect("card")
-        .clone();
+    let card = q.card(&admin).await;
     assert_eq!(card["status"], "ReconnectRequired", "{card}");
     assert!(card["reconnect_reason"]
         .as_str()
@@ -1127,14 +1135,7 @@ async fn a_throttle_storm_is_paced_and_loses_nothing(backend: Backend) {
     for _ in 0..8 {
         let o = q.order(&admin, 100).await;
         let id = o["id"].as_str().expect("id");
-        q.app
-            .send_json(
-                &admin,
-                Method::POST,
-                &format!("/api/v1/orders/{id}/mark-paid"),
-                json!({}),
-            )
-            .await;
+        q.mark_paid(&admin, id).await;
         numbers.push(o["order_number"].as_i64().expect("n"));
     }
     q.drain().await;

@@ -11,7 +11,7 @@ use tokio::process::{Child, Command};
 
 use crate::both_backends;
 use crate::helpers::{client, Backend, TestDb};
-use crate::quickbooks::{give_consent, REALM};
+use crate::quickbooks::{give_consent, SandboxClient};
 use erp_bridge::server::demo::{DEMO_PASSWORD, DEMO_QBO_CLIENT_ID, DEMO_QBO_CLIENT_SECRET};
 
 const BIN: &str = env!("CARGO_BIN_EXE_erp-bridge");
@@ -81,65 +81,10 @@ async fn start_app(db_url: &str, port: u16, sandbox: &str) -> Child {
     panic!("the app did not come up");
 }
 
-struct Sandbox {
-    url: String,
-    http: reqwest::Client,
-}
-
-impl Sandbox {
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .expect("sandbox");
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn stats(&self) -> Value {
-        self.http
-            .get(format!("{}/_sandbox/stats", self.url))
-            .send()
-            .await
-            .expect("stats")
-            .json()
-            .await
-            .expect("json")
-    }
-
-    async fn invoices(&self) -> Vec<Value> {
-        let token = self
-            .post(&format!("/_sandbox/realms/{REALM}/token"), json!({}))
-            .await["access_token"]
-            .as_str()
-            .expect("token")
-            .to_string();
-        loop {
-            let res = self
-                .http
-                .get(format!("{}/v3/company/{REALM}/query", self.url))
-                .query(&[
-                    ("query", "select * from Invoice maxresults 1000"),
-                    ("minorversion", "75"),
-                ])
-                .bearer_auth(&token)
-                .send()
-                .await
-                .expect("query");
-            if res.status() == 429 {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-            let v: Value = res.json().await.expect("json");
-            return v["QueryResponse"]["Invoice"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-        }
-    }
+/// Every invoice the company holds.
+async fn invoices(sandbox: &SandboxClient) -> Vec<Value> {
+    let q = sandbox.query("select * from Invoice maxresults 1000").await;
+    q["Invoice"].as_array().cloned().unwrap_or_default()
 }
 
 both_backends!(killing_the_app_mid_sync_never_duplicates_an_invoice);
@@ -148,10 +93,7 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
     let dir = tempfile::tempdir().expect("dir");
     let db = TestDb::new(backend).await;
     let (_sandbox_process, sandbox_url) = start_sandbox(dir.path()).await;
-    let sandbox = Sandbox {
-        url: sandbox_url.clone(),
-        http: reqwest::Client::new(),
-    };
+    let sandbox = SandboxClient::new(&sandbox_url);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut app = start_app(&db.url, port, &sandbox_url).await;
@@ -185,7 +127,7 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
 
     // Slow QuickBooks down, make it ignore requestid, and create paid orders.
     sandbox
-        .post(
+        .control(
             "/_sandbox/faults",
             json!({ "latency_ms": 120, "ignore_request_id": true }),
         )
@@ -237,7 +179,7 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
         let sandbox = &sandbox;
         async move {
             for _ in 0..600 {
-                let (stats, invoices) = (sandbox.stats().await, sandbox.invoices().await.len());
+                let (stats, invoices) = (sandbox.stats().await, invoices(&sandbox).await.len());
                 if cond(&stats, invoices) {
                     return;
                 }
@@ -250,7 +192,7 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
     numbers.extend(place(FIRST_WAVE).await);
     wait_until("the first wave", Box::new(|_, n| n >= FIRST_WAVE)).await;
     // Then QuickBooks commits the next write but withholds the answer…
-    sandbox.post("/_sandbox/faults", json!({ "latency_ms": 120, "ignore_request_id": true, "commit_then_timeout": 1, "hang_ms": 60000 })).await;
+    sandbox.control("/_sandbox/faults", json!({ "latency_ms": 120, "ignore_request_id": true, "commit_then_timeout": 1, "hang_ms": 60000 })).await;
     numbers.extend(place(ORDERS - FIRST_WAVE).await);
     wait_until(
         "a withheld answer",
@@ -277,7 +219,7 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
     let _app = start_app(&db.url, port, &sandbox_url).await;
     wait_until("all invoices", Box::new(|_, n| n >= ORDERS)).await;
     tokio::time::sleep(Duration::from_secs(6)).await; // past a lease: nothing else trickles in
-    let invoices = sandbox.invoices().await;
+    let invoices = invoices(&sandbox).await;
     let mut docs: Vec<String> = invoices
         .iter()
         .map(|i| i["DocNumber"].as_str().expect("doc").to_string())

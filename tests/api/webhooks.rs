@@ -109,6 +109,7 @@ both_backends!(
     bad_signatures_and_unknown_realms_are_answered_and_recorded,
     cloud_events_route_by_account_and_unreadable_bodies_are_refused,
     floods_are_rate_limited,
+    concurrent_posts_share_commits_and_count_each_event_once,
 );
 
 async fn connect_realm(app: &TestApp, tenant: Uuid, realm: &str) {
@@ -360,4 +361,55 @@ fn intuits_fault_samples_parse_and_classify() {
         assert_eq!((fault.code(), fault.class()), (code, class), "{file}");
         assert!(!fault.errors[0].message.is_empty(), "{file}: message");
     }
+}
+
+/// Many POSTs at once are written together (group commit): every event lands once, each answer
+/// counts as new only what it brought first, and every POST leaves its receipt.
+async fn concurrent_posts_share_commits_and_count_each_event_once(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let tenant = crate::outbox::demo_tenant(&app.state.db).await;
+    connect_realm(&app, tenant, "4620816365").await;
+    // 24 POSTs of 5 events drawn from 40 distinct ids: plenty of overlap between them.
+    let bodies: Vec<String> = (0..24)
+        .map(|p| {
+            let events: Vec<Value> = (0..5)
+                .map(|e| {
+                    serde_json::json!({ "specversion": "1.0", "id": format!("ev-{}", (p * 5 + e) % 40),
+                        "source": "intuit.test", "type": "qbo.payment.created.v1", "time": "2026-11-21T10:00:00Z",
+                        "intuitentityid": ((p * 5 + e) % 40).to_string(), "intuitaccountid": "4620816365", "data": {} })
+                })
+                .collect();
+            Value::Array(events).to_string()
+        })
+        .collect();
+    let posts = bodies.iter().map(|b| {
+        let app = &app;
+        async move {
+            post(
+                app,
+                b.as_bytes(),
+                Some(&signed(b.as_bytes())),
+                "application/cloudevents+json",
+            )
+            .await
+        }
+    });
+    let answers = futures::future::join_all(posts).await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let new: u64 = answers
+        .iter()
+        .map(|(_, b)| b["new"].as_u64().expect("new"))
+        .sum();
+    assert_eq!(new, 40, "each distinct event counted new exactly once");
+    let rows = inbox::list(&app.state.db, tenant, 100)
+        .await
+        .expect("inbox");
+    assert_eq!(rows.len(), 40);
+    let receipts = webhook_receipts::recent(&app.state.db, "QuickBooks", 100)
+        .await
+        .expect("receipts");
+    assert_eq!(receipts.len(), 24);
 }

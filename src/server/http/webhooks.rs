@@ -72,7 +72,8 @@ pub async fn quickbooks(
             .await;
         }
     };
-    match webhooks::ingest_quickbooks(&state.db, receipt, &notifications).await {
+    match webhooks::ingest_quickbooks(&state.db, &state.inbox_writer, receipt, &notifications).await
+    {
         Ok((new, unroutable)) => {
             metrics::counter!("webhook_requests_total", "provider" => PROVIDER, "outcome" => "accepted").increment(1);
             metrics::counter!("webhook_events_total", "provider" => PROVIDER)

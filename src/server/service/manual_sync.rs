@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::domain::commerce::OrderStatus;
 use crate::domain::connection::Provider;
 use crate::domain::Policy;
 use crate::error::AppError;
@@ -16,7 +17,7 @@ use crate::server::http::errors::store;
 use crate::server::outbox::{events, DEFAULT_MAX_RETRIES};
 use crate::server::service::orders::order_payload;
 use crate::server::store::outbox::{self, EventRows};
-use crate::server::store::{connections, customers, orders, Db};
+use crate::server::store::{connections, customers, orders, Db, Tx};
 use crate::server::time;
 
 /// Most records one request may queue.
@@ -87,7 +88,7 @@ pub async fn manual_sync(
             provider.label()
         )));
     }
-    let mut result = SyncResult::default();
+    let mut work: Vec<(&str, Uuid)> = Vec::new();
     if do_customers {
         let ids = match &input.entity_ids {
             Some(ids) if !do_orders => ids.clone(),
@@ -95,36 +96,7 @@ pub async fn manual_sync(
                 .await
                 .map_err(store)?,
         };
-        for id in ids {
-            result.total_processed += 1;
-            let mut tx = db.begin().await.map_err(store)?;
-            let Some(c) = customers::get_in(&mut tx, p.tenant_id, id)
-                .await
-                .map_err(store)?
-            else {
-                result.failed += 1;
-                result.errors.push(format!("customer {id} does not exist"));
-                continue;
-            };
-            let payload = json!({ "customer": c }).to_string();
-            let queued = queue(
-                &mut tx,
-                p,
-                provider,
-                events::CUSTOMER_SYNC_REQUESTED,
-                "Customer",
-                id,
-                c.version,
-                &payload,
-            )
-            .await?;
-            tx.commit().await.map_err(store)?;
-            if queued {
-                result.successful += 1
-            } else {
-                result.skipped += 1
-            }
-        }
+        work.extend(ids.into_iter().map(|id| ("Customer", id)));
     }
     if do_orders {
         let ids = match &input.entity_ids {
@@ -133,77 +105,78 @@ pub async fn manual_sync(
                 .await
                 .map_err(store)?,
         };
-        for id in ids {
-            result.total_processed += 1;
-            let mut tx = db.begin().await.map_err(store)?;
-            let Some(order) = orders::get_in(&mut tx, p.tenant_id, id)
-                .await
-                .map_err(store)?
-            else {
+        work.extend(ids.into_iter().map(|id| ("Order", id)));
+    }
+    let mut result = SyncResult::default();
+    for (entity_type, id) in work {
+        result.total_processed += 1;
+        let mut tx = db.begin().await.map_err(store)?;
+        let event = match entity_type {
+            "Customer" => customer_event(&mut tx, p, id).await?,
+            _ => order_event(&mut tx, p, id).await?,
+        };
+        let (event_type, version, payload) = match event {
+            Ok(e) => e,
+            Err(why) => {
                 result.failed += 1;
-                result.errors.push(format!("order {id} does not exist"));
-                continue;
-            };
-            if !matches!(
-                order.status,
-                crate::domain::commerce::OrderStatus::Placed
-                    | crate::domain::commerce::OrderStatus::Fulfilled
-            ) {
-                result.failed += 1;
-                result.errors.push(format!(
-                    "order {} is {:?}; only placed or fulfilled orders are sent",
-                    order.order_number, order.status
-                ));
+                result.errors.push(why);
                 continue;
             }
-            let payload = order_payload(&mut tx, p, &order).await?.to_string();
-            let queued = queue(
-                &mut tx,
-                p,
-                provider,
-                events::ORDER_SYNC_REQUESTED,
-                "Order",
-                id,
-                order.version,
-                &payload,
-            )
-            .await?;
-            tx.commit().await.map_err(store)?;
-            if queued {
-                result.successful += 1
-            } else {
-                result.skipped += 1
-            }
+        };
+        let entity_id = id.to_string();
+        let rows = EventRows {
+            tenant_id: p.tenant_id,
+            event_type,
+            entity_type,
+            entity_id: &entity_id,
+            version,
+            payload: &payload,
+            correlation_id: Some(id),
+            origin: None,
+            max_retries: DEFAULT_MAX_RETRIES,
+            now: time::now(),
+        };
+        let queued = outbox::insert_targeted(&mut tx, &rows, provider.as_str())
+            .await
+            .map_err(store)?;
+        tx.commit().await.map_err(store)?;
+        if queued {
+            result.successful += 1;
+        } else {
+            result.skipped += 1;
         }
     }
     Ok(result)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn queue(
-    tx: &mut crate::server::store::Tx,
-    p: &Principal,
-    provider: Provider,
-    event_type: &str,
-    entity_type: &str,
-    id: Uuid,
-    version: i64,
-    payload: &str,
-) -> Result<bool, AppError> {
-    let entity_id = id.to_string();
-    let rows = EventRows {
-        tenant_id: p.tenant_id,
-        event_type,
-        entity_type,
-        entity_id: &entity_id,
-        version,
-        payload,
-        correlation_id: Some(id),
-        origin: None,
-        max_retries: DEFAULT_MAX_RETRIES,
-        now: time::now(),
-    };
-    outbox::insert_targeted(tx, &rows, provider.as_str())
+/// (event, version, payload) of a customer to send, or why it cannot be.
+type Prepared = Result<(&'static str, i64, String), String>;
+
+async fn customer_event(tx: &mut Tx, p: &Principal, id: Uuid) -> Result<Prepared, AppError> {
+    let Some(c) = customers::get_in(tx, p.tenant_id, id)
         .await
-        .map_err(store)
+        .map_err(store)?
+    else {
+        return Ok(Err(format!("customer {id} does not exist")));
+    };
+    Ok(Ok((
+        events::CUSTOMER_SYNC_REQUESTED,
+        c.version,
+        json!({ "customer": c }).to_string(),
+    )))
+}
+
+async fn order_event(tx: &mut Tx, p: &Principal, id: Uuid) -> Result<Prepared, AppError> {
+    let Some(order) = orders::get_in(tx, p.tenant_id, id).await.map_err(store)? else {
+        return Ok(Err(format!("order {id} does not exist")));
+    };
+    if !matches!(order.status, OrderStatus::Placed | OrderStatus::Fulfilled) {
+        return Ok(Err(format!(
+            "order {} is {}; only placed or fulfilled orders are sent",
+            order.order_number,
+            order.status.as_str()
+        )));
+    }
+    let payload = order_payload(tx, p, &order).await?.to_string();
+    Ok(Ok((events::ORDER_SYNC_REQUESTED, order.version, payload)))
 }

@@ -33,16 +33,18 @@ pub struct InboxRow {
     pub status: String,
 }
 
-/// Records several events in one statement, skipping those already there; returns how many
-/// were new. PostgreSQL unpacks arrays (`UNNEST`), SQLite a JSON array (`json_each`).
-pub async fn insert_batch(tx: &mut Tx, rows: &[InboxRow]) -> StoreResult<usize> {
+/// Records several events in one statement, skipping those already there; returns the
+/// (tenant, external event id) of the new ones. PostgreSQL unpacks arrays (`UNNEST`), SQLite a
+/// JSON array (`json_each`).
+pub async fn insert_batch(tx: &mut Tx, rows: &[InboxRow]) -> StoreResult<Vec<(Uuid, String)>> {
     if rows.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     const TARGET: &str = "INSERT INTO integration_inbox (id, tenant_id, provider, external_event_id, external_company_id, \
         event_type, entity_type, entity_id, payload, received_at, status, next_attempt_at)";
-    const CONFLICT: &str = "ON CONFLICT (tenant_id, provider, external_event_id) DO NOTHING";
-    let n = match tx {
+    const CONFLICT: &str = "ON CONFLICT (tenant_id, provider, external_event_id) DO NOTHING \
+        RETURNING tenant_id, external_event_id";
+    let new = match tx {
         Tx::Postgres(t) => {
             let sql = format!(
                 "{TARGET} SELECT id, tenant_id, provider, ev, company, et, entity, eid, payload, received, status, received \
@@ -51,7 +53,7 @@ pub async fn insert_batch(tx: &mut Tx, rows: &[InboxRow]) -> StoreResult<usize> 
                  AS r(id, tenant_id, provider, ev, company, et, entity, eid, payload, received, status) {CONFLICT}"
             );
             let col = |f: fn(&InboxRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
-            sqlx::query(&sql)
+            sqlx::query_as(&sql)
                 .bind(rows.iter().map(|r| r.id).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.tenant_id).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.provider.clone()).collect::<Vec<_>>())
@@ -67,9 +69,8 @@ pub async fn insert_batch(tx: &mut Tx, rows: &[InboxRow]) -> StoreResult<usize> 
                 .bind(col(|r| r.payload.clone()))
                 .bind(rows.iter().map(|r| r.received_at).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.status.clone()).collect::<Vec<_>>())
-                .execute(&mut **t)
+                .fetch_all(&mut **t)
                 .await?
-                .rows_affected()
         }
         Tx::Sqlite(t) => {
             let sql = format!(
@@ -89,14 +90,13 @@ pub async fn insert_batch(tx: &mut Tx, rows: &[InboxRow]) -> StoreResult<usize> 
                     })
                 })
                 .collect();
-            sqlx::query(&sql)
+            sqlx::query_as(&sql)
                 .bind(serde_json::Value::Array(json).to_string())
-                .execute(&mut **t)
+                .fetch_all(&mut **t)
                 .await?
-                .rows_affected()
         }
     };
-    Ok(usize::try_from(n).unwrap_or(0))
+    Ok(new)
 }
 
 /// The tenant's inbox, newest first.
@@ -188,5 +188,5 @@ pub async fn insert_many(db: &Db, rows: &[InboxRow]) -> StoreResult<usize> {
     let mut tx = db.begin().await?;
     let new = insert_batch(&mut tx, rows).await?;
     tx.commit().await?;
-    Ok(new)
+    Ok(new.len())
 }

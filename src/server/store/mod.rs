@@ -49,6 +49,9 @@ pub enum StoreError {
     /// Migration failure.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A storage task this process relies on is gone (shutting down).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<sqlx::Error> for StoreError {

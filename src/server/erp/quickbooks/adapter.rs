@@ -27,20 +27,7 @@ pub fn invoice_marker(order_id: Uuid) -> String {
     format!("erp-bridge order {order_id}")
 }
 
-/// A decimal amount from minor units (two decimals; QuickBooks amounts are in the company's
-/// home currency).
-pub fn decimal(minor: i64) -> Value {
-    json!(minor as f64 / 100.0)
-}
-
-/// Whole minor units from a QuickBooks amount.
-pub fn minor(v: Option<&Value>) -> Option<i64> {
-    let v = v?;
-    let f = v
-        .as_f64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))?;
-    Some((f * 100.0).round() as i64)
-}
+pub use super::money::{from_minor as decimal, to_minor as minor};
 
 /// One event's working context: the company, a valid token, the event.
 struct Call<'a> {
@@ -210,8 +197,12 @@ fn is_invoice_event(ev: &OutboxEvent) -> bool {
 impl ErpAdapter for QuickBooks {
     /// Events per hand-over: up to three batch calls' worth (other events in the chunk, such as
     /// the PaymentAdded beside each OrderPaid, cost no call).
+    /// With the batch endpoint off (batch size 1), one event at a time.
     fn batch_size(&self) -> usize {
-        self.client.settings().batch_size.clamp(1, 30) * 3
+        match self.client.settings().batch_size.clamp(1, 30) {
+            1 => 1,
+            n => n * 3,
+        }
     }
 
     /// Invoices go out through QuickBooks' batch endpoint — one lookup query and one batch
@@ -221,7 +212,7 @@ impl ErpAdapter for QuickBooks {
             .filter(|i| is_invoice_event(&evs[*i]))
             .collect();
         let mut out: Vec<Option<Result<Delivered, DeliveryError>>> = vec![None; evs.len()];
-        if invoices.len() >= 2 {
+        if invoices.len() >= 2 && self.batch_size() > 1 {
             let batch: Vec<&OutboxEvent> = invoices.iter().map(|i| &evs[*i]).collect();
             for (i, r) in invoices.iter().zip(invoice_batch(self, &batch).await) {
                 out[*i] = Some(r);

@@ -9,6 +9,7 @@ pub mod config;
 pub mod connector;
 pub mod fault;
 pub mod inbound;
+pub mod money;
 pub mod request_id;
 pub mod tokens;
 pub mod webhook;

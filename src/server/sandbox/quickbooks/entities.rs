@@ -37,20 +37,7 @@ pub fn canonical(name: &str) -> Option<&'static str> {
     })
 }
 
-/// Whole cents of a decimal amount (None when absent or not a number).
-pub fn cents(v: Option<&Value>) -> Option<i64> {
-    let v = v?;
-    let f = v
-        .as_f64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))?;
-    // Amounts are decimal with two places; rounding absorbs binary representation noise.
-    Some((f * 100.0).round() as i64)
-}
-
-/// A decimal amount from whole cents.
-pub fn amount(cents: i64) -> Value {
-    json!(cents as f64 / 100.0)
-}
+pub use crate::server::erp::quickbooks::money::{from_minor as amount, to_minor as cents};
 
 fn str_field<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
     doc.get(key)
@@ -442,6 +429,14 @@ async fn prepare_customer(
     Ok(())
 }
 
+/// What QuickBooks fills in on a name-list entry (account, item).
+fn list_defaults(doc: &mut Value, name: &str) {
+    doc["FullyQualifiedName"] = json!(name);
+    if doc.get("Active").is_none() {
+        doc["Active"] = json!(true);
+    }
+}
+
 async fn prepare_account(
     c: &mut SqliteConnection,
     realm: &str,
@@ -455,10 +450,7 @@ async fn prepare_account(
         return Err(Fail::required("AccountType"));
     }
     unique_name(c, realm, "Account", &name, self_id).await?;
-    doc["FullyQualifiedName"] = json!(name);
-    if doc.get("Active").is_none() {
-        doc["Active"] = json!(true);
-    }
+    list_defaults(doc, &name);
     Ok(())
 }
 
@@ -504,10 +496,7 @@ async fn prepare_item(
         }
     }
     doc["Type"] = json!(kind);
-    doc["FullyQualifiedName"] = json!(name);
-    if doc.get("Active").is_none() {
-        doc["Active"] = json!(true);
-    }
+    list_defaults(doc, &name);
     Ok(())
 }
 

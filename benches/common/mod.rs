@@ -1,0 +1,37 @@
+//! What the benchmarks share: a scratch PostgreSQL database when one is configured.
+
+use std::future::Future;
+use uuid::Uuid;
+
+/// Runs `bench` against a fresh PostgreSQL database on the server named by BENCH_DATABASE_URL
+/// (or TEST_DATABASE_URL), dropped afterwards; says so and does nothing when neither is set.
+pub async fn with_postgres<F, Fut>(what: &str, bench: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let url = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL"));
+    let Ok(url) = url.map(|u| u.trim().to_string()).and_then(|u| {
+        if u.is_empty() {
+            Err(std::env::VarError::NotPresent)
+        } else {
+            Ok(u)
+        }
+    }) else {
+        println!("{what} [postgres]: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)");
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&url).await.expect("connect");
+    let name = format!("erp_bridge_bench_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create");
+    let mut bench_url = url::Url::parse(&url).expect("url");
+    bench_url.set_path(&format!("/{name}"));
+    bench(bench_url.to_string()).await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .expect("drop");
+}
