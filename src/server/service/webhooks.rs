@@ -4,13 +4,14 @@
 
 use serde_json::json;
 use std::collections::BTreeSet;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
 use uuid::Uuid;
 
 use crate::server::erp::quickbooks::webhook::Notification;
 use crate::server::store::inbox::{self, InboxRow};
 use crate::server::store::webhook_receipts::{self, Receipt};
-use crate::server::store::{connections, Db, StoreError};
+use crate::server::store::{connections, Backend, Db, StoreError};
 
 /// The provider these webhooks come from.
 pub const PROVIDER: &str = "QuickBooks";
@@ -98,10 +99,18 @@ pub struct InboxWriter {
 }
 
 impl InboxWriter {
-    /// Starts the writer task over `db`.
+    /// Starts the writer tasks over `db`: one for SQLite (it has one writer anyway), a few for
+    /// PostgreSQL, whose connections commit in parallel.
     pub fn start(db: Db) -> InboxWriter {
         let (jobs, rx) = mpsc::channel(1024);
-        tokio::spawn(run_writer(db, rx));
+        let rx = Arc::new(Mutex::new(rx));
+        let writers = match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        for _ in 0..writers {
+            tokio::spawn(run_writer(db.clone(), rx.clone()));
+        }
         InboxWriter { jobs }
     }
 
@@ -121,15 +130,21 @@ impl InboxWriter {
     }
 }
 
-async fn run_writer(db: Db, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+/// Takes what has queued up (at least one job), writes it, answers; until the channel closes.
+async fn run_writer(db: Db, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        let mut group = {
+            let mut rx = rx.lock().await;
+            let Some(first) = rx.recv().await else { return };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            group
+        };
         match write_group(&db, &group).await {
             Ok(counts) => {
                 for (job, n) in group.into_iter().zip(counts) {
