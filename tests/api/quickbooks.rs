@@ -287,6 +287,22 @@ impl Qbo {
         result
     }
 
+    /// A bookkeeper records a payment against an invoice on the sandbox's page.
+    pub async fn pay_invoice(&self, invoice: &str, amount: i64) {
+        let url = format!(
+            "{}/companies/{REALM}/invoices/{invoice}/payments",
+            self.sandbox_url
+        );
+        let res = self
+            .http
+            .post(url)
+            .form(&[("amount", format!("{:.2}", amount as f64 / 100.0))])
+            .send()
+            .await
+            .expect("pay");
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+
     pub async fn mapping(
         &self,
         entity_type: &'static str,
@@ -912,27 +928,7 @@ async fn webhook_payments_come_back(backend: Backend, format: WebhookFormat) {
         .external_id;
     // The bookkeeper records a partial payment against A's invoice on the sandbox's page.
     let total = a["total"].as_i64().expect("total");
-    let pay = |amount: i64| {
-        let url = format!(
-            "{}/companies/{REALM}/invoices/{invoice_a}/payments",
-            q.sandbox_url
-        );
-        let http = q.http.clone();
-        async move {
-            let res = http
-                .post(url)
-                .form(&[("amount", format!("{:.2}", amount as f64 / 100.0))])
-                .send()
-                .await
-                .expect("pay");
-            assert!(
-                res.status().is_success() || res.status().is_redirection(),
-                "{}",
-                res.status()
-            );
-        }
-    };
-    pay(1000).await;
+    q.pay_invoice(&invoice_a, 1000).await;
     let order_a = wait_for(&q, ida, |o| o["payment_status"] == "PartiallyPaid").await;
     assert_eq!(order_a["amount_paid"], 1000);
     let payment = &order_a["payments"][0];
@@ -957,7 +953,7 @@ async fn webhook_payments_come_back(backend: Backend, format: WebhookFormat) {
     );
     // The rest, delivered twice: recorded once.
     q.faults(json!({ "duplicate_webhooks": true })).await;
-    pay(total - 1000).await;
+    q.pay_invoice(&invoice_a, total - 1000).await;
     let order_a = wait_for(&q, ida, |o| o["payment_status"] == "Paid").await;
     assert_eq!(order_a["amount_paid"], total);
     assert_eq!(order_a["payments"].as_array().expect("p").len(), 2);
@@ -1448,4 +1444,113 @@ async fn the_sandbox_answers_in_intuits_shapes() {
         .await
         .expect("token");
     assert_eq!(again.status(), 400);
+}
+
+both_backends!(unacknowledged_webhooks_are_sent_again);
+
+/// The app's endpoint fails for a while (a wrong URL): the sandbox keeps the events and sends
+/// them again on Intuit's schedule (scaled), and they arrive once the endpoint answers.
+async fn unacknowledged_webhooks_are_sent_again(backend: Backend) {
+    let q = qbo_app(backend, |cfg, _| cfg.limits.time_scale = 100.0).await;
+    q.connect().await;
+    let admin = q.admin().await;
+    let order = q.order(&admin, 0).await;
+    let id = order["id"].as_str().expect("id");
+    q.manual_sync(
+        &admin,
+        json!({ "entity_type": "Order", "entity_ids": [id] }),
+    )
+    .await;
+    q.drain().await;
+    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
+    let good = q.app.url("/api/integrations/quickbooks/webhook");
+    q.control(
+        "/_sandbox/webhooks",
+        json!({ "url": q.app.url("/api/integrations/quickbooks/webhook-that-is-not-there") }),
+    )
+    .await;
+    q.pay_invoice(&invoice, 700).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        q.stats().await["webhooks_pending"]
+            .as_i64()
+            .expect("pending")
+            > 0,
+        "not acknowledged, still queued"
+    );
+    q.control("/_sandbox/webhooks", json!({ "url": good }))
+        .await;
+    let paid = wait_for(&q, id, |o| o["payment_status"] == "PartiallyPaid").await;
+    assert_eq!(paid["amount_paid"], 700);
+}
+
+both_backends!(a_webhook_waits_in_the_inbox_while_the_connection_is_broken);
+
+/// A payment arrives while QuickBooks has revoked the grant: the event is not lost; it waits in
+/// the inbox (saying why) and is applied once an Admin has reconnected.
+async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Backend) {
+    let q = qbo_app(backend, |cfg, s| {
+        cfg.access_token_ttl = chrono::TimeDelta::seconds(2);
+        s.refresh_margin = chrono::TimeDelta::zero();
+    })
+    .await;
+    q.connect().await;
+    let admin = q.admin().await;
+    let order = q.order(&admin, 0).await;
+    let id = order["id"].as_str().expect("id");
+    q.manual_sync(
+        &admin,
+        json!({ "entity_type": "Order", "entity_ids": [id] }),
+    )
+    .await;
+    q.drain().await;
+    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
+    // Intuit revokes the grant; the access token runs out.
+    q.control(&format!("/_sandbox/realms/{REALM}/revoke"), json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    q.pay_invoice(&invoice, 500).await;
+    let db = &q.app.state.db;
+    let mut waiting = None;
+    for _ in 0..100 {
+        q.qb().process_inbox_once(100).await.expect("inbox");
+        let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)
+            .await
+            .expect("inbox");
+        if let Some(r) = rows
+            .iter()
+            .find(|r| r.entity_type.as_deref() == Some("Payment"))
+        {
+            if r.status == "Pending" && q.card(&admin).await["status"] == "ReconnectRequired" {
+                waiting = Some(r.id);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let waiting = waiting.expect("the payment event waits in the inbox");
+    let (_, o) = q
+        .app
+        .get_json(&admin, &format!("/api/v1/orders/{id}"))
+        .await;
+    assert_eq!(o["payment_status"], "Unpaid");
+    // An Admin reconnects; the waiting event goes through on its next attempt.
+    q.connect().await;
+    sqlx_exec(
+        db,
+        "UPDATE integration_inbox SET next_attempt_at = $1",
+        chrono::Utc::now(),
+    )
+    .await;
+    let paid = wait_for(&q, id, |o| o["payment_status"] == "PartiallyPaid").await;
+    assert_eq!(paid["amount_paid"], 500);
+    let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)
+        .await
+        .expect("inbox");
+    assert_eq!(
+        rows.iter()
+            .find(|r| r.id == waiting)
+            .map(|r| r.status.as_str()),
+        Some("Completed")
+    );
 }
