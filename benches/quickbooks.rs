@@ -201,28 +201,14 @@ async fn bulk(b: Bulk) {
         Adapters::new().with(Provider::QuickBooks, Arc::new(qb)),
         worker_cfg,
     );
-    let before: Value = http
-        .get(format!("{}/_sandbox/stats", handle.base_url))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json");
+    let before: Value = sandbox_stats(&http, &handle.base_url).await;
     let pending = "SELECT count(*) FROM integration_outbox WHERE target_system = 'QuickBooks' AND status <> 'Completed' AND status <> 'Abandoned'";
     let started = Instant::now();
     while count(&db, pending).await > 0 {
         worker.run_once().await.expect("pass");
     }
     let elapsed = started.elapsed();
-    let after: Value = http
-        .get(format!("{}/_sandbox/stats", handle.base_url))
-        .send()
-        .await
-        .expect("stats")
-        .json()
-        .await
-        .expect("json");
+    let after: Value = sandbox_stats(&http, &handle.base_url).await;
     let delta = |k: &str| after[k].as_i64().unwrap_or(0) - before[k].as_i64().unwrap_or(0);
     let (requests, throttled, batches) =
         (delta("requests"), delta("throttled"), delta("batch_calls"));
@@ -259,6 +245,16 @@ async fn bulk(b: Bulk) {
     );
     db.close().await;
     handle.stop().await;
+}
+
+async fn sandbox_stats(http: &reqwest::Client, base: &str) -> Value {
+    http.get(format!("{base}/_sandbox/stats"))
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("json")
 }
 
 /// Samples a process's resident memory (kB) from /proc.

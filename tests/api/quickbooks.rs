@@ -287,6 +287,21 @@ impl Qbo {
         result
     }
 
+    /// A placed, unpaid order invoiced through a manual sync: (the order, its invoice id).
+    pub async fn invoiced_order(&self, admin: &reqwest::Client) -> (Value, String) {
+        let order = self.order(admin, 0).await;
+        let id = order["id"].as_str().expect("id").to_string();
+        self.manual_sync(admin, json!({ "entity_type": "Order", "entity_ids": [id] }))
+            .await;
+        self.drain().await;
+        let invoice = self
+            .mapping("Order", &id)
+            .await
+            .expect("invoiced")
+            .external_id;
+        (order, invoice)
+    }
+
     /// A bookkeeper records a payment against an invoice on the sandbox's page.
     pub async fn pay_invoice(&self, invoice: &str, amount: i64) {
         let url = format!(
@@ -1454,15 +1469,8 @@ async fn unacknowledged_webhooks_are_sent_again(backend: Backend) {
     let q = qbo_app(backend, |cfg, _| cfg.limits.time_scale = 100.0).await;
     q.connect().await;
     let admin = q.admin().await;
-    let order = q.order(&admin, 0).await;
+    let (order, invoice) = q.invoiced_order(&admin).await;
     let id = order["id"].as_str().expect("id");
-    q.manual_sync(
-        &admin,
-        json!({ "entity_type": "Order", "entity_ids": [id] }),
-    )
-    .await;
-    q.drain().await;
-    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
     let good = q.app.url("/api/integrations/quickbooks/webhook");
     q.control(
         "/_sandbox/webhooks",
@@ -1496,15 +1504,8 @@ async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Ba
     .await;
     q.connect().await;
     let admin = q.admin().await;
-    let order = q.order(&admin, 0).await;
+    let (order, invoice) = q.invoiced_order(&admin).await;
     let id = order["id"].as_str().expect("id");
-    q.manual_sync(
-        &admin,
-        json!({ "entity_type": "Order", "entity_ids": [id] }),
-    )
-    .await;
-    q.drain().await;
-    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
     // Intuit revokes the grant; the access token runs out.
     q.control(&format!("/_sandbox/realms/{REALM}/revoke"), json!({}))
         .await;
