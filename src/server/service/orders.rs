@@ -508,6 +508,9 @@ pub enum ErpPayment {
     Recorded,
     /// Already recorded earlier (a re-delivered webhook or a CDC repeat).
     AlreadyRecorded,
+    /// The order was already paid in full here (the ERP is catching up with a payment taken in
+    /// erp-bridge); nothing to record.
+    OrderAlreadyPaid,
     /// Cannot be applied; the reason is for an administrator.
     Rejected(String),
 }
@@ -536,6 +539,9 @@ pub async fn record_erp_payment(
         return Ok(ErpPayment::AlreadyRecorded);
     }
     let balance = order.total - order.amount_paid;
+    if balance <= 0 {
+        return Ok(ErpPayment::OrderAlreadyPaid);
+    }
     if amount > balance {
         return Ok(ErpPayment::Rejected(format!(
             "{provider} payment {external_id} of {amount} minor units exceeds the balance due on order {} ({balance}); not recorded.",

@@ -200,6 +200,9 @@ impl QuickBooks {
                 .await
                 {
                     Ok(ErpPayment::Recorded) => recorded += 1,
+                    Ok(ErpPayment::OrderAlreadyPaid) => notes.push(format!(
+                        "order of invoice {invoice_id} was already paid in erp-bridge; QuickBooks payment {payment_id} reconciles its side"
+                    )),
                     Ok(ErpPayment::AlreadyRecorded) => {
                         notes.push(format!("payment {external_id} was already recorded"))
                     }
