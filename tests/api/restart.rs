@@ -81,6 +81,18 @@ async fn start_app(db_url: &str, port: u16, sandbox: &str) -> Child {
     panic!("the app did not come up");
 }
 
+/// Polls the sandbox until `cond(stats, invoice count)` holds.
+async fn wait_until(sandbox: &SandboxClient, what: &str, cond: impl Fn(&Value, usize) -> bool) {
+    for _ in 0..600 {
+        let (stats, n) = (sandbox.stats().await, invoices(sandbox).await.len());
+        if cond(&stats, n) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
 /// Every invoice the company holds.
 async fn invoices(sandbox: &SandboxClient) -> Vec<Value> {
     let q = sandbox.query("select * from Invoice maxresults 1000").await;
@@ -175,29 +187,15 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
             numbers
         }
     };
-    let wait_until = |what: &'static str, cond: Box<dyn Fn(&Value, usize) -> bool + Send>| {
-        let sandbox = &sandbox;
-        async move {
-            for _ in 0..600 {
-                let (stats, invoices) = (sandbox.stats().await, invoices(&sandbox).await.len());
-                if cond(&stats, invoices) {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            panic!("timed out waiting for {what}");
-        }
-    };
     // A first wave goes through normally.
     numbers.extend(place(FIRST_WAVE).await);
-    wait_until("the first wave", Box::new(|_, n| n >= FIRST_WAVE)).await;
+    wait_until(&sandbox, "the first wave", |_, n| n >= FIRST_WAVE).await;
     // Then QuickBooks commits the next write but withholds the answer…
     sandbox.control("/_sandbox/faults", json!({ "latency_ms": 120, "ignore_request_id": true, "commit_then_timeout": 1, "hang_ms": 60000 })).await;
     numbers.extend(place(ORDERS - FIRST_WAVE).await);
-    wait_until(
-        "a withheld answer",
-        Box::new(|s, _| s["withheld_answers"].as_i64() == Some(1)),
-    )
+    wait_until(&sandbox, "a withheld answer", |s, _| {
+        s["withheld_answers"].as_i64() == Some(1)
+    })
     .await;
     // …and the app dies right then, with deliveries in flight.
     app.kill().await.expect("kill");
@@ -217,7 +215,7 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
 
     // Restarted, it finishes the work: every order invoiced exactly once.
     let _app = start_app(&db.url, port, &sandbox_url).await;
-    wait_until("all invoices", Box::new(|_, n| n >= ORDERS)).await;
+    wait_until(&sandbox, "all invoices", |_, n| n >= ORDERS).await;
     tokio::time::sleep(Duration::from_secs(6)).await; // past a lease: nothing else trickles in
     let invoices = invoices(&sandbox).await;
     let mut docs: Vec<String> = invoices

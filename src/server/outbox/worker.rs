@@ -256,11 +256,9 @@ impl OutboxWorker {
             let limit = (self.config.lease_ttl / 2)
                 .to_std()
                 .unwrap_or(Duration::from_secs(15));
-            let mut results =
-                match tokio::time::timeout(limit, adapter.deliver_batch(&events)).await {
-                    Ok(results) => results,
-                    Err(_) => Vec::new(),
-                };
+            let mut results = tokio::time::timeout(limit, adapter.deliver_batch(&events))
+                .await
+                .unwrap_or_default();
             results.resize_with(events.len(), || {
                 Err(DeliveryError::retryable(format!(
                     "no answer within {} s",

@@ -219,6 +219,15 @@ fn client_ok(s: &Sandbox, headers: &HeaderMap) -> bool {
         && form_decode(secret) == s.inner.config.client_secret.expose_secret()
 }
 
+/// A stored refresh token: (realm, issued, expires, superseded, revoked).
+type RefreshRow = (
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    bool,
+);
+
 /// The token request.
 #[derive(Debug, Deserialize)]
 pub struct TokenForm {
@@ -340,7 +349,7 @@ pub async fn token_endpoint(
         }
         "refresh_token" => {
             let old = f.refresh_token.unwrap_or_default();
-            let row: Option<(String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>, bool)> = sqlx::query_as(
+            let row: Option<RefreshRow> = sqlx::query_as(
                 "SELECT realm, issued_at, expires_at, superseded_at, revoked FROM refresh_tokens WHERE token = $1",
             )
             .bind(&old)
