@@ -566,6 +566,13 @@ async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
         .contains(access.token.expose_secret()));
     assert_eq!(access.realm, REALM);
 
+    // Another tenant cannot take a company that is connected here.
+    let stranger = q.app.signed_in("admin@other.example").await;
+    let back = q.consent(&stranger, "allow").await;
+    let (status, page) = refused(stranger.get(&back).send().await.expect("cb")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("already connected to another"), "{page}");
+
     // Disconnect: revoked at Intuit, tokens gone, row kept as Not Connected.
     let res = admin
         .delete(q.app.url("/api/integrations/connections/quickbooks"))
@@ -595,6 +602,15 @@ async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
         gone.status(),
         401,
         "the revoked token no longer works at QuickBooks"
+    );
+    // The company is free again: the other tenant may connect it now.
+    let back = q.consent(&stranger, "allow").await;
+    let res = stranger.get(&back).send().await.expect("callback");
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
     );
 }
 

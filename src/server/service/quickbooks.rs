@@ -154,7 +154,8 @@ pub async fn complete(
         .map_err(store)?
     {
         if owner != p.tenant_id {
-            let _ = qb.client.revoke(&tokens.refresh_token).await;
+            // The new tokens are dropped, not revoked: revoking ends the app's grant for the
+            // whole company, which would disconnect the tenant that holds it.
             return Ok(Connected::Refused(
                 "This QuickBooks company is already connected to another erp-bridge account. Disconnect it there first.".into(),
             ));

@@ -49,7 +49,9 @@ pub async fn load(db: &Db, tenant_id: Uuid, provider: &str) -> StoreResult<Optio
 }
 
 /// Disconnects: deletes the tokens and marks the connection NotConnected, keeping the row (and
-/// the mappings, which carry the company id) for a later reconnect.
+/// the mappings, which carry the company id) for a later reconnect. The row lets go of the
+/// company id, so the company can be connected to another tenant (the id is unique per
+/// provider); the company name stays for display.
 pub async fn disconnect(
     db: &Db,
     tenant_id: Uuid,
@@ -58,7 +60,8 @@ pub async fn disconnect(
 ) -> StoreResult<bool> {
     let sql = "UPDATE integration_connections SET access_token_encrypted = NULL, refresh_token_encrypted = NULL, \
         credentials_encrypted = NULL, access_token_expires_at = NULL, refresh_token_expires_at = NULL, \
-        status = 'NotConnected', reconnect_reason = NULL, modified_at = $3 WHERE tenant_id = $1 AND provider = $2";
+        status = 'NotConnected', reconnect_reason = NULL, external_company_id = NULL, token_refresh_owner = NULL, \
+        token_refresh_until = NULL, modified_at = $3 WHERE tenant_id = $1 AND provider = $2";
     let n = on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
