@@ -473,6 +473,11 @@ async fn tokens_are_sealed_at_rest_and_disconnect_deletes_them(backend: Backend)
         .expect("row kept");
     assert_eq!(
         (view.status.as_str(), view.external_company_id.as_deref()),
-        ("NotConnected", Some("123"))
+        ("NotConnected", None),
+        "the row stays, the company is released for another tenant"
     );
+    assert!(connections::tenant_for_company(&db, "QuickBooks", "123")
+        .await
+        .expect("routing")
+        .is_none());
 }

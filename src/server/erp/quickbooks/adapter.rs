@@ -264,7 +264,7 @@ impl ErpAdapter for QuickBooks {
             token: access.token,
             ev,
         };
-        if ev.event_type == events::ORDER_PAID || ev.event_type == events::ORDER_SYNC_REQUESTED {
+        if is_invoice_event(ev) {
             let order: Order = parse(ev.payload.get("order"), "order")?;
             let customer: Customer = parse(ev.payload.get("customer"), "customer")?;
             return sync_invoice(&call, &order, &customer).await;
