@@ -281,6 +281,13 @@ impl Application {
             ))),
             _ => None,
         };
+        let checkpoints = {
+            let (db, stop) = (self.state.db.clone(), stop_rx.clone());
+            tokio::spawn(async move {
+                db.run_sqlite_checkpoints(std::time::Duration::from_secs(1), stop)
+                    .await
+            })
+        };
         let retention = tokio::spawn(retention_loop(
             self.state.db.clone(),
             self.settings.retention.clone(),
@@ -302,6 +309,7 @@ impl Application {
             let _ = inbound.await;
         }
         let _ = retention.await;
+        let _ = checkpoints.await;
         cleanup.abort();
         served?;
         self.state.db.close().await;

@@ -268,3 +268,42 @@ pub(crate) fn sqlite_time(t: chrono::DateTime<chrono::Utc>) -> String {
 pub(crate) fn sqlite_id(id: uuid::Uuid) -> String {
     id.simple().to_string()
 }
+
+impl Db {
+    /// SQLite: moves WAL checkpoints out of the commit path. The writer stops checkpointing on
+    /// its own (`wal_autocheckpoint=0`, for this connection's life) and this loop runs a PASSIVE
+    /// checkpoint every `every` from a reader connection, which never blocks the writer. Should
+    /// the writer connection be replaced, SQLite's default (every 1,000 pages) applies again.
+    /// Returns at once on PostgreSQL.
+    pub async fn run_sqlite_checkpoints(
+        &self,
+        every: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let Db::Sqlite { writer, reader } = self else {
+            return;
+        };
+        if let Err(err) = sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(writer)
+            .await
+        {
+            tracing::warn!(error = %err, "could not move SQLite checkpoints off the commit path");
+            return;
+        }
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => {}
+            }
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(reader)
+                .await
+            {
+                tracing::warn!(error = %err, "SQLite checkpoint failed");
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+    }
+}
