@@ -44,13 +44,7 @@ fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite { writer, .. } => sqlx::query_scalar(sql)
-            .fetch_one(writer)
-            .await
-            .expect("count"),
-        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect("count"),
-    }
+    erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar(sql).fetch_one(p).await).expect("count")
 }
 
 struct Bulk {

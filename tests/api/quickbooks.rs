@@ -511,12 +511,10 @@ async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
     assert!(page.contains("not valid"), "{page}");
     // An expired state.
     let back = q.consent(&admin, "allow").await;
-    sqlx_exec(
-        &q.app.state.db,
-        "UPDATE oauth_states SET expires_at = $1",
-        chrono::Utc::now() - chrono::TimeDelta::minutes(1),
-    )
-    .await;
+    let past = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    erp_bridge::on_conn!(q.app.state.db.write(), p => sqlx::query("UPDATE oauth_states SET expires_at = $1")
+        .bind(past).execute(p).await.map(|r| r.rows_affected()))
+    .expect("expire the states");
     let (status, page) = refused(admin.get(&back).send().await.expect("cb")).await;
     assert_eq!(status, 400);
     assert!(page.contains("expired"), "{page}");
@@ -614,27 +612,6 @@ async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
     );
 }
 
-/// Runs one statement with one bound value on the app's database.
-async fn sqlx_exec(
-    db: &erp_bridge::server::store::Db,
-    sql: &str,
-    v: chrono::DateTime<chrono::Utc>,
-) {
-    use erp_bridge::server::store::Db;
-    match db {
-        Db::Sqlite { writer, .. } => {
-            sqlx::query(sql)
-                .bind(v)
-                .execute(writer)
-                .await
-                .expect("exec");
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sql).bind(v).execute(p).await.expect("exec");
-        }
-    }
-}
-
 both_backends!(customers_are_created_matched_and_updated);
 
 async fn customers_are_created_matched_and_updated(backend: Backend) {
@@ -655,6 +632,16 @@ async fn customers_are_created_matched_and_updated(backend: Backend) {
         .manual_sync(&admin, json!({ "entity_type": "Customer" }))
         .await;
     assert_eq!(result["successful"], customers.len() as i64);
+    let (status, refused) = q
+        .app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/integrations/sync/quickbooks",
+            json!({ "entity_type": "All", "entity_ids": [first["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 400, "ids name records of one type: {refused}");
     q.drain().await;
     let name = |c: &Value| c["name"].as_str().expect("name").replace('\'', "''");
     assert_eq!(
@@ -860,11 +847,10 @@ async fn a_paid_order_becomes_exactly_one_invoice(backend: Backend) {
         again.external_id.as_deref(),
         Some(mapped.external_id.as_str())
     );
-    sqlx_exec_text(
-        &q.app.state.db,
-        "DELETE FROM integration_entity_mappings WHERE entity_type IN ('Order', 'OrderLine')",
-    )
-    .await;
+    erp_bridge::on_conn!(q.app.state.db.write(), p =>
+        sqlx::query("DELETE FROM integration_entity_mappings WHERE entity_type IN ('Order', 'OrderLine')")
+            .execute(p).await.map(|r| r.rows_affected()))
+    .expect("forget the mappings");
     let third = q.qb().deliver(&event).await.expect("delivers");
     assert_eq!(
         third.external_id.as_deref(),
@@ -880,18 +866,6 @@ async fn a_paid_order_becomes_exactly_one_invoice(backend: Backend) {
         q.mapping("Order", id).await.is_some(),
         "the mapping is restored"
     );
-}
-
-async fn sqlx_exec_text(db: &erp_bridge::server::store::Db, sql: &str) {
-    use erp_bridge::server::store::Db;
-    match db {
-        Db::Sqlite { writer, .. } => {
-            sqlx::query(sql).execute(writer).await.expect("exec");
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sql).execute(p).await.expect("exec");
-        }
-    }
 }
 
 both_backends!(a_create_whose_answer_is_lost_is_not_repeated);
@@ -1553,12 +1527,10 @@ async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Ba
     assert_eq!(o["payment_status"], "Unpaid");
     // An Admin reconnects; the waiting event goes through on its next attempt.
     q.connect().await;
-    sqlx_exec(
-        db,
-        "UPDATE integration_inbox SET next_attempt_at = $1",
-        chrono::Utc::now(),
-    )
-    .await;
+    let now = chrono::Utc::now();
+    erp_bridge::on_conn!(db.write(), p => sqlx::query("UPDATE integration_inbox SET next_attempt_at = $1")
+        .bind(now).execute(p).await.map(|r| r.rows_affected()))
+    .expect("due now");
     let paid = wait_for(&q, id, |o| o["payment_status"] == "PartiallyPaid").await;
     assert_eq!(paid["amount_paid"], 500);
     let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)

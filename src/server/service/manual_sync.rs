@@ -28,7 +28,8 @@ pub const MAX_RECORDS: i64 = 10_000;
 pub struct ManualSyncInput {
     /// `Customer`, `Order` or `All`.
     pub entity_type: String,
-    /// Only these records (default: all of the type; orders: every placed or fulfilled one).
+    /// Only these records, of the one type named (default: all of the type; orders: every
+    /// placed or fulfilled one).
     #[serde(default)]
     pub entity_ids: Option<Vec<Uuid>>,
 }
@@ -69,14 +70,18 @@ pub async fn manual_sync(
             )))
         }
     };
-    if input
-        .entity_ids
-        .as_ref()
-        .is_some_and(|ids| ids.len() as i64 > MAX_RECORDS)
-    {
-        return Err(AppError::BadRequest(format!(
-            "At most {MAX_RECORDS} records per request."
-        )));
+    if let Some(ids) = &input.entity_ids {
+        if do_customers && do_orders {
+            return Err(AppError::BadRequest(
+                "entity_ids name records of one type: use entity_type Customer or Order with them."
+                    .into(),
+            ));
+        }
+        if ids.len() as i64 > MAX_RECORDS {
+            return Err(AppError::BadRequest(format!(
+                "At most {MAX_RECORDS} records per request."
+            )));
+        }
     }
     let connected = connections::worker_view(db, p.tenant_id, provider.as_str())
         .await
@@ -91,8 +96,8 @@ pub async fn manual_sync(
     let mut work: Vec<(&str, Uuid)> = Vec::new();
     if do_customers {
         let ids = match &input.entity_ids {
-            Some(ids) if !do_orders => ids.clone(),
-            _ => customers::all_ids(db, p.tenant_id, MAX_RECORDS)
+            Some(ids) => ids.clone(),
+            None => customers::all_ids(db, p.tenant_id, MAX_RECORDS)
                 .await
                 .map_err(store)?,
         };
@@ -100,8 +105,8 @@ pub async fn manual_sync(
     }
     if do_orders {
         let ids = match &input.entity_ids {
-            Some(ids) if !do_customers => ids.clone(),
-            _ => orders::billable_ids(db, p.tenant_id, MAX_RECORDS)
+            Some(ids) => ids.clone(),
+            None => orders::billable_ids(db, p.tenant_id, MAX_RECORDS)
                 .await
                 .map_err(store)?,
         };

@@ -156,9 +156,15 @@ impl QuickBooks {
         }
         match self.client.refresh(&tokens.refresh_token).await {
             Ok(fresh) => {
-                let sealed = token_service::seal(&self.cipher, &fresh).map_err(|e| {
-                    AccessError::Unavailable(format!("sealing refreshed tokens failed: {e}"))
-                })?;
+                let sealed = match token_service::seal(&self.cipher, &fresh) {
+                    Ok(sealed) => sealed,
+                    Err(e) => {
+                        let _ = release().await;
+                        return Err(AccessError::Unavailable(format!(
+                            "sealing refreshed tokens failed: {e}"
+                        )));
+                    }
+                };
                 let stored = token_store::store_refreshed(
                     &self.db,
                     tenant_id,
