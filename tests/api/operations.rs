@@ -176,3 +176,24 @@ async fn the_openapi_document_describes_exactly_the_served_json_routes() {
     }
     assert!(doc["components"]["securitySchemes"]["api_token"].is_object());
 }
+
+/// A running app on SQLite leaves write-ahead-log checkpoints to its background task: the
+/// writer's own auto-checkpoint is off, so commits never pay for one.
+#[tokio::test]
+async fn sqlite_checkpoints_run_off_the_commit_path() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let db = &app.state.db;
+    let mut auto = -1;
+    for _ in 0..40 {
+        auto = erp_bridge::on_conn!(db.write(), p => sqlx::query_scalar::<_, i64>("PRAGMA wal_autocheckpoint").fetch_one(p).await)
+            .expect("pragma");
+        if auto == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        auto, 0,
+        "the writer leaves checkpoints to the background task"
+    );
+}
