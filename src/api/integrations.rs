@@ -34,3 +34,20 @@ pub async fn disconnect_provider(provider: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Closes an ERP's circuit breaker so deliveries resume now (IntegrationsManage; audited).
+#[server(prefix = "/rpc", endpoint = "close_breaker")]
+pub async fn close_breaker(provider: String) -> Result<(), AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::sync_admin::close_breaker(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                &provider,
+            )
+            .await
+        }
+        .await,
+    )
+}

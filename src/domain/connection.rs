@@ -143,6 +143,9 @@ pub struct ConnectionSummary {
     /// Deliveries paused by the circuit breaker until this time (UTC), if they are.
     #[serde(default)]
     pub paused_until: Option<DateTime<Utc>>,
+    /// Why the breaker paused them, in plain words.
+    #[serde(default)]
+    pub paused_reason: Option<String>,
 }
 
 impl ConnectionSummary {
@@ -161,6 +164,7 @@ impl ConnectionSummary {
             failed: 0,
             abandoned: 0,
             paused_until: None,
+            paused_reason: None,
         }
     }
 }

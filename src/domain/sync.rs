@@ -20,6 +20,8 @@ pub enum SyncState {
     Abandoned,
     /// Settings say this record is not sent.
     Skipped,
+    /// An Admin dismissed the record's last change: it was not sent.
+    Dismissed,
     /// Nothing has been sent.
     NotSynced,
 }
@@ -34,6 +36,7 @@ impl SyncState {
             SyncState::Failed => format!("{name}: failed"),
             SyncState::Abandoned => format!("{name}: failed, retries exhausted"),
             SyncState::Skipped => format!("{name}: not sent (settings)"),
+            SyncState::Dismissed => format!("{name}: last change dismissed, not sent"),
             SyncState::NotSynced => format!("Not synced to {name}"),
         }
     }
@@ -46,6 +49,7 @@ impl SyncState {
             SyncState::Failed => "Failed",
             SyncState::Abandoned => "Abandoned",
             SyncState::Skipped => "Skipped",
+            SyncState::Dismissed => "Dismissed",
             SyncState::NotSynced => "NotSynced",
         }
     }

@@ -8,6 +8,7 @@ mod scripted;
 mod auth;
 mod commerce;
 mod concurrency;
+mod head_of_line;
 mod isolation;
 mod operations;
 mod outbox;

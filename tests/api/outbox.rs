@@ -515,28 +515,48 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
         breaker,
         ..fast_worker()
     };
-    let adapter = Arc::new(ScriptedAdapter::with([
-        Step::Retryable(None),
-        Step::Retryable(None),
-    ]));
-    let stats = pass(db, adapter.clone(), cfg.clone()).await;
+    let adapter = Arc::new(ScriptedAdapter::with(vec![Step::Retryable(None); 4]));
+    let first = pass(db, adapter.clone(), cfg.clone()).await;
     assert_eq!(
-        (stats.failed, stats.completed),
-        (2, 0),
-        "stops after the breaker opens"
+        (first.failed, first.completed, first.released),
+        (2, 0, 2),
+        "a pass stops once every attempt so far failed on the ERP's side; the rest cost nothing"
     );
     let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks")
         .await
         .expect("health");
+    assert_eq!(
+        (health.state.as_str(), health.consecutive_failures),
+        ("Closed", 1),
+        "one failed pass is not yet a run"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = pass(db, adapter.clone(), cfg.clone()).await;
+    assert_eq!((second.failed, second.completed), (2, 0));
+    let opened_at = time::now();
+    let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks")
+        .await
+        .expect("health");
     assert_eq!(health.state, "Open");
+    let pause = health.open_until.expect("paused") - opened_at;
+    assert!(
+        pause <= TimeDelta::milliseconds(300),
+        "one base cool-down, not more: {pause}"
+    );
     let (_, cards) = app.get_json(&admin, "/api/integrations/connections").await;
     assert!(
         cards[0]["paused_until"].is_string(),
         "the dashboard shows the pause: {cards}"
     );
+    assert!(
+        cards[0]["paused_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("503")),
+        "and why: {cards}"
+    );
     assert_eq!(
         (cards[0]["failed"].as_i64(), cards[0]["pending"].as_i64()),
-        (Some(2), Some(2))
+        (Some(4), Some(0))
     );
     let metrics = crate::helpers::client()
         .get(app.url("/metrics"))
@@ -550,15 +570,14 @@ async fn the_breaker_pauses_a_failing_provider_then_probes(backend: Backend) {
         metrics.contains("outbox_breakers_open{provider=\"QuickBooks\"} 1"),
         "{metrics}"
     );
-    tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(
-        pass(db, adapter.clone(), cfg.clone()).await.completed,
+        pass(db, adapter.clone(), cfg.clone()).await.claimed,
         0,
         "paused"
     );
     tokio::time::sleep(Duration::from_millis(350)).await;
     let probe = pass(db, adapter.clone(), cfg.clone()).await;
-    assert_eq!(probe.completed, 1, "one probe");
+    assert_eq!((probe.claimed, probe.completed), (1, 1), "one probe");
     let health = erp_bridge::server::store::health::get(db, tenant, "QuickBooks")
         .await
         .expect("health");
@@ -645,6 +664,15 @@ async fn later_events_of_an_entity_wait_for_earlier_ones(backend: Backend) {
     let db = &app.state.db;
     let created = create_customer(&app, "In Order Ltd").await;
     let id = created["id"].as_str().expect("id");
+    let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(None)]));
+    let slow_retry = WorkerConfig {
+        backoff_unit: Duration::from_secs(60),
+        ..fast_worker()
+    };
+    let first = pass(db, adapter.clone(), slow_retry.clone()).await;
+    assert_eq!((first.failed, first.completed), (1, 0));
+    // A change while the create waits for its retry: the update carries the newer state and
+    // takes the create's place (DESIGN § 14), so one delivery sends what the record is now.
     let admin = app.as_role(Some(Role::Admin)).await;
     let (status, _) = app
         .send_json(
@@ -655,22 +683,6 @@ async fn later_events_of_an_entity_wait_for_earlier_ones(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200);
-    let adapter = Arc::new(ScriptedAdapter::with([Step::Retryable(None)]));
-    let slow_retry = WorkerConfig {
-        backoff_unit: Duration::from_secs(60),
-        ..fast_worker()
-    };
-    let first = pass(db, adapter.clone(), slow_retry.clone()).await;
-    assert_eq!(
-        (first.failed, first.completed),
-        (1, 0),
-        "the update waited behind the failed create"
-    );
-    let second = pass(db, adapter.clone(), slow_retry.clone()).await;
-    assert_eq!(
-        second.completed, 0,
-        "still waiting: the create is not due yet"
-    );
     let mine: Vec<_> = rows(db, tenant)
         .await
         .into_iter()
@@ -678,19 +690,19 @@ async fn later_events_of_an_entity_wait_for_earlier_ones(backend: Backend) {
         .collect();
     assert_eq!(
         mine.iter()
-            .map(|r| r.event_type.as_str())
+            .map(|r| (r.event_type.as_str(), r.status.as_str(), r.head))
             .collect::<Vec<_>>(),
-        vec!["CustomerCreated", "CustomerUpdated"]
+        vec![
+            ("CustomerCreated", "Superseded", false),
+            ("CustomerUpdated", "Pending", true)
+        ]
     );
-    let now = time::now();
-    erp_bridge::on_conn!(db.write(), p => sqlx::query("UPDATE integration_outbox SET scheduled_for = $1 WHERE id = $2")
-        .bind(now).bind(mine[0].id).execute(p).await.map(|_| ())).expect("time travel");
-    for _ in 0..3 {
-        pass(db, adapter.clone(), slow_retry.clone()).await;
-    }
-    assert_eq!(
-        adapter.delivered(),
-        vec![mine[0].id, mine[1].id],
-        "delivered in the order they happened"
-    );
+    assert_eq!(mine[0].superseded_by, Some(mine[1].id), "linked");
+    assert!(mine[0].seq < mine[1].seq);
+    pass(db, adapter.clone(), slow_retry.clone()).await;
+    assert_eq!(adapter.delivered(), vec![mine[1].id]);
+    let (_, body) = app
+        .get_json(&admin, &format!("/api/v1/customers/{id}"))
+        .await;
+    assert_eq!(body["sync"][0]["state"], "Synced", "{body}");
 }

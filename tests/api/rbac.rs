@@ -166,6 +166,19 @@ fn cases() -> Vec<Case> {
             None,
             [401, 409, 403, 403, 403],
         ),
+        // 409: allowed, but the row is already delivered.
+        c(
+            "POST",
+            "/api/integrations/outbox/{outbox}/dismiss",
+            None,
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/api/integrations/connections/quickbooks/breaker/close",
+            None,
+            [401, 204, 403, 403, 403],
+        ),
         c(
             "POST",
             "/api/integrations/logs/{log}/retry",
@@ -262,6 +275,12 @@ fn cases() -> Vec<Case> {
         c(
             "POST",
             "/rpc/disconnect_provider",
+            Form(|_, _| "provider=quickbooks".into()),
+            ADMIN_ONLY,
+        ),
+        c(
+            "POST",
+            "/rpc/close_breaker",
             Form(|_, _| "provider=quickbooks".into()),
             ADMIN_ONLY,
         ),

@@ -16,6 +16,8 @@ pub enum Step {
     Retryable(Option<Duration>),
     Permanent,
     Auth,
+    /// 429, or our own pacing: wait this long.
+    Throttled(Duration),
     /// Never answers (a process killed mid-call).
     Hang,
 }
@@ -24,6 +26,8 @@ pub enum Step {
 pub struct ScriptedAdapter {
     script: Mutex<VecDeque<Step>>,
     pub delay: Option<Duration>,
+    /// Events per hand-over (0 or 1: one at a time).
+    pub chunk: usize,
     delivered: Mutex<Vec<Uuid>>,
     in_flight: Mutex<HashSet<Uuid>>,
     overlaps: Mutex<Vec<Uuid>>,
@@ -51,6 +55,18 @@ impl ScriptedAdapter {
         }
     }
 
+    /// Answers each delivery after `delay`.
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+
+    /// Hands over up to `chunk` events at once.
+    pub fn chunked(mut self, chunk: usize) -> Self {
+        self.chunk = chunk;
+        self
+    }
+
     /// Outbox ids it completed successfully, in order.
     pub fn delivered(&self) -> Vec<Uuid> {
         self.delivered.lock().expect("lock").clone()
@@ -64,6 +80,10 @@ impl ScriptedAdapter {
 
 #[async_trait]
 impl ErpAdapter for ScriptedAdapter {
+    fn batch_size(&self) -> usize {
+        self.chunk.max(1)
+    }
+
     async fn deliver(&self, event: &OutboxEvent) -> Result<Delivered, DeliveryError> {
         if !self.in_flight.lock().expect("lock").insert(event.id) {
             self.overlaps.lock().expect("lock").push(event.id);
@@ -97,6 +117,10 @@ impl ErpAdapter for ScriptedAdapter {
             Step::Permanent => Err(DeliveryError::permanent("6000: business validation error")),
             Step::Auth => Err(DeliveryError::Auth {
                 message: "invalid_grant".into(),
+            }),
+            Step::Throttled(wait) => Err(DeliveryError::Throttled {
+                message: "429 Too Many Requests".into(),
+                retry_after: Some(wait),
             }),
             Step::Hang => std::future::pending().await,
         };

@@ -82,6 +82,15 @@ pub enum DeliveryError {
         /// What the ERP said (never a token).
         message: String,
     },
+    /// The ERP (429) or our own pacing asked us to wait: the event was not processed. Waiting
+    /// costs no attempt and never trips the circuit breaker.
+    #[error("throttled: {message}")]
+    Throttled {
+        /// What happened.
+        message: String,
+        /// How long to wait, when known.
+        retry_after: Option<Duration>,
+    },
 }
 
 impl DeliveryError {
@@ -117,15 +126,84 @@ pub trait ErpAdapter: Send + Sync + 'static {
         1
     }
 
-    /// Delivers several events (never two of the same record), returning one result per event
-    /// in order. The default delivers them one by one; a connector with a bulk endpoint
-    /// (QuickBooks batch) does better.
-    async fn deliver_batch(&self, events: &[OutboxEvent]) -> Vec<Result<Delivered, DeliveryError>> {
-        let mut out = Vec::with_capacity(events.len());
-        for e in events {
-            out.push(self.deliver(e).await);
+    /// Delivers several events (never two of the same record), recording in `progress` when
+    /// each is started and how it ended. The worker may stop waiting at any await point (a
+    /// deadline, a lost lease): what `progress` holds then decides which events were attempted.
+    /// The default delivers them one by one, each under the per-event deadline; a connector
+    /// with a bulk endpoint (QuickBooks batch) does better.
+    async fn deliver_batch(&self, events: &[OutboxEvent], progress: &mut Progress) {
+        for (i, e) in events.iter().enumerate() {
+            progress.start(i);
+            let result = match tokio::time::timeout(progress.deadline(), self.deliver(e)).await {
+                Ok(result) => result,
+                Err(_) => Err(progress.timed_out()),
+            };
+            progress.finish(i, result);
         }
-        out
+    }
+}
+
+/// The outcome of a hand-over so far: which events were started and how each ended. It lives
+/// outside the delivery future, so it survives that future being dropped.
+#[derive(Debug)]
+pub struct Progress {
+    deadline: Duration,
+    started: Vec<bool>,
+    results: Vec<Option<Result<Delivered, DeliveryError>>>,
+}
+
+impl Progress {
+    /// Progress over `n` events, each allowed `deadline`.
+    pub fn new(n: usize, deadline: Duration) -> Self {
+        Progress {
+            deadline,
+            started: vec![false; n],
+            results: vec![None; n],
+        }
+    }
+
+    /// How long one event (or one bulk call) may take.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The error of an event that ran past its deadline (the ERP may still have applied it; its
+    /// idempotency key makes the retry safe).
+    pub fn timed_out(&self) -> DeliveryError {
+        DeliveryError::retryable(format!(
+            "no answer within {} s",
+            self.deadline.as_secs_f64()
+        ))
+    }
+
+    /// Event `i` is about to be sent.
+    pub fn start(&mut self, i: usize) {
+        if let Some(s) = self.started.get_mut(i) {
+            *s = true;
+        }
+    }
+
+    /// Event `i` ended with `result`.
+    pub fn finish(&mut self, i: usize, result: Result<Delivered, DeliveryError>) {
+        self.start(i);
+        if let Some(r) = self.results.get_mut(i) {
+            *r = Some(result);
+        }
+    }
+
+    /// Per event: its result; a timeout for one started and never finished; None for one never
+    /// started (not attempted: it costs nothing).
+    pub fn outcomes(self) -> Vec<Option<Result<Delivered, DeliveryError>>> {
+        let timed_out = self.timed_out();
+        self.started
+            .into_iter()
+            .zip(self.results)
+            .map(|(started, result)| match (started, result) {
+                (_, Some(r)) => Some(r),
+                (true, None) => Some(Err(timed_out.clone())),
+                (false, None) => None,
+            })
+            .collect()
     }
 }
 

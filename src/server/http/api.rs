@@ -105,6 +105,16 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::POST,
+            "/api/integrations/outbox/{id}/dismiss",
+            post(c::dismiss_outbox),
+        ),
+        route(
+            Method::POST,
+            "/api/integrations/connections/{provider}/breaker/close",
+            post(c::close_breaker),
+        ),
+        route(
+            Method::POST,
             "/api/integrations/logs/{id}/retry",
             post(c::retry_log),
         ),

@@ -212,6 +212,34 @@ pub(super) async fn retry_outbox(
     Ok(Json(sync_admin::retry_outbox(&s.db, &p, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/integrations/outbox/{id}/dismiss", tag = "integrations", params(("id" = Uuid, Path, description = "Outbox row id")), request_body(content = sync_admin::DismissInput, description = "Optional reason, kept in the audit trail"), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn dismiss_outbox(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(id): ValidPath<Uuid>,
+    body: axum::body::Bytes,
+) -> ApiResult<impl IntoResponse> {
+    // The body is optional: an empty one dismisses without a reason.
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        sync_admin::DismissInput::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            crate::error::AppError::BadRequest(format!("The body is not a dismissal: {e}"))
+        })?
+    };
+    Ok(Json(sync_admin::dismiss(&s.db, &p, id, input).await?))
+}
+
+#[utoipa::path(post, path = "/api/integrations/connections/{provider}/breaker/close", tag = "integrations", params(("provider" = String, Path, description = "quickbooks or netsuite")), responses((status = 204, description = "Deliveries resume"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn close_breaker(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(provider): ValidPath<String>,
+) -> ApiResult<impl IntoResponse> {
+    sync_admin::close_breaker(&s.db, &p, &provider).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[utoipa::path(post, path = "/api/integrations/logs/{id}/retry", tag = "integrations", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn retry_log(
     State(s): State<AppState>,

@@ -1,23 +1,29 @@
-//! The outbox worker: a tokio task started by `serve`. Each pass finds (tenant, provider) pairs
-//! with due rows and, for each pair it can lease, claims a batch, delivers it through the
-//! provider's adapter — never holding a database transaction across an ERP call — and settles
-//! the outcomes in one fenced transaction with their sync-log rows.
+//! The outbox worker: a tokio task started by `serve`. Each pass finds the (tenant, provider)
+//! pairs with claimable rows and, for each pair it can lease, claims a batch of heads of line,
+//! delivers them through the provider's adapter — never holding a database transaction across an
+//! ERP call, heartbeating the lease while a hand-over runs — and settles the outcomes in one
+//! fenced transaction with their sync-log rows. Times come from the database's clock (read once
+//! per pair pass and advanced by this process's monotonic clock), so skewed hosts agree.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use super::breaker::{self, BreakerConfig, Gate};
+use super::breaker::{self, BreakerConfig, Gate, PassVerdict};
 use super::retry;
 use super::scrub;
 use crate::domain::connection::Provider;
-use crate::server::erp::{Adapters, Delivered, DeliveryError, ErpAdapter, OutboxEvent};
+use crate::server::erp::{Adapters, Delivered, DeliveryError, ErpAdapter, OutboxEvent, Progress};
 use crate::server::store::outbox::{self, status, Claim, OutboxRow, Settle};
 use crate::server::store::sync_logs::SyncLogRow;
 use crate::server::store::{connections, health, leases, sync_logs, Db, StoreResult};
 use crate::server::time;
+
+/// Most pairs looked at in one pass.
+const MAX_PAIRS_PER_PASS: i64 = 1000;
 
 /// Worker settings.
 #[derive(Clone, Debug)]
@@ -32,6 +38,11 @@ pub struct WorkerConfig {
     pub lease_ttl: TimeDelta,
     /// One backoff unit (a minute in production; tests shrink it).
     pub backoff_unit: Duration,
+    /// How long one event (or one bulk call) may take before it counts as timed out.
+    pub event_deadline: Duration,
+    /// How long a pair that yielded nothing (its lease held elsewhere, nothing claimable after
+    /// all) is left alone.
+    pub idle_backoff: Duration,
     /// Circuit breaker.
     pub breaker: BreakerConfig,
 }
@@ -44,6 +55,8 @@ impl Default for WorkerConfig {
             batch_size: 200,
             lease_ttl: TimeDelta::seconds(30),
             backoff_unit: Duration::from_secs(60),
+            event_deadline: Duration::from_secs(45),
+            idle_backoff: Duration::from_secs(2),
             breaker: BreakerConfig::default(),
         }
     }
@@ -59,28 +72,63 @@ pub struct OutboxWorker {
     db: Db,
     adapters: Adapters,
     config: WorkerConfig,
+    /// Pairs that yielded nothing, and until when they are left alone.
+    resting: Arc<Mutex<HashMap<(Uuid, Provider), Instant>>>,
 }
 
 /// What one pass over one pair did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PassStats {
+    /// Rows claimed.
+    pub claimed: usize,
     /// Delivered.
     pub completed: usize,
     /// Failed (will retry or needs a manual retry).
     pub failed: usize,
     /// Retries exhausted.
     pub abandoned: usize,
-    /// Returned unattempted (auth failure, breaker, same-entity ordering, lost lease).
+    /// Told to wait (429 or our own pacing): rescheduled without using an attempt.
+    pub throttled: usize,
+    /// Returned unattempted (auth failure, throttling, a failing ERP, lost lease).
     pub released: usize,
 }
 
 impl PassStats {
     fn add(&mut self, o: PassStats) {
+        self.claimed += o.claimed;
         self.completed += o.completed;
         self.failed += o.failed;
         self.abandoned += o.abandoned;
+        self.throttled += o.throttled;
         self.released += o.released;
     }
+}
+
+/// The database's clock as read at the start of a pair pass, advanced by the monotonic clock.
+#[derive(Clone, Copy)]
+struct PassClock {
+    db_now: DateTime<Utc>,
+    read_at: Instant,
+}
+
+impl PassClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = TimeDelta::from_std(self.read_at.elapsed()).unwrap_or(TimeDelta::zero());
+        time::truncate(self.db_now + elapsed)
+    }
+}
+
+/// Why a pass stopped handing rows to the adapter before its claim ran out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// The lease was lost (or could not be renewed): our outcomes would be fenced anyway.
+    LeaseLost,
+    /// The ERP refused our credentials: the connection is parked.
+    Auth,
+    /// The ERP (or our pacing) asked us to wait.
+    Throttled,
+    /// Every attempt so far failed on the ERP's side: stop hammering it.
+    Failing,
 }
 
 impl OutboxWorker {
@@ -90,6 +138,7 @@ impl OutboxWorker {
             db,
             adapters,
             config,
+            resting: Arc::default(),
         }
     }
 
@@ -120,22 +169,45 @@ impl OutboxWorker {
         tracing::info!(owner = %self.config.owner, "outbox worker stopped");
     }
 
-    /// One pass over every pair with due work.
+    /// One pass over every pair with claimable work. A pass that finds none writes nothing.
     pub async fn run_once(&self) -> StoreResult<PassStats> {
         let mut total = PassStats::default();
-        for (tenant_id, provider) in outbox::due_pairs(&self.db, time::now(), 500).await? {
+        let now = self.db.now().await?;
+        for (tenant_id, provider) in outbox::due_pairs(&self.db, now, MAX_PAIRS_PER_PASS).await? {
             let Ok(provider) = provider.parse::<Provider>() else {
                 continue;
             };
+            if self.is_resting(tenant_id, provider) {
+                continue;
+            }
             match self.process_pair(tenant_id, provider).await {
-                Ok(stats) => total.add(stats),
+                Ok(stats) => {
+                    if stats.claimed == 0 {
+                        self.rest(tenant_id, provider);
+                    }
+                    total.add(stats);
+                }
                 // One pair's failure must not stop the others'.
                 Err(err) => {
+                    self.rest(tenant_id, provider);
                     tracing::error!(%tenant_id, %provider, error = %err, "outbox delivery for a pair failed")
                 }
             }
         }
         Ok(total)
+    }
+
+    fn is_resting(&self, tenant_id: Uuid, provider: Provider) -> bool {
+        let mut resting = self.resting.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        resting.retain(|_, until| *until > now);
+        resting.contains_key(&(tenant_id, provider))
+    }
+
+    fn rest(&self, tenant_id: Uuid, provider: Provider) {
+        let until = Instant::now() + self.config.idle_backoff;
+        let mut resting = self.resting.lock().unwrap_or_else(|e| e.into_inner());
+        resting.insert((tenant_id, provider), until);
     }
 
     /// Delivers one batch of one (tenant, provider), if its lease, connection and breaker allow.
@@ -147,7 +219,11 @@ impl OutboxWorker {
         let Some(adapter) = self.adapters.get(provider) else {
             return Ok(PassStats::default());
         };
-        let now = time::now();
+        let clock = PassClock {
+            db_now: self.db.now().await?,
+            read_at: Instant::now(),
+        };
+        let now = clock.now();
         let key = (tenant_id, provider.as_str(), "outbox");
         let Some(token) = leases::acquire(
             &self.db,
@@ -161,9 +237,9 @@ impl OutboxWorker {
             return Ok(PassStats::default()); // another process holds it
         };
         let result = self
-            .deliver_leased(tenant_id, provider, adapter.as_ref(), token)
+            .deliver_leased(tenant_id, provider, adapter.as_ref(), token, clock)
             .await;
-        if let Err(err) = leases::release(&self.db, key, token, time::now()).await {
+        if let Err(err) = leases::release(&self.db, key, token, clock.now()).await {
             tracing::warn!(%tenant_id, %provider, error = %err, "could not release the outbox lease; it will expire");
         }
         result
@@ -177,6 +253,7 @@ impl OutboxWorker {
         provider: Provider,
         adapter: &dyn ErpAdapter,
         token: Uuid,
+        clock: PassClock,
     ) -> StoreResult<PassStats> {
         let key = (tenant_id, provider.as_str(), "outbox");
         // Read under the lease, so the state acted on is the state the owner last wrote.
@@ -187,9 +264,10 @@ impl OutboxWorker {
         if conn.status != "Connected" {
             return Ok(PassStats::default()); // parked until an Admin reconnects
         }
-        let now = time::now();
-        let mut health_row = health::get(&self.db, tenant_id, provider.as_str()).await?;
-        let limit = match breaker::gate(&health_row, now) {
+        let now = clock.now();
+        let health_row = health::get(&self.db, tenant_id, provider.as_str()).await?;
+        let gate = breaker::gate(&health_row, now);
+        let limit = match gate {
             Gate::Paused => return Ok(PassStats::default()),
             Gate::Probe => 1,
             Gate::Open => self.config.batch_size,
@@ -205,79 +283,54 @@ impl OutboxWorker {
         };
         let rows = outbox::claim(&self.db, &claim).await?;
         let mut batch = Batch::new(token, conn.diagnostic_until.is_some_and(|t| t > now));
-        let (mut stop, mut held, mut failure) = (false, true, None);
-        let mut last_beat = Instant::now();
-        let mut queue: std::collections::VecDeque<OutboxRow> = rows.into();
+        batch.stats.claimed = rows.len();
+        let mut stop: Option<Stop> = None;
+        let mut failure = None;
+        let (mut succeeded, mut erp_failures, mut last_erp_error) = (0usize, 0i64, None);
+        let beat = lease_beat(self.config.lease_ttl);
+        let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+        let mut rows = rows.into_iter().peekable();
         let chunk_max = adapter.batch_size().max(1);
-        while let Some(row) = queue.pop_front() {
-            if stop || batch.entity_blocked(&row) {
-                batch.release(&row);
+        while rows.peek().is_some() {
+            // Claims hold heads of line only, so no chunk carries two rows of one record group.
+            let chunk: Vec<OutboxRow> = rows.by_ref().take(chunk_max).collect();
+            if stop.is_some() {
+                chunk.iter().for_each(|row| batch.release(row));
                 continue;
-            }
-            if last_beat.elapsed() > lease_beat(self.config.lease_ttl) {
-                last_beat = Instant::now();
-                match self.heartbeat(key, token).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(%tenant_id, %provider, "outbox lease lost mid-batch; stopping");
-                        (held, stop) = (false, true);
-                        batch.release(&row);
-                        continue;
-                    }
-                    Err(err) => {
-                        (failure, stop) = (Some(err), true);
-                        batch.release(&row);
-                        continue;
-                    }
-                }
-            }
-            // Hand the adapter as many rows as it takes at once, never two of one record
-            // (the later one waits for the earlier one's outcome).
-            let mut chunk = vec![row];
-            while chunk.len() < chunk_max {
-                let Some(next) = queue.front() else { break };
-                let same_record = chunk
-                    .iter()
-                    .any(|r| r.entity_type == next.entity_type && r.entity_id == next.entity_id);
-                if same_record || batch.entity_blocked(next) {
-                    break;
-                }
-                if let Some(next) = queue.pop_front() {
-                    chunk.push(next);
-                }
             }
             let events: Vec<_> = chunk
                 .iter()
                 .map(|r| to_event(r, provider, conn.external_company_id.clone()))
                 .collect();
-            let (started, clock) = (time::now(), Instant::now());
-            // A call may not outlive the lease: past half its lifetime it counts as a timeout
-            // (the ERP may still have applied it; its idempotency key makes the retry safe).
-            let limit = (self.config.lease_ttl / 2)
-                .to_std()
-                .unwrap_or(Duration::from_secs(15));
-            let mut results = tokio::time::timeout(limit, adapter.deliver_batch(&events))
+            let (started, began) = (clock.now(), Instant::now());
+            let mut progress = Progress::new(events.len(), self.config.event_deadline);
+            match self
+                .hand_over(adapter, &events, &mut progress, &mut heartbeat, key, token, clock)
                 .await
-                .unwrap_or_default();
-            results.resize_with(events.len(), || {
-                Err(DeliveryError::retryable(format!(
-                    "no answer within {} s",
-                    limit.as_secs()
-                )))
-            });
-            let elapsed = clock.elapsed();
-            for (row, result) in chunk.iter().zip(results) {
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(%tenant_id, %provider, "outbox lease lost mid-batch; stopping");
+                    stop = Some(Stop::LeaseLost);
+                }
+                Err(err) => {
+                    failure = Some(err);
+                    stop = Some(Stop::LeaseLost);
+                }
+            }
+            let elapsed = began.elapsed();
+            for (row, outcome) in chunk.iter().zip(progress.outcomes()) {
+                let Some(result) = outcome else {
+                    batch.release(row); // never started: costs nothing
+                    continue;
+                };
                 match &result {
-                    Ok(_) => health_row = breaker::on_success(&health_row),
+                    Ok(_) => succeeded += 1,
                     Err(DeliveryError::Retryable { message, .. }) => {
-                        health_row = breaker::on_failure(
-                            &health_row,
-                            &self.config.breaker,
-                            time::now(),
-                            message,
-                        );
-                        stop = stop || breaker::gate(&health_row, time::now()) != Gate::Open;
+                        erp_failures += 1;
+                        last_erp_error = Some(scrub::redact_text(message));
                     }
+                    Err(DeliveryError::Throttled { .. }) => stop = stop.or(Some(Stop::Throttled)),
                     Err(DeliveryError::Auth { message }) => {
                         tracing::error!(%tenant_id, %provider, error = %scrub::redact_text(message), "ERP refused our credentials; connection needs reconnecting");
                         metrics::counter!("outbox_auth_failures_total", "provider" => provider.as_str()).increment(1);
@@ -285,45 +338,92 @@ impl OutboxWorker {
                             &self.db,
                             tenant_id,
                             provider.as_str(),
+                            conn.external_company_id.as_deref(),
                             message,
-                            time::now(),
+                            clock.now(),
                         );
                         if let Err(err) = marked.await {
                             failure = Some(err);
                         }
-                        stop = true;
+                        stop = stop.or(Some(Stop::Auth));
                     }
                     Err(DeliveryError::Permanent { .. }) => {}
                 }
-                batch.record(row, provider, result, started, elapsed, &self.config);
+                batch.record(row, provider, result, started, elapsed, clock.now(), &self.config);
+            }
+            if succeeded == 0 && erp_failures >= self.config.breaker.threshold {
+                stop = stop.or(Some(Stop::Failing));
             }
         }
         let stats = batch.stats;
-        batch.flush(&self.db).await?;
+        let held = stop != Some(Stop::LeaseLost);
+        batch.flush(&self.db, clock.now()).await?;
         record_metrics(provider, stats);
         if let Some(err) = failure {
             return Err(err);
         }
         if held {
-            health::put(
-                &self.db,
-                tenant_id,
-                provider.as_str(),
-                &health_row,
-                time::now(),
-            )
-            .await?;
+            let verdict = match (succeeded, last_erp_error) {
+                (1.., _) => PassVerdict::Succeeded,
+                (0, Some(error)) => PassVerdict::Failed(error),
+                (0, None) => PassVerdict::Inconclusive,
+            };
+            let next =
+                breaker::after_pass(&health_row, gate, &verdict, &self.config.breaker, clock.now());
+            if next != health_row {
+                if next.state == "Open" && health_row.state != "Open" {
+                    tracing::warn!(%tenant_id, %provider, until = ?next.open_until, "circuit breaker opened: deliveries paused");
+                }
+                health::put(&self.db, tenant_id, provider.as_str(), &next, clock.now()).await?;
+            }
             if stats.completed > 0 {
-                connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), time::now())
+                connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), clock.now())
                     .await?;
             }
         }
         Ok(stats)
     }
 
+    /// Hands `events` to the adapter while heartbeating the lease. Nothing is cancelled while
+    /// the lease holds: each event's own deadline bounds the adapter, and a backstop (every
+    /// event's deadline in a row) bounds an adapter that ignores it. Returns false when the lease
+    /// was lost (the hand-over is dropped: its outcomes would be fenced anyway).
+    #[allow(clippy::too_many_arguments)]
+    async fn hand_over(
+        &self,
+        adapter: &dyn ErpAdapter,
+        events: &[OutboxEvent],
+        progress: &mut Progress,
+        heartbeat: &mut tokio::time::Interval,
+        key: (Uuid, &str, &str),
+        token: Uuid,
+        clock: PassClock,
+    ) -> StoreResult<bool> {
+        let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
+        let backstop = tokio::time::sleep(self.config.event_deadline.saturating_mul(n.max(1)) * 2);
+        tokio::pin!(backstop);
+        let delivery = adapter.deliver_batch(events, progress);
+        tokio::pin!(delivery);
+        loop {
+            tokio::select! {
+                _ = &mut delivery => return Ok(true),
+                _ = &mut backstop => return Ok(true),
+                _ = heartbeat.tick() => {
+                    if !self.heartbeat(key, token, clock.now()).await? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+    }
+
     /// Extends the lease and the claims made under it; false when the lease is no longer ours.
-    async fn heartbeat(&self, key: (Uuid, &str, &str), token: Uuid) -> StoreResult<bool> {
-        let now = time::now();
+    async fn heartbeat(
+        &self,
+        key: (Uuid, &str, &str),
+        token: Uuid,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
         let until = now + self.config.lease_ttl;
         if !leases::heartbeat(&self.db, key, token, now, until).await? {
             return Ok(false);
@@ -373,7 +473,6 @@ struct Batch {
     diagnostic: bool,
     settles: Vec<Settle>,
     logs: Vec<SyncLogRow>,
-    failed_entities: HashSet<(String, String)>,
     stats: PassStats,
 }
 
@@ -384,33 +483,17 @@ impl Batch {
             diagnostic,
             settles: Vec::new(),
             logs: Vec::new(),
-            failed_entities: HashSet::new(),
             stats: PassStats::default(),
         }
     }
 
-    /// A later event of an entity whose earlier event just failed waits, to keep their order.
-    fn entity_blocked(&self, row: &OutboxRow) -> bool {
-        self.failed_entities
-            .contains(&(row.entity_type.clone(), row.entity_id.clone()))
-    }
-
+    /// Hands a claimed row back as it was, without an attempt.
     fn release(&mut self, row: &OutboxRow) {
         self.stats.released += 1;
-        self.settles.push(Settle {
-            id: row.id,
-            status: if row.retry_count > 0 {
-                status::FAILED
-            } else {
-                status::PENDING
-            },
-            processed_at: None,
-            retry_count: row.retry_count,
-            scheduled_for: row.scheduled_for.or(Some(time::now())),
-            last_error: row.last_error.clone(),
-        });
+        self.settles.push(unchanged(row, row.scheduled_for, row.last_error.clone()));
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &mut self,
         row: &OutboxRow,
@@ -418,9 +501,9 @@ impl Batch {
         result: Result<Delivered, DeliveryError>,
         started: DateTime<Utc>,
         elapsed: Duration,
+        now: DateTime<Utc>,
         cfg: &WorkerConfig,
     ) {
-        let now = time::now();
         let mut log = new_log(row, provider, started, now, elapsed);
         let settle = match result {
             Ok(done) => {
@@ -440,6 +523,21 @@ impl Batch {
                     last_error: None,
                 }
             }
+            Err(DeliveryError::Throttled {
+                message,
+                retry_after,
+            }) => {
+                // Not processed by the ERP: wait as told, at no attempt's cost, and no log row.
+                self.stats.throttled += 1;
+                let wait = retry_after.unwrap_or(cfg.backoff_unit);
+                let next = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::minutes(1));
+                self.settles.push(unchanged(
+                    row,
+                    Some(next),
+                    Some(format!("throttled: {}", scrub::redact_text(&message))),
+                ));
+                return;
+            }
             Err(DeliveryError::Auth { message }) => {
                 self.stats.released += 1;
                 log.status = "Failed".into();
@@ -447,14 +545,7 @@ impl Batch {
                     "authentication failed: {}",
                     scrub::redact_text(&message)
                 ));
-                Settle {
-                    id: row.id,
-                    status: status::PENDING,
-                    processed_at: None,
-                    retry_count: row.retry_count,
-                    scheduled_for: row.scheduled_for,
-                    last_error: log.error_message.clone(),
-                }
+                unchanged(row, row.scheduled_for, log.error_message.clone())
             }
             Err(DeliveryError::Permanent {
                 message,
@@ -462,8 +553,6 @@ impl Batch {
                 response,
             }) => {
                 self.stats.failed += 1;
-                self.failed_entities
-                    .insert((row.entity_type.clone(), row.entity_id.clone()));
                 log.status = "Failed".into();
                 log.error_message = Some(format!("rejected: {}", scrub::redact_text(&message)));
                 log.request_payload = request.as_ref().map(scrub::to_stored);
@@ -483,8 +572,6 @@ impl Batch {
                 request,
                 response,
             }) => {
-                self.failed_entities
-                    .insert((row.entity_type.clone(), row.entity_id.clone()));
                 let retries = row.retry_count + 1;
                 log.status = "Failed".into();
                 log.error_message = Some(scrub::redact_text(&message));
@@ -526,7 +613,7 @@ impl Batch {
 
     /// Writes every outcome (fenced by the lease token) and log in one transaction: completed
     /// rows and all logs in one set-based statement each, other outcomes row by row.
-    async fn flush(self, db: &Db) -> StoreResult<()> {
+    async fn flush(self, db: &Db, now: DateTime<Utc>) -> StoreResult<()> {
         if self.settles.is_empty() {
             return Ok(());
         }
@@ -536,11 +623,10 @@ impl Batch {
             .iter()
             .partition(|s| s.status == status::COMPLETED);
         let done_ids: Vec<Uuid> = done.iter().map(|s| s.id).collect();
-        let settled: HashSet<Uuid> =
-            outbox::settle_completed(&mut tx, self.token, &done_ids, time::now())
-                .await?
-                .into_iter()
-                .collect();
+        let settled: HashSet<Uuid> = outbox::settle_completed(&mut tx, self.token, &done_ids, now)
+            .await?
+            .into_iter()
+            .collect();
         let mut fenced: HashSet<Uuid> = done_ids
             .into_iter()
             .filter(|id| !settled.contains(id))
@@ -564,6 +650,27 @@ impl Batch {
             );
         }
         Ok(())
+    }
+}
+
+/// A claimed row handed back with its attempts untouched: Pending before its first attempt,
+/// Failed (awaiting its retry) after one.
+fn unchanged(
+    row: &OutboxRow,
+    scheduled_for: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+) -> Settle {
+    Settle {
+        id: row.id,
+        status: if row.retry_count > 0 {
+            status::FAILED
+        } else {
+            status::PENDING
+        },
+        processed_at: None,
+        retry_count: row.retry_count,
+        scheduled_for: scheduled_for.or(Some(time::now())),
+        last_error,
     }
 }
 

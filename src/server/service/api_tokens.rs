@@ -8,7 +8,7 @@ use crate::domain::user::{ApiTokenSummary, CreatedApiToken};
 use crate::domain::{Policy, Role};
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::http::errors::{internal, store};
+use crate::server::service::errors::{internal, store};
 use crate::server::store::{api_tokens, Db};
 use crate::server::{crypto, time};
 

@@ -5,7 +5,7 @@ use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::http::errors::store;
+use crate::server::service::errors::store;
 use crate::server::store::{connections, health, outbox, Db};
 use crate::server::time;
 
@@ -52,6 +52,7 @@ pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ConnectionSummar
             paused_until: breaker
                 .open_until
                 .filter(|t| breaker.state == "Open" && *t > now),
+            paused_reason: crate::server::outbox::breaker::explain(&breaker),
         });
     }
     Ok(cards)

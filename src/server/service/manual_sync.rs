@@ -13,7 +13,7 @@ use crate::domain::connection::Provider;
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::http::errors::store;
+use crate::server::service::errors::store;
 use crate::server::outbox::{events, DEFAULT_MAX_RETRIES};
 use crate::server::service::orders::order_payload;
 use crate::server::store::outbox::{self, EventRows};

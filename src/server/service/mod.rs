@@ -7,6 +7,7 @@
 pub mod api_tokens;
 pub mod connections;
 pub mod customers;
+pub mod errors;
 pub mod manual_sync;
 pub mod oauth_state;
 pub mod orders;

@@ -6,7 +6,7 @@ use chrono::TimeDelta;
 use crate::domain::connection::Provider;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::http::errors::store;
+use crate::server::service::errors::store;
 use crate::server::store::oauth_states::{self, StateOwner};
 use crate::server::store::Db;
 use crate::server::{crypto, time};

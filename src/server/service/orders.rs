@@ -14,7 +14,7 @@ use crate::domain::connection::Provider;
 use crate::domain::{Policy, Role};
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::http::errors::store;
+use crate::server::service::errors::store;
 use crate::server::outbox::{self, events, NewEvent};
 use crate::server::store::orders::{self, NewOrderRow, NewPaymentRow};
 use crate::server::store::{audit, customers, products, Db, StoreError, Tx};
@@ -174,6 +174,15 @@ pub(crate) async fn order_payload(
         .await
         .map_err(store)?;
     Ok(json!({ "order": order, "customer": sql_customer }))
+}
+
+/// The payment payload adapters receive: the payment and the order it belongs to.
+pub(crate) fn payment_payload(order: &Order, payment_id: Uuid) -> serde_json::Value {
+    json!({
+        "payment": order.payments.iter().find(|x| x.id == payment_id),
+        "order_id": order.id,
+        "order_number": order.order_number,
+    })
 }
 
 async fn raise_order(
@@ -394,22 +403,23 @@ async fn apply_payment(
         .await
         .map_err(store)?
         .ok_or(AppError::NotFound)?;
+    // The invoice event first: within the order's record group the payment waits for it.
+    if order.payment_status == PaymentStatus::Paid && before.payment_status != PaymentStatus::Paid {
+        raise_order(tx, p, events::ORDER_PAID, &order, source.origin).await?;
+    }
     if let Some(pid) = payment_id {
         let event = NewEvent {
             event_type: events::PAYMENT_ADDED,
             entity_type: "Payment",
             entity_id: pid,
             version: 1,
-            payload: json!({ "payment": order.payments.iter().find(|x| x.id == pid), "order_id": order.id, "order_number": order.order_number }),
+            payload: payment_payload(&order, pid),
             correlation_id: Some(order.id),
             origin: source.origin,
         };
         outbox::enqueue(tx, p.tenant_id, &event, now)
             .await
             .map_err(store)?;
-    }
-    if order.payment_status == PaymentStatus::Paid && before.payment_status != PaymentStatus::Paid {
-        raise_order(tx, p, events::ORDER_PAID, &order, source.origin).await?;
     }
     audit_order(tx, p, "order.payment_recorded", &order, Some(&before))
         .await

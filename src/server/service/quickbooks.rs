@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::server::auth::Principal;
 use crate::server::erp::quickbooks::client::TokenCallError;
 use crate::server::erp::quickbooks::connector::{QuickBooks, PROVIDER};
-use crate::server::http::errors::{internal, store};
+use crate::server::service::errors::{internal, store};
 use crate::server::service::tokens as token_service;
 use crate::server::store::connections::{self, ConnectedCompany};
 use crate::server::store::{audit, tokens, Db};

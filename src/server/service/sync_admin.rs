@@ -1,8 +1,10 @@
-//! The integration console's operations on deliveries: list the outbox, re-queue failed rows
-//! (DESIGN § 13 "Retry rights"), and change a connection's sync settings.
+//! The integration console's operations on deliveries: list the outbox, re-send failed rows
+//! (DESIGN § 13 "Retry rights", § 14), dismiss them, close a breaker, and change a
+//! connection's sync settings.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::customers::paging;
@@ -11,8 +13,10 @@ use crate::domain::connection::Provider;
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::http::errors::store;
-use crate::server::store::{connections, outbox, sync_logs, Db};
+use crate::server::service::errors::store;
+use crate::server::service::orders::{order_payload, payment_payload};
+use crate::server::store::outbox::status;
+use crate::server::store::{audit, connections, customers, health, orders, outbox, sync_logs, Db, Tx};
 use crate::server::time;
 
 /// An outbox row as the console shows it (the payload is left out: it may hold personal data).
@@ -113,21 +117,165 @@ pub async fn retry_failed_sync(
     requeue(db, p, outbox_id).await
 }
 
+/// A retry is a re-send (DESIGN § 14): the record's current state, under a new idempotency key,
+/// in the failed row's place in its record group; the failed row is Superseded by it. So a
+/// customer whose first version the ERP rejected goes out as it is now, after the fix.
 async fn requeue(db: &Db, p: &Principal, id: Uuid) -> Result<OutboxItem, AppError> {
     let row = outbox::get(db, p.tenant_id, id)
         .await
         .map_err(store)?
         .ok_or(AppError::NotFound)?;
-    if !outbox::requeue(db, p.tenant_id, id, time::now())
-        .await
-        .map_err(store)?
-    {
+    if row.status != status::FAILED && row.status != status::ABANDONED {
         return Err(AppError::Conflict(format!(
             "Only failed or abandoned deliveries can be retried; this one is {}.",
             row.status
         )));
     }
-    tracing::info!(outbox_id = %id, tenant_id = %p.tenant_id, actor = %p.actor.id(), "delivery re-queued by hand");
+    let new_id = resend(db, p, &row).await?.ok_or_else(|| {
+        AppError::Conflict("This delivery changed meanwhile; reload and try again.".into())
+    })?;
+    tracing::info!(outbox_id = %id, resent_as = %new_id, tenant_id = %p.tenant_id, actor = %p.actor.id(), "delivery re-sent by hand");
+    outbox::get(db, p.tenant_id, new_id)
+        .await
+        .map_err(store)?
+        .map(Into::into)
+        .ok_or(AppError::NotFound)
+}
+
+/// Re-sends one unfinished row with its record's current state; None when the row was not
+/// unfinished any more.
+async fn resend(db: &Db, p: &Principal, row: &outbox::OutboxRow) -> Result<Option<Uuid>, AppError> {
+    let mut tx = db.begin().await.map_err(store)?;
+    let (version, payload) = current_state(&mut tx, p, row).await?;
+    let resend = outbox::Resend {
+        version,
+        payload: &payload,
+        now: time::now(),
+    };
+    let new_id = outbox::resend(&mut tx, p.tenant_id, row.id, &resend)
+        .await
+        .map_err(store)?;
+    tx.commit().await.map_err(store)?;
+    Ok(new_id)
+}
+
+/// The record's version and canonical payload as they are now (the stored payload, for a
+/// record that no longer exists).
+async fn current_state(
+    tx: &mut Tx,
+    p: &Principal,
+    row: &outbox::OutboxRow,
+) -> Result<(i64, String), AppError> {
+    let id: Option<Uuid> = row.entity_id.parse().ok();
+    let current = match (row.entity_type.as_str(), id) {
+        ("Customer", Some(id)) => customers::get_in(tx, p.tenant_id, id)
+            .await
+            .map_err(store)?
+            .map(|c| (c.version, json!({ "customer": c }))),
+        ("Order", Some(id)) => match orders::get_in(tx, p.tenant_id, id).await.map_err(store)? {
+            Some(order) => Some((order.version, order_payload(tx, p, &order).await?)),
+            None => None,
+        },
+        ("Payment", Some(id)) => match row.correlation_id {
+            Some(order_id) => orders::get_in(tx, p.tenant_id, order_id)
+                .await
+                .map_err(store)?
+                .map(|order| (1, payment_payload(&order, id))),
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(match current {
+        Some((version, payload)) => (version, payload.to_string()),
+        None => (0, row.payload.clone()),
+    })
+}
+
+/// Re-sends every failed or abandoned row of a provider with its record's current state
+/// (IntegrationsManage); returns how many.
+pub async fn retry_failed(db: &Db, p: &Principal, provider: &str) -> Result<u64, AppError> {
+    p.require(Policy::IntegrationsManage)?;
+    let provider: Provider = provider
+        .parse()
+        .map_err(|e| AppError::BadRequest(format!("{e}")))?;
+    let ids = outbox::failed_ids(db, p.tenant_id, provider.as_str(), MAX_BULK_RETRY)
+        .await
+        .map_err(store)?;
+    let mut resent = 0;
+    for id in ids {
+        let Some(row) = outbox::get(db, p.tenant_id, id).await.map_err(store)? else {
+            continue;
+        };
+        if resend(db, p, &row).await?.is_some() {
+            resent += 1;
+        }
+    }
+    Ok(resent)
+}
+
+/// Most rows one bulk retry re-sends.
+const MAX_BULK_RETRY: i64 = 10_000;
+
+/// Why an Admin dismisses a delivery.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DismissInput {
+    /// Free text kept in the audit trail (up to 500 characters).
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// Dismisses a waiting or failed delivery (IntegrationsManage): it is never sent, its record's
+/// later events go ahead, and the audit trail says who did it and why.
+pub async fn dismiss(
+    db: &Db,
+    p: &Principal,
+    id: Uuid,
+    input: DismissInput,
+) -> Result<OutboxItem, AppError> {
+    p.require(Policy::IntegrationsManage)?;
+    let reason = input.reason.unwrap_or_default().trim().to_string();
+    if reason.chars().count() > 500 {
+        return Err(AppError::BadRequest(
+            "The reason is at most 500 characters.".into(),
+        ));
+    }
+    let row = outbox::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    let now = time::now();
+    let note = if reason.is_empty() {
+        "Dismissed by an Admin".to_string()
+    } else {
+        format!("Dismissed by an Admin: {reason}")
+    };
+    let mut tx = db.begin().await.map_err(store)?;
+    if !outbox::dismiss(&mut tx, p.tenant_id, id, &note, now)
+        .await
+        .map_err(store)?
+    {
+        return Err(AppError::Conflict(format!(
+            "Only waiting, failed or abandoned deliveries can be dismissed; this one is {}.",
+            row.status
+        )));
+    }
+    let event = audit::AuditEvent {
+        tenant_id: Some(p.tenant_id),
+        actor_kind: p.actor.kind().into(),
+        actor_id: Some(p.actor.id().to_string()),
+        action: "outbox.dismissed".into(),
+        entity_type: row.entity_type.clone(),
+        entity_id: row.entity_id.clone(),
+        order_id: row.correlation_id,
+        before_json: Some(json!({ "outbox_id": id, "status": row.status, "event_type": row.event_type, "provider": row.target_system }).to_string()),
+        after_json: Some(json!({ "status": status::DISMISSED, "reason": reason }).to_string()),
+        request_id: None,
+        created_at: now,
+    };
+    audit::record(&mut tx, &event).await.map_err(store)?;
+    tx.commit().await.map_err(store)?;
+    tracing::info!(outbox_id = %id, tenant_id = %p.tenant_id, actor = %p.actor.id(), "delivery dismissed by hand");
     outbox::get(db, p.tenant_id, id)
         .await
         .map_err(store)?
@@ -135,15 +283,37 @@ async fn requeue(db: &Db, p: &Principal, id: Uuid) -> Result<OutboxItem, AppErro
         .ok_or(AppError::NotFound)
 }
 
-/// Re-queues every failed or abandoned row of a provider (IntegrationsManage).
-pub async fn retry_failed(db: &Db, p: &Principal, provider: &str) -> Result<u64, AppError> {
+/// Closes a provider's circuit breaker (IntegrationsManage): deliveries resume at once. Audited.
+pub async fn close_breaker(db: &Db, p: &Principal, provider: &str) -> Result<(), AppError> {
     p.require(Policy::IntegrationsManage)?;
     let provider: Provider = provider
         .parse()
         .map_err(|e| AppError::BadRequest(format!("{e}")))?;
-    outbox::requeue_failed(db, p.tenant_id, provider.as_str(), time::now())
+    let now = time::now();
+    let before = health::get(db, p.tenant_id, provider.as_str())
         .await
-        .map_err(store)
+        .map_err(store)?;
+    health::put(db, p.tenant_id, provider.as_str(), &health::HealthRow::closed(), now)
+        .await
+        .map_err(store)?;
+    let mut tx = db.begin().await.map_err(store)?;
+    let event = audit::AuditEvent {
+        tenant_id: Some(p.tenant_id),
+        actor_kind: p.actor.kind().into(),
+        actor_id: Some(p.actor.id().to_string()),
+        action: "breaker.closed".into(),
+        entity_type: "Connection".into(),
+        entity_id: provider.as_str().into(),
+        order_id: None,
+        before_json: Some(json!({ "state": before.state, "open_until": before.open_until, "last_error": before.last_error }).to_string()),
+        after_json: Some(json!({ "state": "Closed" }).to_string()),
+        request_id: None,
+        created_at: now,
+    };
+    audit::record(&mut tx, &event).await.map_err(store)?;
+    tx.commit().await.map_err(store)?;
+    tracing::info!(tenant_id = %p.tenant_id, %provider, actor = %p.actor.id(), "circuit breaker closed by hand");
+    Ok(())
 }
 
 /// Connection settings as an Admin sends them.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::domain::connection::Provider;
 use crate::domain::sync::{SyncBadge, SyncState};
 use crate::error::AppError;
-use crate::server::http::errors::store;
+use crate::server::service::errors::store;
 use crate::server::store::outbox::status;
 use crate::server::store::{connections, mappings, outbox, Db};
 
@@ -54,7 +54,10 @@ pub async fn badges(
                     SyncState::Skipped
                 }
             }
-            Some(_) => SyncState::Synced,
+            Some(status::COMPLETED) => SyncState::Synced,
+            // Neither counts as synced (DESIGN § 14).
+            Some(status::DISMISSED) => SyncState::Dismissed,
+            Some(_) => SyncState::NotSynced,
             None if external_id.is_some() => SyncState::Synced,
             None => SyncState::NotSynced,
         };

@@ -3,7 +3,7 @@
 use uuid::Uuid;
 
 use crate::error::AppError;
-use crate::server::http::errors::store;
+use crate::server::service::errors::store;
 use crate::server::store::{tenants, Db, StoreError};
 use crate::server::time;
 

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::domain::connection::Provider;
 use crate::error::AppError;
 use crate::server::crypto::Cipher;
-use crate::server::http::errors::{internal, store};
+use crate::server::service::errors::{internal, store};
 use crate::server::store::tokens::{self, SealedTokens};
 use crate::server::store::Db;
 use crate::server::time;

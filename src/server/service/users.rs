@@ -9,7 +9,7 @@ use crate::domain::user::{CurrentUser, UserSummary};
 use crate::domain::{Policy, Role};
 use crate::error::AppError;
 use crate::server::auth::{password, Principal};
-use crate::server::http::errors::{internal, store};
+use crate::server::service::errors::{internal, store};
 use crate::server::state::AppState;
 use crate::server::store::{audit, customers, tenants, users, Db, StoreError};
 use crate::server::time;

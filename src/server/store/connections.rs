@@ -91,18 +91,23 @@ pub async fn worker_view(
 }
 
 /// Parks a connection: the ERP refused our credentials. Its events wait without using retries.
+/// Only a connection that is still Connected — to `company`, when named — is parked: a refusal
+/// that arrives after a disconnect (or a reconnect to another company) must not undo it.
+/// Returns whether the connection was parked.
 pub async fn mark_reconnect_required(
     db: &Db,
     tenant_id: Uuid,
     provider: &str,
+    company: Option<&str>,
     reason: &str,
     now: DateTime<Utc>,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     let sql = "UPDATE integration_connections SET status = 'ReconnectRequired', reconnect_reason = $3, modified_at = $4 \
-        WHERE tenant_id = $1 AND provider = $2";
-    on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(reason).bind(now)
+        WHERE tenant_id = $1 AND provider = $2 AND status = 'Connected' \
+          AND ($5 IS NULL OR external_company_id = $5)";
+    let n = on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(reason).bind(now).bind(company)
         .execute(p).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Records a successful sync on the connection.
@@ -112,7 +117,8 @@ pub async fn touch_last_sync(
     provider: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let sql = "UPDATE integration_connections SET last_sync_at = $3, last_sync_error = NULL WHERE tenant_id = $1 AND provider = $2";
+    let sql = "UPDATE integration_connections SET last_sync_at = $3, last_sync_error = NULL \
+        WHERE tenant_id = $1 AND provider = $2 AND status = 'Connected'";
     on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())

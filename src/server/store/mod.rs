@@ -26,6 +26,7 @@ pub mod tokens;
 pub mod users;
 pub mod webhook_receipts;
 
+use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -181,6 +182,19 @@ impl Db {
             .connect_with(options)
             .await?;
         Ok(Db::Sqlite { writer, reader })
+    }
+
+    /// The database's clock, which decides leases and claims (DESIGN § 14): PostgreSQL's
+    /// `now()` — read once per pass and bound into the statements, so several instances with
+    /// skewed clocks agree — and this process's clock on SQLite, whose file has one process.
+    pub async fn now(&self) -> StoreResult<DateTime<Utc>> {
+        match self {
+            Db::Sqlite { .. } => Ok(crate::server::time::now()),
+            Db::Postgres(pool) => {
+                let now: DateTime<Utc> = sqlx::query_scalar("SELECT now()").fetch_one(pool).await?;
+                Ok(crate::server::time::truncate(now))
+            }
+        }
     }
 
     /// Which backend this is.

@@ -22,6 +22,25 @@ pub mod status {
     pub const FAILED: &str = "Failed";
     /// Retries exhausted.
     pub const ABANDONED: &str = "Abandoned";
+    /// A newer event of the same record took its place (`superseded_by` links to it).
+    pub const SUPERSEDED: &str = "Superseded";
+    /// An Admin freed the record without sending this event (audited).
+    pub const DISMISSED: &str = "Dismissed";
+
+    /// Whether a row in this status still holds its record group's line (it is the head or
+    /// waits behind it): Pending, Processing, Failed and Abandoned do.
+    pub fn is_unfinished(status: &str) -> bool {
+        matches!(status, PENDING | PROCESSING | FAILED | ABANDONED)
+    }
+}
+
+/// The record group an event belongs to (DESIGN § 14): a customer is its own group; an order's
+/// events and its payments share the order's group, so a payment never overtakes its invoice.
+pub fn record_group(entity_type: &str, entity_id: &str, correlation_id: Option<Uuid>) -> String {
+    match (entity_type, correlation_id) {
+        ("Payment", Some(order_id)) => format!("Order:{order_id}"),
+        _ => format!("{entity_type}:{entity_id}"),
+    }
 }
 
 /// An outbox row.
@@ -65,46 +84,62 @@ pub struct OutboxRow {
     pub locked_until: Option<DateTime<Utc>>,
     /// The lease under which it was claimed (fencing token).
     pub lease_token: Option<Uuid>,
+    /// Order of enqueue: within a record group rows are delivered in this order.
+    pub seq: i64,
+    /// `Customer:<id>` or `Order:<id>` (see [`record_group`]).
+    pub record_group: String,
+    /// Whether this is its group's first unfinished row (the only one a worker may claim).
+    pub head: bool,
+    /// The row that replaced this one (status Superseded).
+    pub superseded_by: Option<Uuid>,
 }
 
 const COLUMNS: &str = "id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, status, \
     target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id, \
-    locked_by, locked_until, lease_token";
+    locked_by, locked_until, lease_token, seq, record_group, head, superseded_by";
 
 /// Inserts a row unless one with the same idempotency key exists; returns whether it inserted.
+/// Its sequence number, supersessions and head are the database's to set (see the migration).
 pub async fn insert(tx: &mut Tx, r: &OutboxRow) -> StoreResult<bool> {
-    let sql = format!(
-        "INSERT INTO integration_outbox ({COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) \
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-    );
-    let n = on_tx!(tx, c => sqlx::query(&sql)
+    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
+         idempotency_key, status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, \
+         last_error, correlation_id, locked_by, locked_until, lease_token, record_group) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+    let group = record_group(&r.entity_type, &r.entity_id, r.correlation_id);
+    let n = on_tx!(tx, c => sqlx::query(sql)
         .bind(r.id).bind(r.tenant_id).bind(&r.event_type).bind(&r.entity_type).bind(&r.entity_id).bind(&r.payload)
         .bind(&r.idempotency_key).bind(&r.status).bind(&r.target_system).bind(r.created_at).bind(r.processed_at)
         .bind(r.scheduled_for).bind(r.retry_count).bind(r.max_retries).bind(&r.last_error).bind(r.correlation_id)
-        .bind(&r.locked_by).bind(r.locked_until).bind(r.lease_token)
+        .bind(&r.locked_by).bind(r.locked_until).bind(r.lease_token).bind(&group)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
 
-/// (tenant, provider) pairs with work due now: due Pending/Failed rows, or Processing rows whose
-/// claim has expired.
+/// The claimable rows of one (tenant, provider) at `$now`: heads of line that are due, or whose
+/// claim by a lost owner has expired. Served by `idx_outbox_heads` as a range scan.
+const CLAIMABLE: &str = "o.head AND o.status IN ('Pending', 'Processing', 'Failed') AND o.scheduled_for <= $1 \
+    AND (o.status <> 'Processing' OR o.locked_until < $1)";
+
+/// (tenant, provider) pairs with a claimable row now, among connected pairs whose breaker is not
+/// pausing them: one index probe per connection, so records that wait (failed, retrying later,
+/// blocked behind their head) cost nothing here and cannot crowd other tenants out.
 pub async fn due_pairs(
     db: &Db,
     now: DateTime<Utc>,
     limit: i64,
 ) -> StoreResult<Vec<(Uuid, String)>> {
-    // Only connected pairs whose breaker is not pausing them, oldest work first, so parked
-    // tenants cannot crowd healthy ones out of a pass.
-    let sql = "SELECT o.tenant_id, o.target_system FROM integration_outbox o \
-        JOIN integration_connections c ON c.tenant_id = o.tenant_id AND c.provider = o.target_system \
-          AND c.status = 'Connected' \
-        LEFT JOIN integration_provider_health h ON h.tenant_id = o.tenant_id AND h.provider = o.target_system \
-        WHERE ((o.status IN ('Pending', 'Failed') AND o.scheduled_for <= $1) \
-            OR (o.status = 'Processing' AND o.locked_until < $1)) \
-          AND NOT (COALESCE(h.state, 'Closed') = 'Open' AND h.open_until > $1) \
-        GROUP BY o.tenant_id, o.target_system ORDER BY MIN(COALESCE(o.scheduled_for, o.locked_until)) LIMIT $2";
+    let sql = format!(
+        "SELECT c.tenant_id, c.provider FROM integration_connections c \
+         LEFT JOIN integration_provider_health h ON h.tenant_id = c.tenant_id AND h.provider = c.provider \
+         WHERE c.status = 'Connected' \
+           AND NOT (COALESCE(h.state, 'Closed') = 'Open' AND h.open_until > $1) \
+           AND EXISTS (SELECT 1 FROM integration_outbox o WHERE o.tenant_id = c.tenant_id \
+                       AND o.target_system = c.provider AND {CLAIMABLE}) \
+         ORDER BY c.last_sync_at NULLS FIRST LIMIT $2"
+    );
     Ok(
-        on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String)>(sql).bind(now).bind(limit).fetch_all(p).await)?,
+        on_conn!(db.read(), p => sqlx::query_as::<_, (Uuid, String)>(&sql).bind(now).bind(limit).fetch_all(p).await)?,
     )
 }
 
@@ -118,7 +153,7 @@ pub struct Claim<'a> {
     pub lease_token: Uuid,
     /// Worker id.
     pub owner: &'a str,
-    /// Now.
+    /// Now (the database's clock).
     pub now: DateTime<Utc>,
     /// Claim expiry.
     pub until: DateTime<Utc>,
@@ -126,8 +161,9 @@ pub struct Claim<'a> {
     pub limit: i64,
 }
 
-/// Claims up to `limit` due rows of one (tenant, provider), oldest first. Rows left in
-/// Processing under another lease token belong to a lost owner and are taken over.
+/// Claims up to `limit` claimable rows of one (tenant, provider), earliest due first: at most one
+/// per record group, since only heads of line are claimable. Rows left in Processing under
+/// another lease token belong to a lost owner and are taken over once their claim expired.
 pub async fn claim(db: &Db, c: &Claim<'_>) -> StoreResult<Vec<OutboxRow>> {
     let lock = if db.backend() == Backend::Postgres {
         "FOR UPDATE SKIP LOCKED"
@@ -135,19 +171,15 @@ pub async fn claim(db: &Db, c: &Claim<'_>) -> StoreResult<Vec<OutboxRow>> {
         ""
     };
     let sql = format!(
-        "UPDATE integration_outbox SET status = 'Processing', locked_by = $4, locked_until = $5, lease_token = $3 \
-         WHERE id IN (SELECT o.id FROM integration_outbox o WHERE o.tenant_id = $1 AND o.target_system = $2 AND \
-         ((status IN ('Pending', 'Failed') AND scheduled_for <= $6) OR \
-          (status = 'Processing' AND locked_until < $6)) \
-         AND NOT EXISTS (SELECT 1 FROM integration_outbox e WHERE e.tenant_id = o.tenant_id \
-           AND e.entity_type = o.entity_type AND e.entity_id = o.entity_id AND e.target_system = o.target_system \
-           AND e.status <> 'Completed' AND (e.created_at < o.created_at OR (e.created_at = o.created_at AND e.id < o.id))) \
-         ORDER BY created_at, id LIMIT $7 {lock}) RETURNING {COLUMNS}"
+        "UPDATE integration_outbox SET status = 'Processing', locked_by = $5, locked_until = $6, lease_token = $4 \
+         WHERE id IN (SELECT o.id FROM integration_outbox o WHERE o.tenant_id = $2 AND o.target_system = $3 \
+           AND {CLAIMABLE} ORDER BY o.scheduled_for LIMIT $7 {lock}) RETURNING {COLUMNS}"
     );
     let mut rows = on_conn!(db.write(), p => sqlx::query_as::<_, OutboxRow>(&sql)
-        .bind(c.tenant_id).bind(c.provider).bind(c.lease_token).bind(c.owner).bind(c.until).bind(c.now).bind(c.limit)
+        .bind(c.now).bind(c.tenant_id).bind(c.provider).bind(c.lease_token).bind(c.owner).bind(c.until).bind(c.limit)
         .fetch_all(p).await)?;
-    rows.sort_by_key(|r| (r.created_at, r.id));
+    // Earliest due first; rows of one record group never share a claim, so this order is free.
+    rows.sort_by_key(|r| (r.scheduled_for, r.seq));
     Ok(rows)
 }
 
@@ -169,7 +201,9 @@ pub struct Settle {
 }
 
 /// Writes an attempt's outcome if the row is still claimed under `lease_token`; returns whether
-/// it was (false: a newer owner took the row over, and this outcome is discarded).
+/// it was (false: a newer owner took the row over, and this outcome is discarded). A failure
+/// whose record received a newer event meanwhile is Superseded by it instead: the newer payload
+/// is what the ERP should get.
 pub async fn settle(tx: &mut Tx, lease_token: Uuid, s: &Settle) -> StoreResult<bool> {
     let sql = "UPDATE integration_outbox SET status = $3, processed_at = $4, retry_count = $5, scheduled_for = $6, \
         last_error = $7, locked_by = NULL, locked_until = NULL \
@@ -178,7 +212,28 @@ pub async fn settle(tx: &mut Tx, lease_token: Uuid, s: &Settle) -> StoreResult<b
         .bind(s.id).bind(lease_token).bind(s.status).bind(s.processed_at).bind(s.retry_count)
         .bind(s.scheduled_for).bind(&s.last_error)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 1 && (s.status == status::FAILED || s.status == status::ABANDONED) {
+        supersede_by_newer(tx, s.id).await?;
+    }
     Ok(n == 1)
+}
+
+/// The newest unfinished row of the same record and ERP that covers row `$1` (an event asking
+/// for an invoice is covered only by another that asks for one).
+const NEWER_COVERING: &str = "SELECT n.id FROM integration_outbox n, integration_outbox t \
+    WHERE t.id = $1 AND n.tenant_id = t.tenant_id AND n.target_system = t.target_system \
+      AND n.entity_type = t.entity_type AND n.entity_id = t.entity_id AND n.seq > t.seq \
+      AND n.status IN ('Pending', 'Failed', 'Abandoned') \
+      AND (t.event_type NOT IN ('OrderPaid', 'OrderSyncRequested') OR n.event_type IN ('OrderPaid', 'OrderSyncRequested')) \
+    ORDER BY n.seq DESC LIMIT 1";
+
+async fn supersede_by_newer(tx: &mut Tx, id: Uuid) -> StoreResult<()> {
+    let sql = format!(
+        "UPDATE integration_outbox SET status = 'Superseded', superseded_by = ({NEWER_COVERING}), scheduled_for = NULL \
+         WHERE id = $1 AND status IN ('Failed', 'Abandoned') AND EXISTS ({NEWER_COVERING})"
+    );
+    on_tx!(tx, c => sqlx::query(&sql).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// One row of the tenant.
@@ -198,7 +253,7 @@ pub async fn for_entity(
 ) -> StoreResult<Vec<OutboxRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integration_outbox WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 \
-         ORDER BY created_at DESC, id DESC LIMIT 50"
+         ORDER BY seq DESC LIMIT 50"
     );
     Ok(
         on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql)
@@ -225,31 +280,82 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// Re-queues one Failed or Abandoned row of the tenant with a fresh set of retries; returns
-/// whether a row was re-queued.
-pub async fn requeue(db: &Db, tenant_id: Uuid, id: Uuid, now: DateTime<Utc>) -> StoreResult<bool> {
-    let sql =
-        "UPDATE integration_outbox SET status = 'Pending', retry_count = 0, scheduled_for = $3 \
-        WHERE tenant_id = $1 AND id = $2 AND status IN ('Failed', 'Abandoned')";
-    let n = on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(id).bind(now)
-        .execute(p).await.map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+/// A re-send of an unfinished row: the record's current state under a new idempotency key.
+pub struct Resend<'a> {
+    /// The record's current version.
+    pub version: i64,
+    /// The record's current canonical payload (JSON text).
+    pub payload: &'a str,
+    /// Now.
+    pub now: DateTime<Utc>,
 }
 
-/// Re-queues every Failed or Abandoned row of one provider; returns how many.
-pub async fn requeue_failed(
+/// Re-sends an unfinished (Pending, Failed or Abandoned) row of the tenant: a new Pending row
+/// with the record's current payload, a fresh set of retries and a new idempotency key, in the
+/// old row's place in its record group (same sequence number, so a payment queued behind the
+/// order still waits for it). The old row becomes Superseded by it. Returns the new row's id,
+/// or None when the row is not unfinished (or in flight).
+pub async fn resend(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    r: &Resend<'_>,
+) -> StoreResult<Option<Uuid>> {
+    let new_id = Uuid::now_v7();
+    let suffix = format!(":resend:{}", new_id.simple());
+    // The key of the record version plus this re-send: new, so the ERP sees a new operation.
+    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
+           idempotency_key, status, target_system, created_at, scheduled_for, retry_count, max_retries, \
+           correlation_id, seq, record_group) \
+         SELECT $1, tenant_id, event_type, entity_type, entity_id, $4, \
+           lower(target_system) || ':' || event_type || ':' || entity_type || ':' || entity_id || ':' || $5 || $6, \
+           'Pending', target_system, $7, $7, 0, max_retries, correlation_id, seq, record_group \
+         FROM integration_outbox WHERE tenant_id = $2 AND id = $3 AND target_system IS NOT NULL \
+           AND status IN ('Pending', 'Failed', 'Abandoned')";
+    let n = on_tx!(tx, c => sqlx::query(sql)
+        .bind(new_id).bind(tenant_id).bind(id).bind(r.payload).bind(r.version.to_string()).bind(&suffix).bind(r.now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    // The insert trigger superseded the old row when the event covers it; a re-send always
+    // replaces it, whatever its event.
+    let link = "UPDATE integration_outbox SET status = 'Superseded', superseded_by = $3, scheduled_for = NULL \
+        WHERE tenant_id = $1 AND id = $2 AND status IN ('Pending', 'Failed', 'Abandoned')";
+    on_tx!(tx, c => sqlx::query(link).bind(tenant_id).bind(id).bind(new_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(Some(new_id))
+}
+
+/// The tenant's Failed and Abandoned rows of one provider, oldest first (for a bulk re-send).
+pub async fn failed_ids(
     db: &Db,
     tenant_id: Uuid,
     provider: &str,
-    now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    let sql =
-        "UPDATE integration_outbox SET status = 'Pending', retry_count = 0, scheduled_for = $3 \
-        WHERE tenant_id = $1 AND target_system = $2 AND status IN ('Failed', 'Abandoned')";
+    limit: i64,
+) -> StoreResult<Vec<Uuid>> {
+    let sql = "SELECT id FROM integration_outbox WHERE tenant_id = $1 AND target_system = $2 \
+        AND status IN ('Failed', 'Abandoned') ORDER BY seq LIMIT $3";
     Ok(
-        on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(now)
-        .execute(p).await.map(|r| r.rows_affected()))?,
+        on_conn!(db.read(), p => sqlx::query_scalar::<_, Uuid>(sql).bind(tenant_id).bind(provider).bind(limit)
+        .fetch_all(p).await)?,
     )
+}
+
+/// Dismisses an unfinished, not in-flight row of the tenant: it will never be sent, and its
+/// record group moves on. Returns whether a row was dismissed.
+pub async fn dismiss(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    note: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let sql = "UPDATE integration_outbox SET status = 'Dismissed', last_error = $3, processed_at = $4, \
+        scheduled_for = NULL WHERE tenant_id = $1 AND id = $2 AND status IN ('Pending', 'Failed', 'Abandoned')";
+    let n = on_tx!(tx, c => sqlx::query(sql).bind(tenant_id).bind(id).bind(note).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
 }
 
 /// Deletes up to `limit` Completed rows processed before `before`; returns how many.
@@ -304,7 +410,7 @@ pub async fn settle_completed(
         return Ok(Vec::new());
     }
     const SET: &str = "UPDATE integration_outbox SET status = 'Completed', processed_at = $3, last_error = NULL, \
-        locked_by = NULL, locked_until = NULL, scheduled_for = NULL";
+        locked_by = NULL, locked_until = NULL, scheduled_for = NULL, head = false";
     let settled = match tx {
         Tx::Postgres(t) => {
             let sql = format!("{SET} WHERE id = ANY($1) AND lease_token = $2 AND status = 'Processing' RETURNING id");
@@ -367,11 +473,12 @@ pub async fn insert_for_connections(
     e: &EventRows<'_>,
 ) -> StoreResult<Vec<Option<String>>> {
     let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
-           status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id) \
+           status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id, \
+           record_group) \
          SELECT * FROM ( \
            SELECT CASE c.provider WHEN 'QuickBooks' THEN $8 ELSE $9 END, $1, $2, $3, $4, $5, lower(c.provider) || $6, \
              CASE WHEN c.skip IS NULL THEN 'Pending' ELSE 'Completed' END, c.provider, $7, \
-             CASE WHEN c.skip IS NULL THEN NULL ELSE $7 END, $7, 0, $11, c.skip, $12 \
+             CASE WHEN c.skip IS NULL THEN NULL ELSE $7 END, $7, 0, $11, c.skip, $12, $14 \
            FROM (SELECT provider, CASE \
                WHEN NOT auto_sync_enabled THEN 'Skipped: auto-sync is off' \
                WHEN $3 = 'Customer' AND NOT sync_customers THEN 'Skipped: customer sync is off' \
@@ -380,7 +487,7 @@ pub async fn insert_for_connections(
              FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected' \
                AND ($13 = '' OR provider <> $13)) c \
            UNION ALL \
-           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, $7, $7, $7, 0, $11, 'Skipped: no ERP is connected', $12 \
+           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, $7, $7, $7, 0, $11, 'Skipped: no ERP is connected', $12, $14 \
            WHERE NOT EXISTS (SELECT 1 FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected') \
          ) AS rows WHERE true \
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
@@ -390,10 +497,11 @@ pub async fn insert_for_connections(
         e.event_type, e.entity_type, e.entity_id, e.version
     );
     let origin = e.origin.unwrap_or("");
+    let group = record_group(e.entity_type, e.entity_id, e.correlation_id);
     let mut targets = on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(sql)
         .bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id).bind(e.payload)
         .bind(&key_suffix).bind(e.now).bind(Uuid::now_v7()).bind(Uuid::now_v7()).bind(Uuid::now_v7())
-        .bind(e.max_retries).bind(e.correlation_id).bind(origin)
+        .bind(e.max_retries).bind(e.correlation_id).bind(origin).bind(&group)
         .fetch_all(c).await)?;
     targets.sort();
     Ok(targets)
@@ -408,14 +516,11 @@ pub async fn extend_claims(db: &Db, lease_token: Uuid, until: DateTime<Utc>) -> 
     )
 }
 
-/// Records an event for one provider only (a manual sync an Admin asked for): one Pending row,
-/// unless the same event for the same record version is already there. Returns whether a row
-/// was written.
+/// Records an event for one provider only (a manual sync an Admin asked for): one Pending row
+/// keyed by the record's version, unless that very row is still waiting or in flight. Asked
+/// again after that row finished or failed, it is a re-send: the same event under a new key, so
+/// the ERP sees a new operation. Returns whether a row was written.
 pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> StoreResult<bool> {
-    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
-           status, target_system, created_at, scheduled_for, retry_count, max_retries, correlation_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, $9, $9, 0, $10, $11) \
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
     let key = format!(
         "{}:{}:{}:{}:{}",
         provider.to_lowercase(),
@@ -424,9 +529,22 @@ pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> 
         e.entity_id,
         e.version
     );
+    let existing = "SELECT status FROM integration_outbox WHERE tenant_id = $1 AND idempotency_key = $2";
+    let status: Option<String> = on_tx!(tx, c => sqlx::query_scalar(existing).bind(e.tenant_id).bind(&key)
+        .fetch_optional(c).await)?;
+    let key = match status.as_deref() {
+        None => key,
+        Some(status::PENDING | status::PROCESSING) => return Ok(false),
+        Some(_) => format!("{key}:resend:{}", Uuid::now_v7().simple()),
+    };
+    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
+           status, target_system, created_at, scheduled_for, retry_count, max_retries, correlation_id, record_group) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, $9, $9, 0, $10, $11, $12) \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+    let group = record_group(e.entity_type, e.entity_id, e.correlation_id);
     let n = on_tx!(tx, c => sqlx::query(sql)
         .bind(Uuid::now_v7()).bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id)
-        .bind(e.payload).bind(&key).bind(provider).bind(e.now).bind(e.max_retries).bind(e.correlation_id)
+        .bind(e.payload).bind(&key).bind(provider).bind(e.now).bind(e.max_retries).bind(e.correlation_id).bind(&group)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }

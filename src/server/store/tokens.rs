@@ -69,7 +69,8 @@ pub async fn disconnect(
 
 /// Stores refreshed tokens and gives back the refresh claim of `owner` in one statement. The
 /// tokens are written whoever holds the claim now: a rotated refresh token that is not saved
-/// severs the connection for good (reference § 8).
+/// severs the connection for good (reference § 8). A connection disconnected meanwhile keeps
+/// no tokens: the disconnect wins.
 pub async fn store_refreshed(
     db: &Db,
     tenant_id: Uuid,
@@ -82,7 +83,7 @@ pub async fn store_refreshed(
         encryption_key_id = $5, access_token_expires_at = $6, refresh_token_expires_at = $7, modified_at = $8, \
         token_refresh_owner = CASE WHEN token_refresh_owner = $9 THEN NULL ELSE token_refresh_owner END, \
         token_refresh_until = CASE WHEN token_refresh_owner = $9 THEN NULL ELSE token_refresh_until END \
-        WHERE tenant_id = $1 AND provider = $2";
+        WHERE tenant_id = $1 AND provider = $2 AND status <> 'NotConnected'";
     let n = on_conn!(db.write(), p => sqlx::query(sql)
         .bind(tenant_id).bind(provider).bind(&t.access_token_encrypted).bind(&t.refresh_token_encrypted)
         .bind(&t.encryption_key_id).bind(t.access_token_expires_at).bind(t.refresh_token_expires_at).bind(now)

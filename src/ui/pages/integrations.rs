@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::integrations::{list_connections, DisconnectProvider};
+use crate::api::integrations::{list_connections, CloseBreaker, DisconnectProvider};
 use crate::app::UserResource;
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::Policy;
@@ -13,7 +13,11 @@ use crate::ui::components::error_box::ErrorBox;
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
     let disconnect = ServerAction::<DisconnectProvider>::new();
-    let connections = Resource::new(move || disconnect.version().get(), |_| list_connections());
+    let resume = ServerAction::<CloseBreaker>::new();
+    let connections = Resource::new(
+        move || (disconnect.version().get(), resume.version().get()),
+        |_| list_connections(),
+    );
     let user = expect_context::<UserResource>();
     let can_manage = move || {
         user.get()
@@ -28,7 +32,7 @@ pub fn IntegrationsPage() -> impl IntoView {
                 match connections.await {
                     Ok(list) => view! {
                         <div class="connection-cards">
-                            {list.into_iter().map(|c| view! { <ConnectionCard c manage disconnect/> }).collect_view()}
+                            {list.into_iter().map(|c| view! { <ConnectionCard c manage disconnect resume/> }).collect_view()}
                         </div>
                     }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
@@ -43,6 +47,7 @@ fn ConnectionCard(
     c: ConnectionSummary,
     manage: bool,
     disconnect: ServerAction<DisconnectProvider>,
+    resume: ServerAction<CloseBreaker>,
 ) -> impl IntoView {
     let status_class = format!("badge status-{}", c.status.as_str());
     // Only QuickBooks connects through OAuth; NetSuite has its own form.
@@ -66,7 +71,16 @@ fn ConnectionCard(
                 <span class={if c.abandoned > 0 { "error" } else { "" }}>{format!("{} abandoned", c.abandoned)}</span>
             </p>
             {c.paused_until.map(|t| view! {
-                <p class="error" data-testid="breaker">"Deliveries paused after repeated failures until " {t.format("%H:%M:%S UTC").to_string()}</p>
+                <div class="breaker" data-testid="breaker">
+                    <p class="error">"Deliveries paused until " {t.format("%H:%M:%S UTC").to_string()} ", then one delivery tests whether the ERP is back."</p>
+                    {c.paused_reason.clone().map(|r| view! { <p class="muted" data-testid="breaker-reason">{r}</p> })}
+                    {manage.then(|| view! {
+                        <ActionForm action=resume attr:class="inline">
+                            <input type="hidden" name="provider" value=provider/>
+                            <button type="submit" data-testid="resume">"Resume deliveries now"</button>
+                        </ActionForm>
+                    })}
+                </div>
             })}
             {connect}
             {can_disconnect.then(|| view! {

@@ -17,7 +17,7 @@ use super::connector::{QuickBooks, PROVIDER};
 use super::fault::FaultClass;
 use super::request_id::request_id;
 use crate::domain::commerce::{Customer, Order, OrderItem};
-use crate::server::erp::{Delivered, DeliveryError, ErpAdapter, OutboxEvent};
+use crate::server::erp::{Delivered, DeliveryError, ErpAdapter, OutboxEvent, Progress};
 use crate::server::outbox::events;
 use crate::server::store::mappings::{self, Mapping, Scope};
 use crate::server::time;
@@ -206,26 +206,35 @@ impl ErpAdapter for QuickBooks {
     }
 
     /// Invoices go out through QuickBooks' batch endpoint — one lookup query and one batch
-    /// call for up to 30 orders; other events one by one.
-    async fn deliver_batch(&self, evs: &[OutboxEvent]) -> Vec<Result<Delivered, DeliveryError>> {
+    /// call for up to 30 orders, under one deadline; other events one by one, each under its own.
+    async fn deliver_batch(&self, evs: &[OutboxEvent], progress: &mut Progress) {
         let invoices: Vec<usize> = (0..evs.len())
             .filter(|i| is_invoice_event(&evs[*i]))
             .collect();
-        let mut out: Vec<Option<Result<Delivered, DeliveryError>>> = vec![None; evs.len()];
+        let mut batched = vec![false; evs.len()];
         if invoices.len() >= 2 && self.batch_size() > 1 {
             let batch: Vec<&OutboxEvent> = invoices.iter().map(|i| &evs[*i]).collect();
-            for (i, r) in invoices.iter().zip(invoice_batch(self, &batch).await) {
-                out[*i] = Some(r);
+            for i in &invoices {
+                progress.start(*i);
+                batched[*i] = true;
+            }
+            let results =
+                match tokio::time::timeout(progress.deadline(), invoice_batch(self, &batch)).await {
+                    Ok(results) => results,
+                    Err(_) => vec![Err(progress.timed_out()); batch.len()],
+                };
+            for (i, r) in invoices.iter().zip(results) {
+                progress.finish(*i, r);
             }
         }
-        let mut results = Vec::with_capacity(evs.len());
-        for (ev, done) in evs.iter().zip(out) {
-            results.push(match done {
-                Some(r) => r,
-                None => self.deliver(ev).await,
-            });
+        for (i, ev) in evs.iter().enumerate().filter(|(i, _)| !batched[*i]) {
+            progress.start(i);
+            let result = match tokio::time::timeout(progress.deadline(), self.deliver(ev)).await {
+                Ok(result) => result,
+                Err(_) => Err(progress.timed_out()),
+            };
+            progress.finish(i, result);
         }
-        results
     }
 
     async fn deliver(&self, ev: &OutboxEvent) -> Result<Delivered, DeliveryError> {

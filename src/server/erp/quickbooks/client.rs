@@ -124,18 +124,18 @@ impl From<QboError> for DeliveryError {
         let message = err.to_string();
         match err {
             QboError::Auth { message, .. } => DeliveryError::Auth { message },
-            QboError::Throttled { retry_after } => DeliveryError::Retryable {
+            QboError::Throttled { retry_after } => DeliveryError::Throttled {
                 message,
                 retry_after: Some(retry_after),
-                request: None,
-                response: None,
             },
             QboError::Unavailable(_) => DeliveryError::retryable(message),
             QboError::Fault { fault, .. } => match fault.class() {
                 FaultClass::Auth => DeliveryError::Auth { message },
-                FaultClass::Throttled | FaultClass::Retryable | FaultClass::Stale => {
-                    DeliveryError::retryable(message)
-                }
+                FaultClass::Throttled => DeliveryError::Throttled {
+                    message,
+                    retry_after: None,
+                },
+                FaultClass::Retryable | FaultClass::Stale => DeliveryError::retryable(message),
                 FaultClass::DuplicateName | FaultClass::Permanent => {
                     DeliveryError::permanent(message)
                 }

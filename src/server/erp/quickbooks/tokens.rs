@@ -87,7 +87,9 @@ impl QuickBooks {
                     realm,
                 });
             }
-            let now = time::now();
+            let now = self.db.now().await.map_err(|e| {
+                AccessError::Unavailable(format!("reading the database clock failed: {e}"))
+            })?;
             let claimed = connections::claim_token_refresh(
                 &self.db,
                 tenant_id,
@@ -101,7 +103,17 @@ impl QuickBooks {
                 AccessError::Unavailable(format!("claiming the token refresh failed: {e}"))
             })?;
             if claimed {
-                return self.refresh_claimed(tenant_id, &realm).await;
+                // The refresh runs as its own task: a caller that gives up (a delivery past its
+                // deadline) must not cut it between Intuit rotating the refresh token and our
+                // storing the new one, or the connection would be lost.
+                let this = self.clone();
+                let refresh =
+                    tokio::spawn(async move { this.refresh_claimed(tenant_id, &realm).await });
+                return refresh.await.unwrap_or_else(|e| {
+                    Err(AccessError::Unavailable(format!(
+                        "the token refresh task failed: {e}"
+                    )))
+                });
             }
             if started.elapsed() > WAIT_FOR_OTHERS {
                 tracing::warn!(%tenant_id, %realm, "QuickBooks token refresh by another process is taking too long");
@@ -174,6 +186,13 @@ impl QuickBooks {
                     time::now(),
                 )
                 .await;
+                if let Ok(false) = stored {
+                    tracing::warn!(%tenant_id, %realm, "QuickBooks was disconnected during a token refresh; the new tokens are dropped");
+                    let _ = release().await;
+                    return Err(AccessError::NotConnected(
+                        "QuickBooks was disconnected".into(),
+                    ));
+                }
                 if let Err(e) = stored {
                     // The new refresh token could not be kept: say so loudly; the previous one
                     // stays valid at Intuit for 24 hours, so a retry can still recover.
@@ -200,6 +219,7 @@ impl QuickBooks {
                     &self.db,
                     tenant_id,
                     PROVIDER,
+                    Some(realm),
                     &reason,
                     time::now(),
                 )
