@@ -1,5 +1,6 @@
-//! Outbox benchmark: delivery throughput with a no-op adapter, and the cost the outbox adds to
-//! an order write. `cargo bench --features ssr --bench outbox` (SQLite; set BENCH_DATABASE_URL
+//! Outbox benchmark: delivery throughput with a no-op adapter (one sync-log row per event, the
+//! default batch size), and the cost the outbox adds to an order write (head-of-line upkeep
+//! included). `cargo bench --features ssr --bench outbox` (SQLite; set BENCH_DATABASE_URL
 //! or TEST_DATABASE_URL to a PostgreSQL server to measure it too). BENCH_EVENTS sets N.
 //! Figures go to BENCHMARKS.md with the machine and this command.
 
@@ -174,10 +175,8 @@ async fn bench_backend(label: &str, url: &str, n: usize) {
             .expect("enqueue");
     }
     tx.commit().await.expect("commit");
-    let cfg = WorkerConfig {
-        batch_size: 1000,
-        ..WorkerConfig::default()
-    };
+    // The default OUTBOX_BATCH_SIZE (200), as the service runs.
+    let cfg = WorkerConfig::default();
     let worker = OutboxWorker::new(
         s.db.clone(),
         Adapters::new().with(Provider::QuickBooks, Arc::new(NoopAdapter)),

@@ -174,9 +174,7 @@ async fn a_customer_syncs_after_its_rejected_first_version_is_fixed(backend: Bac
     rename(&app, &id, "Good Name").await;
     let rows = mine(db, tenant, &id).await;
     assert_eq!(
-        rows.iter()
-            .map(|r| r.status.as_str())
-            .collect::<Vec<_>>(),
+        rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
         vec!["Superseded", "Pending"],
         "the fix takes the rejected version's place"
     );
@@ -468,14 +466,19 @@ async fn stuck_tenants_do_not_delay_a_healthy_one(backend: Backend) {
     let adapter = Arc::new(ScriptedAdapter::ok());
     let stats = pass(db, adapter.clone(), fast_worker()).await;
     assert_eq!((stats.claimed, stats.completed), (1, 1));
-    assert_eq!(adapter.delivered(), vec![mine(db, healthy, &id).await[0].id]);
+    assert_eq!(
+        adapter.delivered(),
+        vec![mine(db, healthy, &id).await[0].id]
+    );
     // An idle pass writes nothing: the stuck rows are exactly as they were.
     let before: i64 = erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM worker_leases").fetch_one(p).await).expect("leases");
+        "SELECT COUNT(*) FROM worker_leases").fetch_one(p).await)
+    .expect("leases");
     let idle = pass(db, adapter.clone(), fast_worker()).await;
     assert_eq!(idle, PassStats::default());
     let after: i64 = erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM worker_leases").fetch_one(p).await).expect("leases");
+        "SELECT COUNT(*) FROM worker_leases").fetch_one(p).await)
+    .expect("leases");
     assert_eq!(before, after, "no lease taken for stuck tenants");
 }
 
@@ -491,8 +494,7 @@ async fn a_deadline_charges_only_the_event_that_ran_past_it(backend: Backend) {
         ..fast_worker()
     };
     // One hand-over of three: the second never answers.
-    let adapter =
-        Arc::new(ScriptedAdapter::with([Step::Ok, Step::Hang, Step::Ok]).chunked(3));
+    let adapter = Arc::new(ScriptedAdapter::with([Step::Ok, Step::Hang, Step::Ok]).chunked(3));
     let stats = pass(db, adapter.clone(), cfg).await;
     assert_eq!((stats.completed, stats.failed), (2, 1), "{stats:?}");
     let mut charged: Vec<(String, i64)> = rows(db, tenant)
@@ -517,8 +519,7 @@ async fn a_disconnect_during_delivery_wins(backend: Backend) {
     let db = &app.state.db;
     customer(&app, "Late Refusal").await;
     // The Admin disconnects while the delivery is in flight; the ERP then refuses our token.
-    let slow =
-        Arc::new(ScriptedAdapter::with([Step::Auth]).delayed(Duration::from_millis(300)));
+    let slow = Arc::new(ScriptedAdapter::with([Step::Auth]).delayed(Duration::from_millis(300)));
     let w = worker(db, slow.clone(), fast_worker());
     let delivery = tokio::spawn(async move { w.run_once().await });
     tokio::time::sleep(Duration::from_millis(100)).await;

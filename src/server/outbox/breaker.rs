@@ -139,11 +139,23 @@ mod tests {
         assert_eq!(gate(&h, now), Gate::Open, "one failed pass is not a run");
         h = after_pass(&h, Gate::Open, &failed(), &cfg(), now);
         assert_eq!(gate(&h, now), Gate::Paused);
-        assert_eq!(h.open_until, Some(now + TimeDelta::seconds(10)), "one cool-down");
+        assert_eq!(
+            h.open_until,
+            Some(now + TimeDelta::seconds(10)),
+            "one cool-down"
+        );
         let later = now + TimeDelta::seconds(11);
-        assert_eq!(gate(&h, later), Gate::Probe, "one probe after the cool-down");
+        assert_eq!(
+            gate(&h, later),
+            Gate::Probe,
+            "one probe after the cool-down"
+        );
         h = after_pass(&h, Gate::Probe, &failed(), &cfg(), later);
-        assert_eq!(h.open_until, Some(later + TimeDelta::seconds(20)), "doubled");
+        assert_eq!(
+            h.open_until,
+            Some(later + TimeDelta::seconds(20)),
+            "doubled"
+        );
         h = after_pass(&h, Gate::Probe, &failed(), &cfg(), later);
         assert_eq!(h.open_until, Some(later + TimeDelta::seconds(25)), "capped");
         assert!(explain(&h).is_some_and(|e| e.contains("503")));

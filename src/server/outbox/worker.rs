@@ -305,7 +305,15 @@ impl OutboxWorker {
             let (started, began) = (clock.now(), Instant::now());
             let mut progress = Progress::new(events.len(), self.config.event_deadline);
             match self
-                .hand_over(adapter, &events, &mut progress, &mut heartbeat, key, token, clock)
+                .hand_over(
+                    adapter,
+                    &events,
+                    &mut progress,
+                    &mut heartbeat,
+                    key,
+                    token,
+                    clock,
+                )
                 .await
             {
                 Ok(true) => {}
@@ -349,7 +357,15 @@ impl OutboxWorker {
                     }
                     Err(DeliveryError::Permanent { .. }) => {}
                 }
-                batch.record(row, provider, result, started, elapsed, clock.now(), &self.config);
+                batch.record(
+                    row,
+                    provider,
+                    result,
+                    started,
+                    elapsed,
+                    clock.now(),
+                    &self.config,
+                );
             }
             if succeeded == 0 && erp_failures >= self.config.breaker.threshold {
                 stop = stop.or(Some(Stop::Failing));
@@ -368,8 +384,13 @@ impl OutboxWorker {
                 (0, Some(error)) => PassVerdict::Failed(error),
                 (0, None) => PassVerdict::Inconclusive,
             };
-            let next =
-                breaker::after_pass(&health_row, gate, &verdict, &self.config.breaker, clock.now());
+            let next = breaker::after_pass(
+                &health_row,
+                gate,
+                &verdict,
+                &self.config.breaker,
+                clock.now(),
+            );
             if next != health_row {
                 if next.state == "Open" && health_row.state != "Open" {
                     tracing::warn!(%tenant_id, %provider, until = ?next.open_until, "circuit breaker opened: deliveries paused");
@@ -490,7 +511,8 @@ impl Batch {
     /// Hands a claimed row back as it was, without an attempt.
     fn release(&mut self, row: &OutboxRow) {
         self.stats.released += 1;
-        self.settles.push(unchanged(row, row.scheduled_for, row.last_error.clone()));
+        self.settles
+            .push(unchanged(row, row.scheduled_for, row.last_error.clone()));
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -8,8 +8,8 @@ use crate::domain::commerce::{Customer, CustomerInput, Page, Product, ProductInp
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::service::errors::store;
 use crate::server::outbox::{self, events, NewEvent};
+use crate::server::service::errors::store;
 use crate::server::store::{audit, customers, products, Db, StoreError};
 use crate::server::time;
 

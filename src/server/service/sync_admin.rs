@@ -16,7 +16,9 @@ use crate::server::auth::Principal;
 use crate::server::service::errors::store;
 use crate::server::service::orders::{order_payload, payment_payload};
 use crate::server::store::outbox::status;
-use crate::server::store::{audit, connections, customers, health, orders, outbox, sync_logs, Db, Tx};
+use crate::server::store::{
+    audit, connections, customers, health, orders, outbox, sync_logs, Db, Tx,
+};
 use crate::server::time;
 
 /// An outbox row as the console shows it (the payload is left out: it may hold personal data).
@@ -293,9 +295,15 @@ pub async fn close_breaker(db: &Db, p: &Principal, provider: &str) -> Result<(),
     let before = health::get(db, p.tenant_id, provider.as_str())
         .await
         .map_err(store)?;
-    health::put(db, p.tenant_id, provider.as_str(), &health::HealthRow::closed(), now)
-        .await
-        .map_err(store)?;
+    health::put(
+        db,
+        p.tenant_id,
+        provider.as_str(),
+        &health::HealthRow::closed(),
+        now,
+    )
+    .await
+    .map_err(store)?;
     let mut tx = db.begin().await.map_err(store)?;
     let event = audit::AuditEvent {
         tenant_id: Some(p.tenant_id),

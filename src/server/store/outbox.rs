@@ -118,7 +118,8 @@ pub async fn insert(tx: &mut Tx, r: &OutboxRow) -> StoreResult<bool> {
 
 /// The claimable rows of one (tenant, provider) at `$now`: heads of line that are due, or whose
 /// claim by a lost owner has expired. Served by `idx_outbox_heads` as a range scan.
-const CLAIMABLE: &str = "o.head AND o.status IN ('Pending', 'Processing', 'Failed') AND o.scheduled_for <= $1 \
+const CLAIMABLE: &str =
+    "o.head AND o.status IN ('Pending', 'Processing', 'Failed') AND o.scheduled_for <= $1 \
     AND (o.status <> 'Processing' OR o.locked_until < $1)";
 
 /// (tenant, provider) pairs with a claimable row now, among connected pairs whose breaker is not
@@ -529,7 +530,8 @@ pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> 
         e.entity_id,
         e.version
     );
-    let existing = "SELECT status FROM integration_outbox WHERE tenant_id = $1 AND idempotency_key = $2";
+    let existing =
+        "SELECT status FROM integration_outbox WHERE tenant_id = $1 AND idempotency_key = $2";
     let status: Option<String> = on_tx!(tx, c => sqlx::query_scalar(existing).bind(e.tenant_id).bind(&key)
         .fetch_optional(c).await)?;
     let key = match status.as_deref() {

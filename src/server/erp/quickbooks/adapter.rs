@@ -218,11 +218,15 @@ impl ErpAdapter for QuickBooks {
                 progress.start(*i);
                 batched[*i] = true;
             }
-            let results =
-                match tokio::time::timeout(progress.deadline(), invoice_batch(self, &batch)).await {
-                    Ok(results) => results,
-                    Err(_) => vec![Err(progress.timed_out()); batch.len()],
-                };
+            let results = match tokio::time::timeout(
+                progress.deadline(),
+                invoice_batch(self, &batch),
+            )
+            .await
+            {
+                Ok(results) => results,
+                Err(_) => vec![Err(progress.timed_out()); batch.len()],
+            };
             for (i, r) in invoices.iter().zip(results) {
                 progress.finish(*i, r);
             }

@@ -213,7 +213,7 @@ impl QuickBooks {
                 tracing::error!(%tenant_id, %realm, %cause, "QuickBooks token refresh failed: invalid_grant; reconnect required");
                 metrics::counter!("qbo_reconnect_required_total").increment(1);
                 let reason = format!(
-                    "QuickBooks refused the refresh token ({cause}). Reconnect QuickBooks."
+                    "QuickBooks refused the refresh token (invalid_grant: {cause}). Reconnect QuickBooks."
                 );
                 let _ = connections::mark_reconnect_required(
                     &self.db,
