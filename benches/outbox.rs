@@ -207,9 +207,16 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
+    // BENCH_ONLY=postgres or sqlite runs one backend (compare.sh runs PostgreSQL only).
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let dir = tempfile::tempdir().expect("temp dir");
     let sqlite = format!("sqlite://{}", dir.path().join("bench.db").display());
-    bench_backend("sqlite", &sqlite, n).await;
+    if only != "postgres" {
+        bench_backend("sqlite", &sqlite, n).await;
+    }
+    if only == "sqlite" {
+        return;
+    }
     common::with_postgres("outbox", |url| async move {
         bench_backend("postgres", &url, n).await
     })

@@ -111,6 +111,12 @@ pub struct ServeArgs {
     /// process takes over the work of one that died.
     #[arg(long, env = "OUTBOX_LEASE_SECONDS", default_value_t = 30)]
     pub outbox_lease_seconds: i64,
+    /// Seconds one delivery (or one bulk call) may take before it counts as timed out.
+    #[arg(long, env = "OUTBOX_EVENT_DEADLINE_SECONDS", default_value_t = 45)]
+    pub outbox_event_deadline_seconds: u64,
+    /// The retry backoff's unit in milliseconds: the n-th retry waits about 2^n units.
+    #[arg(long, env = "OUTBOX_RETRY_UNIT_MS", default_value_t = 60_000)]
+    pub outbox_retry_unit_ms: u64,
     /// Days completed outbox rows are kept.
     #[arg(long, env = "RETENTION_OUTBOX_DAYS", default_value_t = 30)]
     pub retention_outbox_days: i64,

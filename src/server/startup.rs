@@ -86,6 +86,12 @@ impl Settings {
                 batch_size: args.outbox_batch_size.clamp(1, 5000),
                 poll_interval: std::time::Duration::from_millis(args.outbox_poll_ms.max(10)),
                 lease_ttl: chrono::TimeDelta::seconds(args.outbox_lease_seconds.clamp(5, 3600)),
+                event_deadline: std::time::Duration::from_secs(
+                    args.outbox_event_deadline_seconds.clamp(1, 600),
+                ),
+                backoff_unit: std::time::Duration::from_millis(
+                    args.outbox_retry_unit_ms.clamp(10, 3_600_000),
+                ),
                 ..WorkerConfig::default()
             },
             retention: RetentionConfig {

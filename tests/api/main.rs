@@ -6,6 +6,8 @@ mod helpers;
 mod scripted;
 
 mod auth;
+mod chaos;
+mod clock;
 mod commerce;
 mod concurrency;
 mod head_of_line;

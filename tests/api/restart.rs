@@ -14,11 +14,11 @@ use crate::helpers::{client, Backend, TestDb};
 use crate::quickbooks::{give_consent, SandboxClient};
 use erp_bridge::server::demo::{DEMO_PASSWORD, DEMO_QBO_CLIENT_ID, DEMO_QBO_CLIENT_SECRET};
 
-const BIN: &str = env!("CARGO_BIN_EXE_erp-bridge");
+pub const BIN: &str = env!("CARGO_BIN_EXE_erp-bridge");
 const ORDERS: usize = 16;
 const FIRST_WAVE: usize = 6;
 
-async fn start_sandbox(dir: &std::path::Path) -> (Child, String) {
+pub async fn start_sandbox(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(BIN)
         .arg("sandbox")
         .env("SANDBOX_BIND", "127.0.0.1:0")
@@ -45,7 +45,7 @@ async fn start_sandbox(dir: &std::path::Path) -> (Child, String) {
     (child, url)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -54,15 +54,20 @@ fn free_port() -> u16 {
 }
 
 async fn start_app(db_url: &str, port: u16, sandbox: &str) -> Child {
+    start_app_with(db_url, port, sandbox, &[("OUTBOX_LEASE_SECONDS", "5")]).await
+}
+
+/// The app as its own process against `sandbox`, with extra environment.
+pub async fn start_app_with(db_url: &str, port: u16, sandbox: &str, env: &[(&str, &str)]) -> Child {
     let child = Command::new(BIN)
         .args(["serve", "--demo"])
+        .envs(env.iter().copied())
         .env("DATABASE_URL", db_url)
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("QBO_ENVIRONMENT", "emulator")
         .env("QBO_EMULATOR_URL", sandbox)
         .env("QBO_THROTTLE_WAIT_SECONDS", "0.2")
         .env("OUTBOX_POLL_MS", "50")
-        .env("OUTBOX_LEASE_SECONDS", "5")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .kill_on_drop(true)
@@ -82,7 +87,7 @@ async fn start_app(db_url: &str, port: u16, sandbox: &str) -> Child {
 }
 
 /// Polls the sandbox until `cond(stats, invoice count)` holds.
-async fn wait_until(sandbox: &SandboxClient, what: &str, cond: impl Fn(&Value, usize) -> bool) {
+pub async fn wait_until(sandbox: &SandboxClient, what: &str, cond: impl Fn(&Value, usize) -> bool) {
     for _ in 0..600 {
         let (stats, n) = (sandbox.stats().await, invoices(sandbox).await.len());
         if cond(&stats, n) {
@@ -94,32 +99,29 @@ async fn wait_until(sandbox: &SandboxClient, what: &str, cond: impl Fn(&Value, u
 }
 
 /// Every invoice the company holds.
-async fn invoices(sandbox: &SandboxClient) -> Vec<Value> {
+pub async fn invoices(sandbox: &SandboxClient) -> Vec<Value> {
     let q = sandbox.query("select * from Invoice maxresults 1000").await;
     q["Invoice"].as_array().cloned().unwrap_or_default()
 }
 
-both_backends!(killing_the_app_mid_sync_never_duplicates_an_invoice);
-
-async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) {
-    let dir = tempfile::tempdir().expect("dir");
-    let db = TestDb::new(backend).await;
-    let (_sandbox_process, sandbox_url) = start_sandbox(dir.path()).await;
-    let sandbox = SandboxClient::new(&sandbox_url);
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut app = start_app(&db.url, port, &sandbox_url).await;
-
-    // Sign in as the demo Admin and connect QuickBooks through the real flow.
+/// A client signed in as the demo Admin of the app at `base`.
+pub async fn sign_in(base: &str) -> reqwest::Client {
     let admin = client();
     let res = admin
         .post(format!("{base}/auth/login"))
-        .header("origin", &base)
+        .header("origin", base)
         .form(&[("email", "admin@demo.example"), ("password", DEMO_PASSWORD)])
         .send()
         .await
         .expect("login");
     assert_eq!(res.status(), 303);
+    admin
+}
+
+/// Signs in as the demo Admin of the app at `base` and connects QuickBooks through the real
+/// OAuth flow against the sandbox; returns the signed-in client.
+pub async fn sign_in_and_connect(base: &str, sandbox_url: &str) -> reqwest::Client {
+    let admin = sign_in(base).await;
     let auth: Value = admin
         .get(format!("{base}/api/integrations/quickbooks/authorize"))
         .header("accept", "application/json")
@@ -136,6 +138,22 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
         admin.get(&back).send().await.expect("callback").status(),
         303
     );
+
+    admin
+}
+
+both_backends!(killing_the_app_mid_sync_never_duplicates_an_invoice);
+
+async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = TestDb::new(backend).await;
+    let (_sandbox_process, sandbox_url) = start_sandbox(dir.path()).await;
+    let sandbox = SandboxClient::new(&sandbox_url);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut app = start_app(&db.url, port, &sandbox_url).await;
+
+    let admin = sign_in_and_connect(&base, &sandbox_url).await;
 
     // Slow QuickBooks down, make it ignore requestid, and create paid orders.
     sandbox

@@ -122,6 +122,17 @@ const CLAIMABLE: &str =
     "o.head AND o.status IN ('Pending', 'Processing', 'Failed') AND o.scheduled_for <= $1 \
     AND (o.status <> 'Processing' OR o.locked_until < $1)";
 
+/// The time an enqueue stamps on its rows (`created_at`, `scheduled_for`): PostgreSQL's own
+/// clock, so that an instance whose clock runs ahead cannot push its rows into the future (the
+/// bound value only types the expression); on SQLite the bound value, since one process owns
+/// the file and its clock is the database's.
+fn stamp(tx: &Tx, param: &str) -> String {
+    match tx {
+        Tx::Postgres(_) => format!("COALESCE(now(), {param})"),
+        Tx::Sqlite(_) => param.to_string(),
+    }
+}
+
 /// (tenant, provider) pairs with a claimable row now, among connected pairs whose breaker is not
 /// pausing them: one index probe per connection, so records that wait (failed, retrying later,
 /// blocked behind their head) cost nothing here and cannot crowd other tenants out.
@@ -305,15 +316,16 @@ pub async fn resend(
     let new_id = Uuid::now_v7();
     let suffix = format!(":resend:{}", new_id.simple());
     // The key of the record version plus this re-send: new, so the ERP sees a new operation.
-    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
+    let now = stamp(tx, "$7");
+    let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
            idempotency_key, status, target_system, created_at, scheduled_for, retry_count, max_retries, \
            correlation_id, seq, record_group) \
          SELECT $1, tenant_id, event_type, entity_type, entity_id, $4, \
            lower(target_system) || ':' || event_type || ':' || entity_type || ':' || entity_id || ':' || $5 || $6, \
-           'Pending', target_system, $7, $7, 0, max_retries, correlation_id, seq, record_group \
+           'Pending', target_system, {now}, {now}, 0, max_retries, correlation_id, seq, record_group \
          FROM integration_outbox WHERE tenant_id = $2 AND id = $3 AND target_system IS NOT NULL \
-           AND status IN ('Pending', 'Failed', 'Abandoned')";
-    let n = on_tx!(tx, c => sqlx::query(sql)
+           AND status IN ('Pending', 'Failed', 'Abandoned')");
+    let n = on_tx!(tx, c => sqlx::query(&sql)
         .bind(new_id).bind(tenant_id).bind(id).bind(r.payload).bind(r.version.to_string()).bind(&suffix).bind(r.now)
         .execute(c).await.map(|r| r.rows_affected()))?;
     if n == 0 {
@@ -473,13 +485,14 @@ pub async fn insert_for_connections(
     tx: &mut Tx,
     e: &EventRows<'_>,
 ) -> StoreResult<Vec<Option<String>>> {
-    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
+    let now = stamp(tx, "$7");
+    let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
            status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id, \
            record_group) \
          SELECT * FROM ( \
            SELECT CASE c.provider WHEN 'QuickBooks' THEN $8 ELSE $9 END, $1, $2, $3, $4, $5, lower(c.provider) || $6, \
-             CASE WHEN c.skip IS NULL THEN 'Pending' ELSE 'Completed' END, c.provider, $7, \
-             CASE WHEN c.skip IS NULL THEN NULL ELSE $7 END, $7, 0, $11, c.skip, $12, $14 \
+             CASE WHEN c.skip IS NULL THEN 'Pending' ELSE 'Completed' END, c.provider, {now}, \
+             CASE WHEN c.skip IS NULL THEN NULL ELSE {now} END, {now}, 0, $11, c.skip, $12, $14 \
            FROM (SELECT provider, CASE \
                WHEN NOT auto_sync_enabled THEN 'Skipped: auto-sync is off' \
                WHEN $3 = 'Customer' AND NOT sync_customers THEN 'Skipped: customer sync is off' \
@@ -488,18 +501,18 @@ pub async fn insert_for_connections(
              FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected' \
                AND ($13 = '' OR provider <> $13)) c \
            UNION ALL \
-           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, $7, $7, $7, 0, $11, 'Skipped: no ERP is connected', $12, $14 \
+           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, {now}, {now}, {now}, 0, $11, 'Skipped: no ERP is connected', $12, $14 \
            WHERE NOT EXISTS (SELECT 1 FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected') \
          ) AS rows WHERE true \
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-         RETURNING target_system";
+         RETURNING target_system");
     let key_suffix = format!(
         ":{}:{}:{}:{}",
         e.event_type, e.entity_type, e.entity_id, e.version
     );
     let origin = e.origin.unwrap_or("");
     let group = record_group(e.entity_type, e.entity_id, e.correlation_id);
-    let mut targets = on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(sql)
+    let mut targets = on_tx!(tx, c => sqlx::query_scalar::<_, Option<String>>(&sql)
         .bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id).bind(e.payload)
         .bind(&key_suffix).bind(e.now).bind(Uuid::now_v7()).bind(Uuid::now_v7()).bind(Uuid::now_v7())
         .bind(e.max_retries).bind(e.correlation_id).bind(origin).bind(&group)
@@ -539,12 +552,13 @@ pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> 
         Some(status::PENDING | status::PROCESSING) => return Ok(false),
         Some(_) => format!("{key}:resend:{}", Uuid::now_v7().simple()),
     };
-    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
+    let now = stamp(tx, "$9");
+    let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
            status, target_system, created_at, scheduled_for, retry_count, max_retries, correlation_id, record_group) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, $9, $9, 0, $10, $11, $12) \
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, {now}, {now}, 0, $10, $11, $12) \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING");
     let group = record_group(e.entity_type, e.entity_id, e.correlation_id);
-    let n = on_tx!(tx, c => sqlx::query(sql)
+    let n = on_tx!(tx, c => sqlx::query(&sql)
         .bind(Uuid::now_v7()).bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id)
         .bind(e.payload).bind(&key).bind(provider).bind(e.now).bind(e.max_retries).bind(e.correlation_id).bind(&group)
         .execute(c).await.map(|r| r.rows_affected()))?;
