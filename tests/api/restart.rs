@@ -133,7 +133,7 @@ pub async fn sign_in_and_connect(base: &str, sandbox_url: &str) -> reqwest::Clie
         .expect("json");
     let authorize = auth["authorize_url"].as_str().expect("url");
     assert!(authorize.contains(DEMO_QBO_CLIENT_ID) && !authorize.contains(DEMO_QBO_CLIENT_SECRET));
-    let back = give_consent(&sandbox_url, authorize, "allow").await;
+    let back = give_consent(sandbox_url, authorize, "allow").await;
     assert_eq!(
         admin.get(&back).send().await.expect("callback").status(),
         303
