@@ -49,73 +49,85 @@ DROP INDEX idx_outbox_due;
 -- Claims and the due-pairs probe: a range scan over the heads of one (tenant, provider).
 CREATE INDEX idx_outbox_heads ON integration_outbox (tenant_id, target_system, scheduled_for)
     WHERE head AND status IN ('Pending', 'Processing', 'Failed');
--- A group's unfinished rows in order (head upkeep).
-CREATE INDEX idx_outbox_group ON integration_outbox (tenant_id, target_system, record_group, seq)
-    WHERE status IN ('Pending', 'Processing', 'Failed', 'Abandoned');
+-- A record group's rows in order (head upkeep). Not partial: the upkeep also clears the flag
+-- on rows that just finished, and a group holds a record's few events, so reading it whole is
+-- cheap.
+CREATE INDEX idx_outbox_group ON integration_outbox (tenant_id, target_system, record_group, seq, id);
 -- Console listings and counts by status.
 CREATE INDEX idx_outbox_status ON integration_outbox (tenant_id, status, created_at);
 
--- Gives the head of each listed group to its first unfinished row (and takes it from any other).
-CREATE FUNCTION outbox_refresh_heads(groups JSONB) RETURNS void LANGUAGE sql VOLATILE AS $$
-    WITH g AS (
-        SELECT DISTINCT (x->>'t')::uuid AS tenant_id, x->>'p' AS target_system, x->>'g' AS record_group
-        FROM jsonb_array_elements(groups) x),
-    first AS (
-        SELECT DISTINCT ON (o.tenant_id, o.target_system, o.record_group) o.id
-        FROM integration_outbox o JOIN g USING (tenant_id, target_system, record_group)
-        WHERE o.status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
-        ORDER BY o.tenant_id, o.target_system, o.record_group, o.seq, o.id)
-    UPDATE integration_outbox t SET head = (t.id IN (SELECT id FROM first))
-    FROM g
-    WHERE t.tenant_id = g.tenant_id AND t.target_system = g.target_system AND t.record_group = g.record_group
-      AND (t.head OR t.status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))
-      AND t.head <> (t.id IN (SELECT id FROM first));
-$$;
+-- The trigger functions are plpgsql, so their statements are planned once per session; each
+-- reads a group through `idx_outbox_group`.
 
--- An enqueued row takes its place: it waits for in-flight settles of its group, replaces the
--- older unfinished rows of the same record that it covers (an event asking for an invoice is
--- replaced only by another that asks for one), and the group's head is refreshed. Skipped rows
--- (inserted Completed) replace nothing.
+-- An enqueued row takes its place: it waits for in-flight settles of its group (a share lock on
+-- the group's unfinished rows), replaces the older unfinished rows of the same record that it
+-- covers (an event asking for an invoice is replaced only by another that asks for one), and
+-- the new row becomes the head if its group has none. Skipped rows (inserted Completed) replace
+-- nothing.
 CREATE FUNCTION outbox_enqueued() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     PERFORM 1 FROM integration_outbox
      WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
        AND record_group = NEW.record_group AND id <> NEW.id
        AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+     ORDER BY seq, id
      FOR SHARE;
     IF NEW.status = 'Pending' THEN
         UPDATE integration_outbox
            SET status = 'Superseded', superseded_by = NEW.id, head = false, scheduled_for = NULL,
                locked_by = NULL, locked_until = NULL
          WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-           AND record_group = NEW.record_group AND entity_type = NEW.entity_type
-           AND entity_id = NEW.entity_id AND id <> NEW.id
+           AND record_group = NEW.record_group AND id <> NEW.id
+           AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id
            AND status IN ('Pending', 'Failed', 'Abandoned')
            AND (event_type NOT IN ('OrderPaid', 'OrderSyncRequested')
                 OR NEW.event_type IN ('OrderPaid', 'OrderSyncRequested'));
     END IF;
-    PERFORM outbox_refresh_heads(jsonb_build_array(
-        jsonb_build_object('t', NEW.tenant_id, 'p', NEW.target_system, 'g', NEW.record_group)));
+    -- The head, when the group has none (a new row queues behind an existing one).
+    UPDATE integration_outbox SET head = true
+     WHERE id = (SELECT id FROM integration_outbox
+                  WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
+                    AND record_group = NEW.record_group
+                    AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+                  ORDER BY seq, id LIMIT 1)
+       AND NOT EXISTS (SELECT 1 FROM integration_outbox
+                        WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
+                          AND record_group = NEW.record_group AND head);
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER outbox_enqueued AFTER INSERT ON integration_outbox
     FOR EACH ROW WHEN (NEW.target_system IS NOT NULL) EXECUTE FUNCTION outbox_enqueued();
 
--- Rows that finish (or come back) hand their groups' heads on, set-based for a whole settle.
-CREATE FUNCTION outbox_status_changed() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-    groups JSONB;
+-- Heads that finish hand their groups' heads on, set-based for a whole settle: the finished
+-- heads lose the flag, and each of their groups' first unfinished row (one index probe per
+-- group) takes it. Only a head leaving the unfinished states changes a group's head (new rows
+-- queue behind it; finished rows never come back). The transition tables' size is unknown to the
+-- planner, so sequential scans are off here: a settle must never scan the table.
+CREATE FUNCTION outbox_status_changed() RETURNS trigger LANGUAGE plpgsql VOLATILE
+SET enable_seqscan = off AS $$
 BEGIN
-    SELECT jsonb_agg(DISTINCT jsonb_build_object('t', n.tenant_id, 'p', n.target_system, 'g', n.record_group))
-      INTO groups
-      FROM new_rows n JOIN old_rows o ON o.id = n.id
-     WHERE n.target_system IS NOT NULL
-       AND (o.status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))
-           <> (n.status IN ('Pending', 'Processing', 'Failed', 'Abandoned'));
-    IF groups IS NOT NULL THEN
-        PERFORM outbox_refresh_heads(groups);
+    IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                    WHERE o.head AND o.status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+                      AND n.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned')) THEN
+        RETURN NULL;
     END IF;
+    UPDATE integration_outbox t SET head = false
+      FROM old_rows o
+     WHERE t.id = o.id AND o.head AND t.head
+       AND t.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned');
+    UPDATE integration_outbox t SET head = true
+      FROM (SELECT DISTINCT o.tenant_id, o.target_system, o.record_group
+              FROM old_rows o JOIN new_rows n ON n.id = o.id
+             WHERE o.head AND o.target_system IS NOT NULL
+               AND n.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned')) g
+      CROSS JOIN LATERAL (
+            SELECT f.id FROM integration_outbox f
+             WHERE f.tenant_id = g.tenant_id AND f.target_system = g.target_system
+               AND f.record_group = g.record_group
+               AND f.status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+             ORDER BY f.seq, f.id LIMIT 1) first
+     WHERE t.id = first.id AND NOT t.head;
     RETURN NULL;
 END $$;
 

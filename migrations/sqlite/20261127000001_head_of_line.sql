@@ -9,7 +9,7 @@
 -- The triggers below keep `head` true on exactly that row, in the database engine, whatever
 -- statement changed the group: an enqueue (which also supersedes older unfinished rows that the
 -- new event replaces), a settle, a dismissal, a retry. The PostgreSQL migration does the same
--- with set-based trigger functions.
+-- with trigger functions. Each statement reads one group through `idx_outbox_group`.
 --
 -- SQLite cannot change a CHECK constraint in place, so the table is rebuilt (nothing references it).
 
@@ -74,15 +74,16 @@ CREATE INDEX idx_outbox_entity ON integration_outbox (tenant_id, entity_type, en
 -- Claims and the due-pairs probe: a range scan over the heads of one (tenant, provider).
 CREATE INDEX idx_outbox_heads ON integration_outbox (tenant_id, target_system, scheduled_for)
     WHERE head AND status IN ('Pending', 'Processing', 'Failed');
--- A group's unfinished rows in order (head upkeep).
-CREATE INDEX idx_outbox_group ON integration_outbox (tenant_id, target_system, record_group, seq)
-    WHERE status IN ('Pending', 'Processing', 'Failed', 'Abandoned');
+-- A record group's rows in order (head upkeep). Not partial: the upkeep also clears the flag
+-- on rows that just finished, and a group holds a record's few events, so reading it whole is
+-- cheap.
+CREATE INDEX idx_outbox_group ON integration_outbox (tenant_id, target_system, record_group, seq, id);
 -- Console listings and counts by status.
 CREATE INDEX idx_outbox_status ON integration_outbox (tenant_id, status, created_at);
 
 -- An enqueued row takes its place: its sequence number, the older rows of the same record that it
 -- replaces (an event asking for an invoice is replaced only by another that asks for one), and
--- the group's head. Skipped rows (inserted Completed) replace nothing.
+-- the head, when its group has none. Skipped rows (inserted Completed) replace nothing.
 CREATE TRIGGER outbox_enqueued AFTER INSERT ON integration_outbox
 WHEN NEW.target_system IS NOT NULL
 BEGIN
@@ -91,46 +92,37 @@ BEGIN
        SET status = 'Superseded', superseded_by = NEW.id, head = 0, scheduled_for = NULL,
            locked_by = NULL, locked_until = NULL
      WHERE NEW.status = 'Pending'
-       AND tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-       AND record_group = NEW.record_group AND entity_type = NEW.entity_type
-       AND entity_id = NEW.entity_id AND id <> NEW.id
+       AND id IN (SELECT id FROM integration_outbox
+                  WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
+                    AND record_group = NEW.record_group AND id <> NEW.id)
+       AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id
        AND status IN ('Pending', 'Failed', 'Abandoned')
        AND (event_type NOT IN ('OrderPaid', 'OrderSyncRequested')
             OR NEW.event_type IN ('OrderPaid', 'OrderSyncRequested'));
-    UPDATE integration_outbox
-       SET head = (id IS (SELECT id FROM integration_outbox
-                          WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-                            AND record_group = NEW.record_group
-                            AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
-                          ORDER BY seq, id LIMIT 1))
-     WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-       AND record_group = NEW.record_group
-       AND (head = 1 OR status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))
-       AND head <> (id IS (SELECT id FROM integration_outbox
-                           WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-                             AND record_group = NEW.record_group
-                             AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
-                           ORDER BY seq, id LIMIT 1));
+    UPDATE integration_outbox SET head = 1
+     WHERE id = (SELECT id FROM integration_outbox
+                 WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
+                   AND record_group = NEW.record_group
+                   AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+                 ORDER BY seq, id LIMIT 1)
+       AND NOT EXISTS (SELECT 1 FROM integration_outbox
+                       WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
+                         AND record_group = NEW.record_group AND head = 1);
 END;
 
--- A row that finishes (or comes back) hands the head to the group's first unfinished row.
-CREATE TRIGGER outbox_status_changed AFTER UPDATE OF status ON integration_outbox
-WHEN NEW.target_system IS NOT NULL
- AND (OLD.status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))
-     <> (NEW.status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))
+-- A head that finishes hands the head on to its group's first unfinished row. (Only a head
+-- leaving the unfinished states changes a group's head: new rows queue behind it, and finished
+-- rows never come back.)
+CREATE TRIGGER outbox_head_finished AFTER UPDATE OF status ON integration_outbox
+WHEN OLD.head = 1 AND NEW.target_system IS NOT NULL
+ AND OLD.status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+ AND NEW.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned')
 BEGIN
-    UPDATE integration_outbox
-       SET head = (id IS (SELECT id FROM integration_outbox
-                          WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-                            AND record_group = NEW.record_group
-                            AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
-                          ORDER BY seq, id LIMIT 1))
-     WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-       AND record_group = NEW.record_group
-       AND (head = 1 OR status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))
-       AND head <> (id IS (SELECT id FROM integration_outbox
-                           WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
-                             AND record_group = NEW.record_group
-                             AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
-                           ORDER BY seq, id LIMIT 1));
+    UPDATE integration_outbox SET head = 0 WHERE id = NEW.id AND head = 1;
+    UPDATE integration_outbox SET head = 1
+     WHERE id = (SELECT id FROM integration_outbox
+                 WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
+                   AND record_group = NEW.record_group
+                   AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
+                 ORDER BY seq, id LIMIT 1);
 END;

@@ -19,4 +19,5 @@ mod rbac;
 mod restart;
 mod schema;
 mod store_contract;
+mod token_refresh;
 mod webhooks;

@@ -49,7 +49,7 @@ impl Call<'_> {
     }
 
     fn rid(&self, operation: &str) -> String {
-        request_id(&self.ev.idempotency_key, operation)
+        request_id(&self.ev.idempotency_key, &self.ev.payload, operation)
     }
 
     async fn map(

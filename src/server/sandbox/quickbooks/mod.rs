@@ -122,6 +122,9 @@ pub struct Faults {
     /// The next N updates find the record just changed by "another user" (its SyncToken moved
     /// on), so they fail with 5010 Stale Object.
     pub concurrent_edit_next: u32,
+    /// Delay before the token endpoint answers, added after it has issued (and rotated) the
+    /// tokens: a caller that stops waiting loses what was issued.
+    pub token_latency_ms: u64,
 }
 
 /// Counters the tests and benchmarks read from `GET /_sandbox/stats`.

@@ -404,13 +404,18 @@ pub async fn token(
     headers: HeaderMap,
     Form(f): Form<TokenForm>,
 ) -> Response {
-    token_endpoint(&s, &headers, f).await.unwrap_or_else(|_| {
+    let answer = token_endpoint(&s, &headers, f).await.unwrap_or_else(|_| {
         oauth_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
             "The sandbox could not store the token",
         )
-    })
+    });
+    let delay = s.faults().token_latency_ms;
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    answer
 }
 
 /// The revoke request body.
