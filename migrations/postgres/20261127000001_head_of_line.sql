@@ -59,11 +59,12 @@ CREATE INDEX idx_outbox_status ON integration_outbox (tenant_id, status, created
 -- The trigger functions are plpgsql, so their statements are planned once per session; each
 -- reads a group through `idx_outbox_group`.
 
--- An enqueued row takes its place: it waits for in-flight settles of its group (a share lock on
--- the group's unfinished rows), replaces the older unfinished rows of the same record that it
--- covers (an event asking for an invoice is replaced only by another that asks for one), and
--- the new row becomes the head if its group has none. Skipped rows (inserted Completed) replace
--- nothing.
+-- A row is inserted with its sequence number and, when nothing of its group is unfinished, as the
+-- group's head (the store's INSERTs say so). A row that queues behind unfinished ones takes its
+-- place here: it waits for in-flight settles of its group (a share lock on the group's unfinished
+-- rows), supersedes the older rows of the same record that it replaces (an event asking for an
+-- invoice is replaced only by another that asks for one), and becomes the head if the group has
+-- none left. Skipped rows (inserted Completed) replace nothing.
 CREATE FUNCTION outbox_enqueued() RETURNS trigger LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     PERFORM 1 FROM integration_outbox
@@ -72,8 +73,7 @@ BEGIN
        AND status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
      ORDER BY seq, id
      FOR SHARE;
-    IF NEW.status = 'Pending' THEN
-        UPDATE integration_outbox
+    UPDATE integration_outbox
            SET status = 'Superseded', superseded_by = NEW.id, head = false, scheduled_for = NULL,
                locked_by = NULL, locked_until = NULL
          WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
@@ -82,7 +82,6 @@ BEGIN
            AND status IN ('Pending', 'Failed', 'Abandoned')
            AND (event_type NOT IN ('OrderPaid', 'OrderSyncRequested')
                 OR NEW.event_type IN ('OrderPaid', 'OrderSyncRequested'));
-    END IF;
     -- The head, when the group has none (a new row queues behind an existing one).
     UPDATE integration_outbox SET head = true
      WHERE id = (SELECT id FROM integration_outbox
@@ -97,12 +96,13 @@ BEGIN
 END $$;
 
 CREATE TRIGGER outbox_enqueued AFTER INSERT ON integration_outbox
-    FOR EACH ROW WHEN (NEW.target_system IS NOT NULL) EXECUTE FUNCTION outbox_enqueued();
+    FOR EACH ROW WHEN (NEW.target_system IS NOT NULL AND NEW.status = 'Pending' AND NOT NEW.head)
+    EXECUTE FUNCTION outbox_enqueued();
 
--- Heads that finish hand their groups' heads on, set-based for a whole settle: the finished
--- heads lose the flag, and each of their groups' first unfinished row (one index probe per
--- group) takes it. Only a head leaving the unfinished states changes a group's head (new rows
--- queue behind it; finished rows never come back). The transition tables' size is unknown to the
+-- Heads that finish hand their groups' heads on, set-based for a whole settle: each of their
+-- groups' first unfinished row (one index probe per group) takes it. Every statement that
+-- finishes a row clears its flag itself; only a head leaving the unfinished states changes a
+-- group's head (new rows queue behind it; finished rows never come back). The transition tables' size is unknown to the
 -- planner, so sequential scans are off here: a settle must never scan the table.
 CREATE FUNCTION outbox_status_changed() RETURNS trigger LANGUAGE plpgsql VOLATILE
 SET enable_seqscan = off AS $$
@@ -112,10 +112,6 @@ BEGIN
                       AND n.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned')) THEN
         RETURN NULL;
     END IF;
-    UPDATE integration_outbox t SET head = false
-      FROM old_rows o
-     WHERE t.id = o.id AND o.head AND t.head
-       AND t.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned');
     UPDATE integration_outbox t SET head = true
       FROM (SELECT DISTINCT o.tenant_id, o.target_system, o.record_group
               FROM old_rows o JOIN new_rows n ON n.id = o.id

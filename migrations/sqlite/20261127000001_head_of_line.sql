@@ -35,7 +35,7 @@ CREATE TABLE integration_outbox_v2 (
     locked_by        TEXT,
     locked_until     TEXT,
     lease_token      BLOB,
-    -- Order of enqueue (0 on insert: the trigger gives the row its rowid, which only grows).
+    -- Order of enqueue (the store inserts the rowid the row gets, which only grows).
     seq              INTEGER NOT NULL DEFAULT 0,
     -- 'Customer:<id>' or 'Order:<id>' (payments join their order's group).
     record_group     TEXT NOT NULL DEFAULT '',
@@ -81,18 +81,18 @@ CREATE INDEX idx_outbox_group ON integration_outbox (tenant_id, target_system, r
 -- Console listings and counts by status.
 CREATE INDEX idx_outbox_status ON integration_outbox (tenant_id, status, created_at);
 
--- An enqueued row takes its place: its sequence number, the older rows of the same record that it
--- replaces (an event asking for an invoice is replaced only by another that asks for one), and
--- the head, when its group has none. Skipped rows (inserted Completed) replace nothing.
+-- A row is inserted with its sequence number and, when nothing of its group is unfinished, as the
+-- group's head (the store's INSERTs say so). A row that queues behind unfinished ones takes its
+-- place here: it supersedes the older rows of the same record that it replaces (an event asking
+-- for an invoice is replaced only by another that asks for one), and becomes the head if the
+-- group has none left. Skipped rows (inserted Completed) replace nothing.
 CREATE TRIGGER outbox_enqueued AFTER INSERT ON integration_outbox
-WHEN NEW.target_system IS NOT NULL
+WHEN NEW.target_system IS NOT NULL AND NEW.status = 'Pending' AND NEW.head = 0
 BEGIN
-    UPDATE integration_outbox SET seq = NEW.rowid WHERE id = NEW.id AND seq = 0;
     UPDATE integration_outbox
        SET status = 'Superseded', superseded_by = NEW.id, head = 0, scheduled_for = NULL,
            locked_by = NULL, locked_until = NULL
-     WHERE NEW.status = 'Pending'
-       AND id IN (SELECT id FROM integration_outbox
+     WHERE id IN (SELECT id FROM integration_outbox
                   WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system
                     AND record_group = NEW.record_group AND id <> NEW.id)
        AND entity_type = NEW.entity_type AND entity_id = NEW.entity_id
@@ -110,15 +110,14 @@ BEGIN
                          AND record_group = NEW.record_group AND head = 1);
 END;
 
--- A head that finishes hands the head on to its group's first unfinished row. (Only a head
--- leaving the unfinished states changes a group's head: new rows queue behind it, and finished
--- rows never come back.)
+-- A head that finishes hands the head on to its group's first unfinished row. Every statement
+-- that finishes a row clears its flag itself; only a head leaving the unfinished states changes
+-- a group's head (new rows queue behind it, and finished rows never come back).
 CREATE TRIGGER outbox_head_finished AFTER UPDATE OF status ON integration_outbox
 WHEN OLD.head = 1 AND NEW.target_system IS NOT NULL
  AND OLD.status IN ('Pending', 'Processing', 'Failed', 'Abandoned')
  AND NEW.status NOT IN ('Pending', 'Processing', 'Failed', 'Abandoned')
 BEGIN
-    UPDATE integration_outbox SET head = 0 WHERE id = NEW.id AND head = 1;
     UPDATE integration_outbox SET head = 1
      WHERE id = (SELECT id FROM integration_outbox
                  WHERE tenant_id = NEW.tenant_id AND target_system = NEW.target_system

@@ -101,13 +101,18 @@ const COLUMNS: &str = "id, tenant_id, event_type, entity_type, entity_id, payloa
 /// Inserts a row unless one with the same idempotency key exists; returns whether it inserted.
 /// Its sequence number, supersessions and head are the database's to set (see the migration).
 pub async fn insert(tx: &mut Tx, r: &OutboxRow) -> StoreResult<bool> {
-    let sql = "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
+    let sql = format!(
+        "INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
          idempotency_key, status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, \
-         last_error, correlation_id, locked_by, locked_until, lease_token, record_group) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) \
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+         last_error, correlation_id, locked_by, locked_until, lease_token, record_group, seq, head) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20, {seq}, \
+           CASE WHEN $8 = 'Pending' AND $9 IS NOT NULL THEN {head} ELSE false END) \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+        seq = next_seq(tx),
+        head = starts_as_head("$2", "$9", "$20"),
+    );
     let group = record_group(&r.entity_type, &r.entity_id, r.correlation_id);
-    let n = on_tx!(tx, c => sqlx::query(sql)
+    let n = on_tx!(tx, c => sqlx::query(&sql)
         .bind(r.id).bind(r.tenant_id).bind(&r.event_type).bind(&r.entity_type).bind(&r.entity_id).bind(&r.payload)
         .bind(&r.idempotency_key).bind(&r.status).bind(&r.target_system).bind(r.created_at).bind(r.processed_at)
         .bind(r.scheduled_for).bind(r.retry_count).bind(r.max_retries).bind(&r.last_error).bind(r.correlation_id)
@@ -131,6 +136,26 @@ fn stamp(tx: &Tx, param: &str) -> String {
         Tx::Postgres(_) => format!("COALESCE(now(), {param})"),
         Tx::Sqlite(_) => param.to_string(),
     }
+}
+
+/// The sequence number of a row being inserted: PostgreSQL's sequence; on SQLite the rowid the
+/// row is about to get (one above the largest, SQLite's rule), which only grows — one writer
+/// owns the file.
+fn next_seq(tx: &Tx) -> &'static str {
+    match tx {
+        Tx::Postgres(_) => "nextval('integration_outbox_seq')",
+        Tx::Sqlite(_) => "(SELECT COALESCE(MAX(rowid), 0) + 1 FROM integration_outbox)",
+    }
+}
+
+/// Whether a row being inserted for (`tenant`, `provider`) in record group `group` starts as its
+/// group's head: it does when nothing of the group is unfinished. Otherwise it queues, and the
+/// insert trigger decides what it supersedes and whether the head passes to it.
+fn starts_as_head(tenant: &str, provider: &str, group: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM integration_outbox h WHERE h.tenant_id = {tenant} AND h.target_system = {provider} \
+         AND h.record_group = {group} AND h.status IN ('Pending', 'Processing', 'Failed', 'Abandoned'))"
+    )
 }
 
 /// (tenant, provider) pairs with a claimable row now, among connected pairs whose breaker is not
@@ -241,7 +266,8 @@ const NEWER_COVERING: &str = "SELECT n.id FROM integration_outbox n, integration
 
 async fn supersede_by_newer(tx: &mut Tx, id: Uuid) -> StoreResult<()> {
     let sql = format!(
-        "UPDATE integration_outbox SET status = 'Superseded', superseded_by = ({NEWER_COVERING}), scheduled_for = NULL \
+        "UPDATE integration_outbox SET status = 'Superseded', superseded_by = ({NEWER_COVERING}), scheduled_for = NULL, \
+         head = false \
          WHERE id = $1 AND status IN ('Failed', 'Abandoned') AND EXISTS ({NEWER_COVERING})"
     );
     on_tx!(tx, c => sqlx::query(&sql).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
@@ -319,12 +345,13 @@ pub async fn resend(
     let now = stamp(tx, "$7");
     let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, \
            idempotency_key, status, target_system, created_at, scheduled_for, retry_count, max_retries, \
-           correlation_id, seq, record_group) \
-         SELECT $1, tenant_id, event_type, entity_type, entity_id, $4, \
-           lower(target_system) || ':' || event_type || ':' || entity_type || ':' || entity_id || ':' || $5 || $6, \
-           'Pending', target_system, {now}, {now}, 0, max_retries, correlation_id, seq, record_group \
-         FROM integration_outbox WHERE tenant_id = $2 AND id = $3 AND target_system IS NOT NULL \
-           AND status IN ('Pending', 'Failed', 'Abandoned')");
+           correlation_id, seq, record_group, head) \
+         SELECT $1, x.tenant_id, x.event_type, x.entity_type, x.entity_id, $4, \
+           lower(x.target_system) || ':' || x.event_type || ':' || x.entity_type || ':' || x.entity_id || ':' || $5 || $6, \
+           'Pending', x.target_system, {now}, {now}, 0, x.max_retries, x.correlation_id, x.seq, x.record_group, {head} \
+         FROM integration_outbox x WHERE x.tenant_id = $2 AND x.id = $3 AND x.target_system IS NOT NULL \
+           AND x.status IN ('Pending', 'Failed', 'Abandoned')",
+        head = starts_as_head("$2", "x.target_system", "x.record_group"));
     let n = on_tx!(tx, c => sqlx::query(&sql)
         .bind(new_id).bind(tenant_id).bind(id).bind(r.payload).bind(r.version.to_string()).bind(&suffix).bind(r.now)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -333,7 +360,7 @@ pub async fn resend(
     }
     // The insert trigger superseded the old row when the event covers it; a re-send always
     // replaces it, whatever its event.
-    let link = "UPDATE integration_outbox SET status = 'Superseded', superseded_by = $3, scheduled_for = NULL \
+    let link = "UPDATE integration_outbox SET status = 'Superseded', superseded_by = $3, scheduled_for = NULL, head = false \
         WHERE tenant_id = $1 AND id = $2 AND status IN ('Pending', 'Failed', 'Abandoned')";
     on_tx!(tx, c => sqlx::query(link).bind(tenant_id).bind(id).bind(new_id)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -364,7 +391,7 @@ pub async fn dismiss(
     note: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let sql = "UPDATE integration_outbox SET status = 'Dismissed', last_error = $3, processed_at = $4, \
+    let sql = "UPDATE integration_outbox SET status = 'Dismissed', last_error = $3, processed_at = $4, head = false, \
         scheduled_for = NULL WHERE tenant_id = $1 AND id = $2 AND status IN ('Pending', 'Failed', 'Abandoned')";
     let n = on_tx!(tx, c => sqlx::query(sql).bind(tenant_id).bind(id).bind(note).bind(now)
         .execute(c).await.map(|r| r.rows_affected()))?;
@@ -488,11 +515,12 @@ pub async fn insert_for_connections(
     let now = stamp(tx, "$7");
     let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
            status, target_system, created_at, processed_at, scheduled_for, retry_count, max_retries, last_error, correlation_id, \
-           record_group) \
+           record_group, seq, head) \
          SELECT * FROM ( \
            SELECT CASE c.provider WHEN 'QuickBooks' THEN $8 ELSE $9 END, $1, $2, $3, $4, $5, lower(c.provider) || $6, \
              CASE WHEN c.skip IS NULL THEN 'Pending' ELSE 'Completed' END, c.provider, {now}, \
-             CASE WHEN c.skip IS NULL THEN NULL ELSE {now} END, {now}, 0, $11, c.skip, $12, $14 \
+             CASE WHEN c.skip IS NULL THEN NULL ELSE {now} END, {now}, 0, $11, c.skip, $12, $14, {seq}, \
+             CASE WHEN c.skip IS NULL THEN {head} ELSE false END \
            FROM (SELECT provider, CASE \
                WHEN NOT auto_sync_enabled THEN 'Skipped: auto-sync is off' \
                WHEN $3 = 'Customer' AND NOT sync_customers THEN 'Skipped: customer sync is off' \
@@ -501,11 +529,15 @@ pub async fn insert_for_connections(
              FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected' \
                AND ($13 = '' OR provider <> $13)) c \
            UNION ALL \
-           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, {now}, {now}, {now}, 0, $11, 'Skipped: no ERP is connected', $12, $14 \
+           SELECT $10, $1, $2, $3, $4, $5, NULL, 'Completed', NULL, {now}, {now}, {now}, 0, $11, 'Skipped: no ERP is connected', $12, $14, \
+             {seq}, false \
            WHERE NOT EXISTS (SELECT 1 FROM integration_connections WHERE tenant_id = $1 AND status <> 'NotConnected') \
          ) AS rows WHERE true \
          ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING \
-         RETURNING target_system");
+         RETURNING target_system",
+        seq = next_seq(tx),
+        head = starts_as_head("$1", "c.provider", "$14"),
+    );
     let key_suffix = format!(
         ":{}:{}:{}:{}",
         e.event_type, e.entity_type, e.entity_id, e.version
@@ -554,9 +586,13 @@ pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> 
     };
     let now = stamp(tx, "$9");
     let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
-           status, target_system, created_at, scheduled_for, retry_count, max_retries, correlation_id, record_group) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, {now}, {now}, 0, $10, $11, $12) \
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING");
+           status, target_system, created_at, scheduled_for, retry_count, max_retries, correlation_id, record_group, \
+           seq, head) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'Pending', $8, {now}, {now}, 0, $10, $11, $12, {seq}, {head}) \
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+        seq = next_seq(tx),
+        head = starts_as_head("$2", "$8", "$12"),
+    );
     let group = record_group(e.entity_type, e.entity_id, e.correlation_id);
     let n = on_tx!(tx, c => sqlx::query(&sql)
         .bind(Uuid::now_v7()).bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id)
