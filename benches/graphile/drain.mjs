@@ -1,7 +1,10 @@
 // graphile-worker's drain of N no-op jobs on PostgreSQL, for the side-by-side comparison with
 // erp-bridge's outbox (see compare.sh and BENCHMARKS.md). Options as the issue names them:
 // concurrency 10, localQueue.size 500, completeJobBatchDelay 0.
-import { run, makeWorkerUtils } from "graphile-worker";
+import { run, makeWorkerUtils, Logger } from "graphile-worker";
+
+// Silent: a log line per job would measure the console, not the queue.
+const logger = new Logger(() => () => {});
 
 const connectionString = process.env.DATABASE_URL;
 const n = Number(process.env.BENCH_EVENTS ?? 20000);
@@ -16,7 +19,7 @@ const preset = {
   },
 };
 
-const utils = await makeWorkerUtils({ preset });
+const utils = await makeWorkerUtils({ preset, logger });
 await utils.migrate();
 for (let i = 0; i < n; i += 1000) {
   const batch = [];
@@ -31,6 +34,7 @@ const finished = new Promise((resolve) => (finish = resolve));
 const started = process.hrtime.bigint();
 const runner = await run({
   preset,
+  logger,
   noHandleSignals: true,
   taskList: {
     noop: async () => {
