@@ -3,14 +3,15 @@
 //! then withholds, and ignores `requestid` — and the app is SIGKILLed three times mid-delivery.
 //! Once the faults stop, the drain finishes within 150 s with exactly one invoice per order.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use std::time::{Duration, Instant};
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestDb};
 use crate::quickbooks::SandboxClient;
 use crate::restart::{
-    free_port, invoices, sign_in_and_connect, start_app_with, start_sandbox, wait_until,
+    free_port, invoices, place_paid_orders, sign_in_and_connect, start_app_with, start_sandbox,
+    wait_until,
 };
 
 const ORDERS: usize = 120;
@@ -25,50 +26,6 @@ const ENV: &[(&str, &str)] = &[
 ];
 
 both_backends!(bulk_delivery_survives_kills_and_faults_with_one_invoice_per_order);
-
-async fn place_paid_orders(admin: &reqwest::Client, base: &str, n: usize) -> Vec<String> {
-    let get = |path: &str| {
-        let url = format!("{base}{path}");
-        async move {
-            admin
-                .get(url)
-                .send()
-                .await
-                .expect("get")
-                .json::<Value>()
-                .await
-                .expect("json")
-        }
-    };
-    let products = get("/api/v1/products").await;
-    let customers = get("/api/v1/customers").await;
-    let (product, customer) = (&products["items"][0]["id"], &customers["items"][0]["id"]);
-    let mut numbers = Vec::with_capacity(n);
-    for _ in 0..n {
-        let order: Value = admin
-            .post(format!("{base}/api/v1/orders"))
-            .header("origin", base)
-            .json(&json!({ "customer_id": customer, "shipping_amount": 250,
-                "items": [{ "product_id": product, "quantity": 1 }] }))
-            .send()
-            .await
-            .expect("order")
-            .json()
-            .await
-            .expect("json");
-        let id = order["id"].as_str().expect("id");
-        let paid = admin
-            .post(format!("{base}/api/v1/orders/{id}/mark-paid"))
-            .header("origin", base)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("paid");
-        assert!(paid.status().is_success());
-        numbers.push(order["order_number"].as_i64().expect("n").to_string());
-    }
-    numbers
-}
 
 async fn bulk_delivery_survives_kills_and_faults_with_one_invoice_per_order(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");

@@ -308,9 +308,11 @@ async fn payments_move_the_order_to_paid_and_raise_events(backend: Backend) {
         .filter(|r| r.correlation_id.map(|c| c.to_string()).as_deref() == Some(id))
         .map(|r| r.event_type)
         .collect();
+    // In enqueue order: the payment that completes the order queues behind its OrderPaid, so
+    // the invoice goes first (they share the order's record group).
     assert_eq!(
         events,
-        vec!["OrderCreated", "PaymentAdded", "PaymentAdded", "OrderPaid"]
+        vec!["OrderCreated", "PaymentAdded", "OrderPaid", "PaymentAdded"]
     );
     assert_eq!(paid["sync"][0]["state"], "Pending");
     assert_eq!(paid["sync"][0]["provider"], "QuickBooks");

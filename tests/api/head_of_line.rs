@@ -5,14 +5,13 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestApp};
-use crate::outbox::{connect, connected_app, fast_worker, rows};
+use crate::outbox::{connect, connected_app, create_customer, fast_worker, pass, rows, worker};
 use crate::scripted::{ScriptedAdapter, Step};
 use chrono::TimeDelta;
 use erp_bridge::domain::connection::Provider;
 use erp_bridge::domain::Role;
-use erp_bridge::server::erp::Adapters;
 use erp_bridge::server::outbox::breaker::BreakerConfig;
-use erp_bridge::server::outbox::worker::{OutboxWorker, PassStats, WorkerConfig};
+use erp_bridge::server::outbox::worker::{PassStats, WorkerConfig};
 use erp_bridge::server::outbox::{self, NewEvent};
 use erp_bridge::server::store::{connections, health, outbox as outbox_store, tenants, tokens, Db};
 use erp_bridge::server::time;
@@ -34,30 +33,11 @@ both_backends!(
     a_disconnect_during_delivery_wins,
 );
 
-fn worker(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> OutboxWorker {
-    OutboxWorker::new(
-        db.clone(),
-        Adapters::new().with(Provider::QuickBooks, adapter),
-        cfg,
-    )
-}
-
-async fn pass(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> PassStats {
-    worker(db, adapter, cfg).run_once().await.expect("pass")
-}
-
 async fn customer(app: &TestApp, name: &str) -> String {
-    let admin = app.as_role(Some(Role::Admin)).await;
-    let (status, body) = app
-        .send_json(
-            &admin,
-            Method::POST,
-            "/api/v1/customers",
-            json!({ "name": name }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    body["id"].as_str().expect("id").to_string()
+    create_customer(app, name).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string()
 }
 
 async fn rename(app: &TestApp, id: &str, name: &str) {

@@ -83,7 +83,7 @@ pub fn fast_worker() -> WorkerConfig {
 }
 
 /// One worker pass over every due pair.
-async fn pass(
+pub async fn pass(
     db: &Db,
     adapter: Arc<ScriptedAdapter>,
     cfg: WorkerConfig,
@@ -91,7 +91,7 @@ async fn pass(
     worker(db, adapter, cfg).run_once().await.expect("pass")
 }
 
-fn worker(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> OutboxWorker {
+pub fn worker(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> OutboxWorker {
     OutboxWorker::new(
         db.clone(),
         Adapters::new().with(Provider::QuickBooks, adapter),
@@ -99,7 +99,7 @@ fn worker(db: &Db, adapter: Arc<ScriptedAdapter>, cfg: WorkerConfig) -> OutboxWo
     )
 }
 
-async fn create_customer(app: &TestApp, name: &str) -> Value {
+pub async fn create_customer(app: &TestApp, name: &str) -> Value {
     let admin = app.as_role(Some(Role::Admin)).await;
     let (status, body) = app
         .send_json(

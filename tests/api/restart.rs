@@ -142,6 +142,52 @@ pub async fn sign_in_and_connect(base: &str, sandbox_url: &str) -> reqwest::Clie
     admin
 }
 
+/// Places `n` orders of the demo tenant's first customer and product and marks each paid;
+/// returns their order numbers.
+pub async fn place_paid_orders(admin: &reqwest::Client, base: &str, n: usize) -> Vec<String> {
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        async move {
+            admin
+                .get(url)
+                .send()
+                .await
+                .expect("get")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let products = get("/api/v1/products").await;
+    let customers = get("/api/v1/customers").await;
+    let (product, customer) = (&products["items"][0]["id"], &customers["items"][0]["id"]);
+    let mut numbers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let order: Value = admin
+            .post(format!("{base}/api/v1/orders"))
+            .header("origin", base)
+            .json(&json!({ "customer_id": customer, "shipping_amount": 250,
+                "items": [{ "product_id": product, "quantity": 1 }] }))
+            .send()
+            .await
+            .expect("order")
+            .json()
+            .await
+            .expect("json");
+        let id = order["id"].as_str().expect("id");
+        let paid = admin
+            .post(format!("{base}/api/v1/orders/{id}/mark-paid"))
+            .header("origin", base)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("paid");
+        assert!(paid.status().is_success());
+        numbers.push(order["order_number"].as_i64().expect("n").to_string());
+    }
+    numbers
+}
+
 both_backends!(killing_the_app_mid_sync_never_duplicates_an_invoice);
 
 async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) {
@@ -162,55 +208,12 @@ async fn killing_the_app_mid_sync_never_duplicates_an_invoice(backend: Backend) 
             json!({ "latency_ms": 120, "ignore_request_id": true }),
         )
         .await;
-    let products: Value = admin
-        .get(format!("{base}/api/v1/products"))
-        .send()
-        .await
-        .expect("p")
-        .json()
-        .await
-        .expect("json");
-    let customers: Value = admin
-        .get(format!("{base}/api/v1/customers"))
-        .send()
-        .await
-        .expect("c")
-        .json()
-        .await
-        .expect("json");
-    let product = products["items"][0]["id"].clone();
-    let customer = customers["items"][0]["id"].clone();
-    let mut numbers = Vec::new();
-    let place = |n: usize| {
-        let (admin, base, customer, product) = (&admin, &base, &customer, &product);
-        async move {
-            let mut numbers = Vec::new();
-            for _ in 0..n {
-                let order: Value = admin
-                    .post(format!("{base}/api/v1/orders"))
-                    .header("origin", base)
-                    .json(&json!({ "customer_id": customer, "shipping_amount": 300, "items": [{ "product_id": product, "quantity": 2 }] }))
-                    .send().await.expect("order").json().await.expect("json");
-                let id = order["id"].as_str().expect("id");
-                let paid = admin
-                    .post(format!("{base}/api/v1/orders/{id}/mark-paid"))
-                    .header("origin", base)
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .expect("paid");
-                assert!(paid.status().is_success());
-                numbers.push(order["order_number"].as_i64().expect("n").to_string());
-            }
-            numbers
-        }
-    };
     // A first wave goes through normally.
-    numbers.extend(place(FIRST_WAVE).await);
+    let mut numbers = place_paid_orders(&admin, &base, FIRST_WAVE).await;
     wait_until(&sandbox, "the first wave", |_, n| n >= FIRST_WAVE).await;
     // Then QuickBooks commits the next write but withholds the answer…
     sandbox.control("/_sandbox/faults", json!({ "latency_ms": 120, "ignore_request_id": true, "commit_then_timeout": 1, "hang_ms": 60000 })).await;
-    numbers.extend(place(ORDERS - FIRST_WAVE).await);
+    numbers.extend(place_paid_orders(&admin, &base, ORDERS - FIRST_WAVE).await);
     wait_until(&sandbox, "a withheld answer", |s, _| {
         s["withheld_answers"].as_i64() == Some(1)
     })

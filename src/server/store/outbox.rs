@@ -299,7 +299,8 @@ pub async fn for_entity(
     )
 }
 
-/// One page of the tenant's rows, newest first, optionally of one status; and the total.
+/// One page of the tenant's rows, newest first (in enqueue order), optionally of one status; and
+/// the total.
 pub async fn list(
     db: &Db,
     tenant_id: Uuid,
@@ -309,7 +310,7 @@ pub async fn list(
 ) -> StoreResult<(Vec<OutboxRow>, i64)> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integration_outbox WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
-         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+         ORDER BY seq DESC, id DESC LIMIT $3 OFFSET $4"
     );
     let rows = on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql)
         .bind(tenant_id).bind(status).bind(limit).bind(offset).fetch_all(p).await)?;
