@@ -7,6 +7,7 @@
 
 pub mod breaker;
 pub mod maintenance;
+mod outcomes;
 pub mod retry;
 pub mod scrub;
 pub mod worker;

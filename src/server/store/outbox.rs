@@ -26,12 +26,6 @@ pub mod status {
     pub const SUPERSEDED: &str = "Superseded";
     /// An Admin freed the record without sending this event (audited).
     pub const DISMISSED: &str = "Dismissed";
-
-    /// Whether a row in this status still holds its record group's line (it is the head or
-    /// waits behind it): Pending, Processing, Failed and Abandoned do.
-    pub fn is_unfinished(status: &str) -> bool {
-        matches!(status, PENDING | PROCESSING | FAILED | ABANDONED)
-    }
 }
 
 /// The record group an event belongs to (DESIGN § 14): a customer is its own group; an order's
