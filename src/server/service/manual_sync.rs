@@ -1,8 +1,9 @@
 //! Manual and bulk sync (PRD `POST /api/integrations/sync/{provider}`): an Admin asks for
 //! customers or orders to be sent to one ERP now — all of them or the ones named. Each becomes
-//! an outbox event for that provider only, keyed by the record's version, so asking twice for
-//! an unchanged record queues it once. Orders sent this way are invoiced even before they are
-//! paid (an invoice for net terms); QuickBooks payments against it then come back.
+//! an outbox event for that provider only, keyed by the record's version, so asking twice while
+//! that event still waits queues it once; asked again after it was delivered or failed, the
+//! record is re-sent under a new key (DESIGN § 14). Orders sent this way are invoiced even before
+//! they are paid (an invoice for net terms); QuickBooks payments against it then come back.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
