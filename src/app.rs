@@ -18,8 +18,11 @@ use crate::ui::pages::{
     users::UsersPage,
 };
 
-/// The HTML document around the app (server-side only).
+/// The HTML document around the app (server-side only). Its Content-Security-Policy names the
+/// nonce Leptos put on this render's inline scripts.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -33,6 +36,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    use axum::http::{header, HeaderValue};
+    let nonce = leptos::nonce::use_nonce();
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    if let (Some(nonce), Some(response)) = (nonce, response) {
+        let policy = crate::server::http::headers::page_csp(&nonce);
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 }
 

@@ -50,6 +50,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 "{}/api/integrations/quickbooks/webhook",
                 origin.trim_end_matches('/')
             ));
+            // The demo app is registered with its own sandbox, wherever it is served from.
+            config.redirect_uris.push(format!(
+                "{}/api/integrations/quickbooks/callback",
+                origin.trim_end_matches('/')
+            ));
             Some(quickbooks::start(config, args.sandbox.sandbox_bind).await?)
         } else {
             None
@@ -73,12 +78,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// The sandbox with the demo app's fixed credentials.
 fn demo_sandbox_config(args: &SandboxArgs) -> quickbooks::SandboxConfig {
-    quickbooks::SandboxConfig::new(
+    let mut config = quickbooks::SandboxConfig::new(
         args.sandbox_db.clone(),
         demo::DEMO_QBO_CLIENT_ID,
         demo::DEMO_QBO_CLIENT_SECRET,
         demo::DEMO_QBO_WEBHOOK_VERIFIER_TOKEN,
-    )
+    );
+    config.redirect_uris = args.sandbox_redirect_uris.clone();
+    config.control_token = args.sandbox_control_token.clone();
+    config
 }
 
 /// `erp-bridge sandbox`: the QuickBooks sandbox alone.

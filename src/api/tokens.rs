@@ -19,7 +19,8 @@ pub async fn list_api_tokens() -> Result<Vec<ApiTokenSummary>, AppError> {
 }
 
 /// Creates a token (ManageApiTokens). The secret is in the result, once. For a form posted
-/// without JavaScript it is also kept in the session until the token page shows it.
+/// without JavaScript it is also kept in the session — sealed under the master key, never in
+/// clear — until the token page shows it.
 #[server(prefix = "/rpc", endpoint = "create_api_token")]
 pub async fn create_api_token(name: String, role: Role) -> Result<CreatedApiToken, AppError> {
     use super::ctx;
@@ -34,9 +35,7 @@ pub async fn create_api_token(name: String, role: Role) -> Result<CreatedApiToke
             )
             .await?;
             if ctx::is_form_post() {
-                if let Ok(session) = leptos_axum::extract::<tower_sessions::Session>().await {
-                    let _ = session.insert(FLASH_TOKEN_KEY, &created).await;
-                }
+                flash::keep(&ctx::state()?.cipher, &created).await?;
             }
             Ok(created)
         }
@@ -51,14 +50,7 @@ pub async fn take_created_api_token() -> Result<Option<CreatedApiToken>, AppErro
     ctx::respond(
         async {
             ctx::principal()?.require(crate::domain::Policy::ManageApiTokens)?;
-            let session = leptos_axum::extract::<tower_sessions::Session>()
-                .await
-                .map_err(crate::server::http::errors::internal)?;
-            Ok(session
-                .remove::<CreatedApiToken>(FLASH_TOKEN_KEY)
-                .await
-                .ok()
-                .flatten())
+            flash::take(&ctx::state()?.cipher).await
         }
         .await,
     )
@@ -77,5 +69,53 @@ pub async fn revoke_api_token(id: Uuid) -> Result<(), AppError> {
     )
 }
 
+/// The hand-over of a new token's secret across the no-JavaScript form's redirect.
 #[cfg(feature = "ssr")]
-const FLASH_TOKEN_KEY: &str = "created_api_token";
+mod flash {
+    use crate::domain::user::{ApiTokenSummary, CreatedApiToken};
+    use crate::error::AppError;
+    use crate::server::crypto::Cipher;
+    use crate::server::service::errors::internal;
+    use secrecy::{ExposeSecret, SecretString};
+    use serde::{Deserialize, Serialize};
+    use tower_sessions::Session;
+
+    const KEY: &str = "created_api_token";
+
+    /// What the session holds: the listing, and the secret sealed (AES-256-GCM, master key).
+    #[derive(Serialize, Deserialize)]
+    struct Sealed {
+        summary: ApiTokenSummary,
+        sealed_token: String,
+    }
+
+    async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(internal)
+    }
+
+    pub async fn keep(cipher: &Cipher, created: &CreatedApiToken) -> Result<(), AppError> {
+        let sealed = Sealed {
+            summary: created.summary.clone(),
+            sealed_token: cipher
+                .seal(&SecretString::from(created.token.clone()))
+                .map_err(internal)?,
+        };
+        session().await?.insert(KEY, sealed).await.map_err(internal)
+    }
+
+    pub async fn take(cipher: &Cipher) -> Result<Option<CreatedApiToken>, AppError> {
+        let Some(sealed) = session()
+            .await?
+            .remove::<Sealed>(KEY)
+            .await
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        let token = cipher.open(&sealed.sealed_token).map_err(internal)?;
+        Ok(Some(CreatedApiToken {
+            summary: sealed.summary,
+            token: token.expose_secret().to_string(),
+        }))
+    }
+}

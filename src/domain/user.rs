@@ -41,8 +41,6 @@ pub struct UserSummary {
     pub is_active: bool,
     /// Last successful sign-in (UTC).
     pub last_login_at: Option<DateTime<Utc>>,
-    /// Whether repeated failed sign-ins have locked the account right now.
-    pub locked: bool,
 }
 
 /// An API token as listed (never the secret itself).

@@ -86,12 +86,21 @@ pub struct ServeArgs {
     /// Sign a session out after this many minutes without a request.
     #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 480)]
     pub session_idle_minutes: i64,
-    /// Failed sign-ins in a row before the account is locked.
+    /// Failed sign-ins in a row, per (account, source), before that pair is blocked.
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: i64,
-    /// How long a locked account stays locked, in seconds.
+    /// How long an (account, source) pair is blocked after LOGIN_MAX_FAILURES failures, in
+    /// seconds; each further failure doubles it (at most a day).
     #[arg(long, env = "LOGIN_LOCKOUT_SECONDS", default_value_t = 300)]
     pub login_lockout_seconds: i64,
+    /// Sign-in attempts per minute from one source address (an IPv6 /64); successes are not
+    /// counted.
+    #[arg(long, env = "LOGIN_SOURCE_LIMIT_PER_MINUTE", default_value_t = 30)]
+    pub login_source_limit_per_minute: i64,
+    /// Reverse proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDR
+    /// blocks. Empty: the peer address is the source.
+    #[arg(long, env = "TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
     /// Log format: pretty or json (LOG_FORMAT). Log level: RUST_LOG (default info).
     #[arg(long, env = "LOG_FORMAT", default_value = "pretty")]
     pub log_format: String,
@@ -126,12 +135,21 @@ pub struct ServeArgs {
     /// Intuit's webhook verifier token (developer portal → Webhooks). Demo mode uses a fixed one.
     #[arg(long, env = "QBO_WEBHOOK_VERIFIER_TOKEN", hide_env_values = true)]
     pub qbo_webhook_verifier_token: Option<SecretString>,
-    /// Webhook requests accepted per second before answering 429.
+    /// Signed webhook requests accepted per second from one source before answering 429.
     #[arg(long, env = "WEBHOOK_RATE_LIMIT", default_value_t = 200)]
     pub webhook_rate_per_second: u32,
     /// Days sync logs are kept.
     #[arg(long, env = "RETENTION_LOG_DAYS", default_value_t = 365)]
     pub retention_log_days: i64,
+    /// Days webhook receipts (and the per-minute counts of refused webhook POSTs) are kept.
+    #[arg(long, env = "RETENTION_WEBHOOK_DAYS", default_value_t = 30)]
+    pub retention_webhook_days: i64,
+    /// Days finished inbox events are kept (their event ids dedupe re-deliveries until then).
+    #[arg(long, env = "RETENTION_INBOX_DAYS", default_value_t = 30)]
+    pub retention_inbox_days: i64,
+    /// Days audit events are kept.
+    #[arg(long, env = "RETENTION_AUDIT_DAYS", default_value_t = 730)]
+    pub retention_audit_days: i64,
     /// QuickBooks Online.
     #[command(flatten)]
     pub qbo: QboArgs,
@@ -194,6 +212,14 @@ pub struct SandboxArgs {
     /// The sandbox's own SQLite file.
     #[arg(long, env = "SANDBOX_DB", default_value = "data/sandbox.db")]
     pub sandbox_db: std::path::PathBuf,
+    /// Redirect URIs the sandbox accepts besides loopback ones (comma-separated), like those
+    /// registered in Intuit's developer portal.
+    #[arg(long, env = "SANDBOX_REDIRECT_URIS", value_delimiter = ',')]
+    pub sandbox_redirect_uris: Vec<String>,
+    /// The token the sandbox's control routes require when it listens beyond loopback (default:
+    /// a random one, printed at start).
+    #[arg(long, env = "SANDBOX_CONTROL_TOKEN", hide_env_values = true)]
+    pub sandbox_control_token: Option<SecretString>,
 }
 
 /// Options of `sandbox`.

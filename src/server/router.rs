@@ -3,7 +3,7 @@
 //! build the app through [`build`], so tests exercise exactly what production serves.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -13,14 +13,13 @@ use leptos_axum::{file_and_error_handler_with_context, generate_route_list, Lept
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::app::{shell, App};
 use crate::server::auth::{csrf, login, resolve, CurrentPrincipal};
-use crate::server::http::{api, errors, health, observe, quickbooks, webhooks};
+use crate::server::http::{api, errors, headers, health, observe, quickbooks, webhooks};
 use crate::server::state::AppState;
 
 /// Largest request body accepted anywhere (Intuit sends webhook batches of up to about 1 MB).
@@ -68,11 +67,7 @@ pub fn build(state: AppState) -> Router {
         .layer(sessions)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn(observe::record_metrics))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(middleware::from_fn(headers::secure))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -15,8 +15,10 @@ use super::erp::quickbooks::config::{Endpoints, Environment, Pacing, QboSettings
 use super::erp::quickbooks::connector::QuickBooks;
 use super::erp::quickbooks::inbound::{self, InboundConfig};
 use super::erp::Adapters;
+use super::http::source::TrustedProxies;
 use super::outbox::maintenance::{self, RetentionConfig};
 use super::outbox::worker::{OutboxWorker, WorkerConfig};
+use super::service::sign_in::SignInPolicy;
 use super::state::{AppState, RuntimeConfig};
 use super::store::session_store::AppSessionStore;
 use super::store::Db;
@@ -44,6 +46,10 @@ pub struct Settings {
     pub login_max_failures: i64,
     /// Lock-out duration.
     pub login_lockout: chrono::TimeDelta,
+    /// Sign-in attempts per minute per source.
+    pub login_source_limit_per_minute: i64,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: TrustedProxies,
     /// Demo mode.
     pub demo: bool,
     /// Where the browser assets are; default from Leptos.toml.
@@ -56,7 +62,7 @@ pub struct Settings {
     pub retention: RetentionConfig,
     /// Intuit's webhook verifier token.
     pub qbo_webhook_verifier_token: Option<SecretString>,
-    /// Webhook requests accepted per second (burst the same).
+    /// Signed webhook requests accepted per second from one source (burst the same).
     pub webhook_rate_per_second: u32,
     /// The QuickBooks connector (None: not configured).
     pub qbo: Option<QboSettings>,
@@ -79,6 +85,9 @@ impl Settings {
             session_idle: chrono::TimeDelta::minutes(args.session_idle_minutes.max(1)),
             login_max_failures: args.login_max_failures.max(1),
             login_lockout: chrono::TimeDelta::seconds(args.login_lockout_seconds.max(1)),
+            login_source_limit_per_minute: args.login_source_limit_per_minute.max(1),
+            trusted_proxies: TrustedProxies::parse(&args.trusted_proxies)
+                .map_err(anyhow::Error::msg)?,
             demo: args.demo,
             site_root: args.site_root.clone(),
             worker_enabled: !args.no_worker,
@@ -98,6 +107,9 @@ impl Settings {
                 completed_outbox: chrono::TimeDelta::days(args.retention_outbox_days.max(1)),
                 payloads: chrono::TimeDelta::days(args.payload_scrub_days.max(1)),
                 logs: chrono::TimeDelta::days(args.retention_log_days.max(1)),
+                webhook_receipts: chrono::TimeDelta::days(args.retention_webhook_days.max(1)),
+                inbox: chrono::TimeDelta::days(args.retention_inbox_days.max(1)),
+                audit: chrono::TimeDelta::days(args.retention_audit_days.max(1)),
                 ..RetentionConfig::default()
             },
             qbo_webhook_verifier_token: args.qbo_webhook_verifier_token.clone().or_else(|| {
@@ -221,14 +233,18 @@ impl Application {
             secure_cookies: public_origin.starts_with("https://"),
             public_origin,
             session_idle: settings.session_idle,
-            login_max_failures: settings.login_max_failures,
-            login_lockout: settings.login_lockout,
+            sign_in: SignInPolicy {
+                max_failures: settings.login_max_failures,
+                lockout: settings.login_lockout,
+                per_source_per_minute: settings.login_source_limit_per_minute,
+            },
+            trusted_proxies: settings.trusted_proxies.clone(),
             demo: settings.demo,
             qbo_webhook_verifier_token: settings.qbo_webhook_verifier_token.clone(),
         };
         let per_second = std::num::NonZeroU32::new(settings.webhook_rate_per_second.max(1))
             .unwrap_or(std::num::NonZeroU32::MIN);
-        let webhook_limiter = Arc::new(governor::RateLimiter::direct(governor::Quota::per_second(
+        let webhook_limiter = Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(
             per_second,
         )));
         let inbox_writer = super::service::webhooks::InboxWriter::start(db.clone());
@@ -241,6 +257,7 @@ impl Application {
             sessions,
             cipher,
             webhook_limiter,
+            webhook_refusals: Default::default(),
             qbo,
         };
         Ok(Application {
@@ -294,6 +311,7 @@ impl Application {
                     .await
             })
         };
+        let housekeeping = tokio::spawn(webhook_housekeeping(self.state.clone(), stop_rx.clone()));
         let retention = tokio::spawn(retention_loop(
             self.state.db.clone(),
             self.settings.retention.clone(),
@@ -315,11 +333,31 @@ impl Application {
             let _ = inbound.await;
         }
         let _ = retention.await;
+        let _ = housekeeping.await;
         let _ = checkpoints.await;
         cleanup.abort();
         served?;
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Every two seconds, writes the counts of refused webhook POSTs and lets the per-source limiter
+/// forget idle sources (its memory stays bounded); once more on the way out.
+async fn webhook_housekeeping(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => false,
+            _ = stop.changed() => true,
+        } || *stop.borrow();
+        if let Err(err) = state.webhook_refusals.flush(&state.db).await {
+            tracing::warn!(error = %err, "could not write the refused-webhook counts; kept for the next try");
+        }
+        state.webhook_limiter.retain_recent();
+        state.webhook_limiter.shrink_to_fit();
+        if stopping {
+            return;
+        }
     }
 }
 

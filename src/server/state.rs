@@ -18,10 +18,10 @@ pub struct RuntimeConfig {
     pub secure_cookies: bool,
     /// Idle time after which a session ends.
     pub session_idle: chrono::TimeDelta,
-    /// Failed sign-ins in a row before the account locks.
-    pub login_max_failures: i64,
-    /// How long a lock lasts.
-    pub login_lockout: chrono::TimeDelta,
+    /// Sign-in guards.
+    pub sign_in: crate::server::service::sign_in::SignInPolicy,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: crate::server::http::source::TrustedProxies,
     /// Demo mode (fixed demo credentials; never with real data).
     pub demo: bool,
     /// Intuit's webhook verifier token (None: webhooks are refused with 503).
@@ -43,8 +43,10 @@ pub struct AppState {
     pub sessions: AppSessionStore,
     /// Seals tokens and credentials at rest.
     pub cipher: Cipher,
-    /// Caps webhook requests per second (configurable; benchmarks raise it).
-    pub webhook_limiter: Arc<governor::DefaultDirectRateLimiter>,
+    /// Caps signed webhook requests per second per source (configurable; benchmarks raise it).
+    pub webhook_limiter: Arc<governor::DefaultKeyedRateLimiter<String>>,
+    /// Counts refused webhook POSTs per (provider, minute, outcome).
+    pub webhook_refusals: crate::server::service::webhooks::RefusalTally,
     /// Group-commit writer of webhook events.
     pub inbox_writer: crate::server::service::webhooks::InboxWriter,
     /// The QuickBooks connector, when configured.

@@ -159,6 +159,8 @@ pub fn test_settings(database_url: &str) -> Settings {
         session_idle: chrono::TimeDelta::minutes(30),
         login_max_failures: 5,
         login_lockout: chrono::TimeDelta::minutes(5),
+        login_source_limit_per_minute: 30,
+        trusted_proxies: Default::default(),
         demo: false,
         site_root: None,
         worker_enabled: false,

@@ -18,6 +18,8 @@ mod quickbooks;
 mod rbac;
 mod restart;
 mod schema;
+mod security;
+mod sign_in;
 mod store_contract;
 mod token_refresh;
 mod webhooks;

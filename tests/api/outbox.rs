@@ -639,6 +639,7 @@ async fn retention_prunes_old_rows_and_scrubs_old_payloads(backend: Backend) {
         payloads: TimeDelta::milliseconds(1),
         logs: TimeDelta::days(1),
         batch: 1,
+        ..maintenance::RetentionConfig::default()
     };
     tokio::time::sleep(Duration::from_millis(5)).await;
     let report = maintenance::run(db, &cfg).await.expect("retention");

@@ -468,7 +468,46 @@ impl Drop for Qbo {
     }
 }
 
-both_backends!(oauth_connects_and_refuses_bad_states);
+both_backends!(
+    oauth_connects_and_refuses_bad_states,
+    an_edited_realm_id_in_the_callback_connects_nothing
+);
+
+/// The callback's `realmId` comes from the browser's address bar: an Admin who edits it to
+/// another company (or to something that is not a realm id) connects nothing.
+async fn an_edited_realm_id_in_the_callback_connects_nothing(backend: Backend) {
+    let q = qbo_app(backend, |_, _| {}).await;
+    let admin = q.admin().await;
+    for edited in ["9341453050298472", "not-a-realm", "1 OR 1=1"] {
+        let back = q.consent(&admin, "allow").await;
+        let forged = back.replace(
+            &format!("realmId={REALM}"),
+            &format!("realmId={}", urlencode(edited)),
+        );
+        assert_ne!(forged, back);
+        let res = admin.get(&forged).send().await.expect("callback");
+        let status = res.status().as_u16();
+        let page = res.text().await.expect("page");
+        assert_eq!(status, 400, "{edited}: {page}");
+        assert!(
+            page.contains("did not confirm access") || page.contains("not a QuickBooks company id"),
+            "{edited}: {page}"
+        );
+        assert_eq!(q.card(&admin).await["status"], "NotConnected", "{edited}");
+    }
+    let owner = erp_bridge::server::store::connections::tenant_for_company(
+        &q.app.state.db,
+        "QuickBooks",
+        "9341453050298472",
+    )
+    .await
+    .expect("lookup");
+    assert_eq!(owner, None, "the other company stays free for its owner");
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
 
 async fn oauth_connects_and_refuses_bad_states(backend: Backend) {
     let q = qbo_app(backend, |_, _| {}).await;

@@ -2,6 +2,7 @@
 
 use crate::both_backends;
 use crate::helpers::{Backend, TestDb};
+use erp_bridge::server::store::sign_in_throttle::{self, Reservation};
 use erp_bridge::server::store::{api_tokens, audit, customers, tenants, users, StoreError};
 use erp_bridge::server::time;
 use uuid::Uuid;
@@ -9,7 +10,7 @@ use uuid::Uuid;
 both_backends!(
     timestamps_and_ids_round_trip_exactly,
     unique_constraints_surface_as_duplicates,
-    failed_sign_ins_count_up_and_lock,
+    sign_in_reservations_are_counted_one_at_a_time,
     api_tokens_are_usable_until_revoked_or_expired,
     customer_numbers_are_per_tenant,
     a_customer_user_must_belong_to_a_customer_of_its_tenant,
@@ -94,47 +95,98 @@ async fn unique_constraints_surface_as_duplicates(backend: Backend) {
     assert!(matches!(again, Err(StoreError::Duplicate(_))), "{again:?}");
 }
 
-async fn failed_sign_ins_count_up_and_lock(backend: Backend) {
+async fn sign_in_reservations_are_counted_one_at_a_time(backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let db = test_db.connect().await;
-    let tenant = new_tenant(&db, "t1").await;
-    let u = user(tenant, "a@t1.example");
-    insert_user(&db, &u).await.expect("insert");
-    let lock_until = time::now() + chrono::TimeDelta::minutes(5);
+    let now = db.now().await.expect("now");
+    let block = |n: i64| chrono::TimeDelta::minutes(5 * n);
+    // 40 parallel reservations of one key with a limit of 5: exactly 5 go ahead.
+    let tries: Vec<_> = (0..40)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(
+                async move { sign_in_throttle::reserve_failure(&db, "k", now, 5, block).await },
+            )
+        })
+        .collect();
+    let mut granted = Vec::new();
+    let mut blocked = 0;
+    for t in tries {
+        match t.await.expect("task").expect("reserve") {
+            Reservation::Granted { count } => granted.push(count),
+            Reservation::Blocked { until } => {
+                assert_eq!(until, now + block(5));
+                blocked += 1;
+            }
+        }
+    }
+    granted.sort_unstable();
+    assert_eq!(granted, vec![1, 2, 3, 4, 5]);
+    assert_eq!(blocked, 35);
+    // Once the block has passed, one more attempt goes ahead and blocks for longer.
+    let later = now + block(5);
     assert_eq!(
-        users::record_failed_login(&db, u.id, 2, lock_until)
+        sign_in_throttle::reserve_failure(&db, "k", later, 5, block)
             .await
-            .expect("fail"),
-        1
+            .expect("reserve"),
+        Reservation::Granted { count: 6 }
     );
-    assert!(users::find(&db, tenant, u.id)
-        .await
-        .expect("find")
-        .expect("row")
-        .locked_until
-        .is_none());
     assert_eq!(
-        users::record_failed_login(&db, u.id, 2, lock_until)
+        sign_in_throttle::reserve_failure(&db, "k", later, 5, block)
             .await
-            .expect("fail"),
-        2
+            .expect("reserve"),
+        Reservation::Blocked {
+            until: later + block(6)
+        }
     );
-    let locked = users::find(&db, tenant, u.id)
+    // A success clears the key.
+    sign_in_throttle::clear(&db, "k", later)
         .await
-        .expect("find")
-        .expect("row");
-    assert_eq!(locked.locked_until, Some(lock_until));
-    users::record_login(&db, u.id, time::now())
-        .await
-        .expect("login");
-    let cleared = users::find(&db, tenant, u.id)
-        .await
-        .expect("find")
-        .expect("row");
+        .expect("clear");
     assert_eq!(
-        (cleared.failed_login_count, cleared.locked_until),
-        (0, None)
+        sign_in_throttle::reserve_failure(&db, "k", later, 5, block)
+            .await
+            .expect("reserve"),
+        Reservation::Granted { count: 1 }
     );
+    // A window key counts attempts per window; a refund gives one back; the next window starts
+    // again from one.
+    let minute = chrono::TimeDelta::minutes(1);
+    for n in 1..=3 {
+        assert_eq!(
+            sign_in_throttle::reserve_in_window(&db, "w", now, minute, 3)
+                .await
+                .expect("window"),
+            Reservation::Granted { count: n }
+        );
+    }
+    assert_eq!(
+        sign_in_throttle::reserve_in_window(&db, "w", now, minute, 3)
+            .await
+            .expect("window"),
+        Reservation::Blocked {
+            until: now + minute
+        }
+    );
+    sign_in_throttle::refund(&db, "w").await.expect("refund");
+    sign_in_throttle::refund(&db, "w").await.expect("refund");
+    assert_eq!(
+        sign_in_throttle::reserve_in_window(&db, "w", now, minute, 3)
+            .await
+            .expect("window"),
+        Reservation::Granted { count: 3 }
+    );
+    assert_eq!(
+        sign_in_throttle::reserve_in_window(&db, "w", now + minute, minute, 3)
+            .await
+            .expect("window"),
+        Reservation::Granted { count: 1 }
+    );
+    // Retention keeps blocked keys and drops stale ones.
+    let pruned = sign_in_throttle::prune(&db, later + minute, later + minute, 100)
+        .await
+        .expect("prune");
+    assert_eq!(pruned, 2, "the cleared key and the window key");
 }
 
 async fn api_tokens_are_usable_until_revoked_or_expired(backend: Backend) {

@@ -71,7 +71,9 @@ fn intuits_signed_samples_verify_and_their_negative_cases_do_not() {
 fn intuits_payload_samples_parse() {
     let Some(dir) = vectors() else { return };
     let (_, dotnet) = vector(&dir, "webhook_sig_dotnet_sdk_legacy.json");
-    let legacy = webhook::parse(&dotnet).expect("legacy parses");
+    let legacy = webhook::parse(&dotnet)
+        .expect("legacy parses")
+        .notifications;
     let names: Vec<(&str, &str, &str)> = legacy
         .iter()
         .map(|n| {
@@ -90,11 +92,14 @@ fn intuits_payload_samples_parse() {
     assert!(
         !webhook::parse(&java)
             .expect("java sample parses")
+            .notifications
             .is_empty(),
         "offset without a colon is kept as sent"
     );
     let (meta, cloud) = vector(&dir, "webhook_cloudevents_dotnet_sdk.json");
-    let events = webhook::parse(&cloud).expect("CloudEvents parse");
+    let parsed = webhook::parse(&cloud).expect("CloudEvents parse");
+    assert!(parsed.skipped.is_empty(), "{:?}", parsed.skipped);
+    let events = parsed.notifications;
     assert_eq!(events[0].realm_id, "310687");
     assert_eq!(events[0].event_id, "d1a3aedd-9670-41bf-a4f9-c148a1cc4e03");
     assert_eq!(
@@ -109,6 +114,8 @@ both_backends!(
     bad_signatures_and_unknown_realms_are_answered_and_recorded,
     cloud_events_route_by_account_and_unreadable_bodies_are_refused,
     floods_are_rate_limited,
+    junk_never_crowds_out_signed_deliveries_nor_grows_the_database,
+    an_unrecognised_event_is_skipped_and_its_neighbours_accepted,
     concurrent_posts_share_commits_and_count_each_event_once,
 );
 
@@ -208,6 +215,7 @@ async fn bad_signatures_and_unknown_realms_are_answered_and_recorded(backend: Ba
         (status, body["unroutable"].as_u64(), body["new"].as_u64()),
         (200, Some(2), Some(0))
     );
+    // The signed POST has a receipt; the refused ones only count, per minute and outcome.
     let receipts = webhook_receipts::recent(&app.state.db, "QuickBooks", 10)
         .await
         .expect("receipts");
@@ -215,15 +223,108 @@ async fn bad_signatures_and_unknown_realms_are_answered_and_recorded(backend: Ba
         .iter()
         .map(|r| (r.status_code, r.signature_ok, r.routed))
         .collect();
-    assert_eq!(
-        by_status,
-        vec![(200, true, false), (401, false, false), (401, false, false)]
-    );
+    assert_eq!(by_status, vec![(200, true, false)]);
     assert_eq!(
         receipts[0].external_company_id.as_deref(),
         Some("4620816365")
     );
     assert_eq!(receipts[0].tenant_id, None);
+    assert_eq!(
+        refusal_counts(&app).await,
+        vec![
+            ("bad_signature".to_string(), 1),
+            ("missing_signature".to_string(), 1)
+        ]
+    );
+}
+
+/// The refusal counts written so far, summed per outcome.
+async fn refusal_counts(app: &TestApp) -> Vec<(String, i64)> {
+    app.state
+        .webhook_refusals
+        .flush(&app.state.db)
+        .await
+        .expect("flush");
+    let rows = webhook_receipts::refusals_since(
+        &app.state.db,
+        "QuickBooks",
+        time::now() - chrono::TimeDelta::hours(1),
+    )
+    .await
+    .expect("refusals");
+    let mut sums = std::collections::BTreeMap::new();
+    for r in rows {
+        *sums.entry(r.outcome).or_insert(0) += r.count;
+    }
+    sums.into_iter().collect()
+}
+
+async fn junk_never_crowds_out_signed_deliveries_nor_grows_the_database(backend: Backend) {
+    let app = spawn_app_with(backend, |s| s.webhook_rate_per_second = 2).await;
+    let tenant = crate::outbox::demo_tenant(&app.state.db).await;
+    connect_realm(&app, tenant, "4620816365").await;
+    let wrong = webhook::sign(&SecretString::from("someone-else"), LEGACY.as_bytes());
+    for _ in 0..200 {
+        assert_eq!(
+            post(&app, LEGACY.as_bytes(), Some(&wrong), "application/json")
+                .await
+                .0,
+            401
+        );
+    }
+    // The junk spent nothing of the signed budget.
+    let (status, body) = post(
+        &app,
+        LEGACY.as_bytes(),
+        Some(&signed(LEGACY.as_bytes())),
+        "application/json",
+    )
+    .await;
+    assert_eq!((status, body["new"].as_u64()), (200, Some(2)), "{body}");
+    let receipts = webhook_receipts::recent(&app.state.db, "QuickBooks", 500)
+        .await
+        .expect("receipts");
+    assert_eq!(receipts.len(), 1, "one receipt: the signed POST");
+    let counts = refusal_counts(&app).await;
+    assert_eq!(counts, vec![("bad_signature".to_string(), 200)]);
+    let rows = webhook_receipts::refusals_since(
+        &app.state.db,
+        "QuickBooks",
+        time::now() - chrono::TimeDelta::hours(1),
+    )
+    .await
+    .expect("refusals");
+    assert!(rows.len() <= 2, "one row per minute and outcome: {rows:?}");
+}
+
+async fn an_unrecognised_event_is_skipped_and_its_neighbours_accepted(backend: Backend) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    connect_realm(&app, app.other_tenant, "310687").await;
+    let body = br#"[{"specversion":"1.0","id":"ce-1","source":"intuit.x","type":"qbo.payment.created.v1",
+        "time":"2026-11-20T10:00:00Z","intuitentityid":"77","intuitaccountid":"310687","data":{}},
+        {"specversion":"1.0","id":"ce-2","source":"intuit.x","type":"com.intuit.brand.new.event",
+        "time":"2026-11-20T10:00:00Z","intuitentityid":"78","intuitaccountid":"310687","data":{}}]"#;
+    let sig = signed(body);
+    for _ in 0..2 {
+        let (status, res) = post(&app, body, Some(&sig), "application/cloudevents+json").await;
+        assert_eq!(
+            (status, res["received"].as_u64(), res["skipped"].as_u64()),
+            (200, Some(1), Some(1)),
+            "{res}"
+        );
+    }
+    let rows = inbox::list(&app.state.db, app.other_tenant, 10)
+        .await
+        .expect("inbox");
+    assert_eq!(rows.len(), 1, "the known event, once");
+    let receipts = webhook_receipts::recent(&app.state.db, "QuickBooks", 10)
+        .await
+        .expect("receipts");
+    let note = receipts[0].error.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("skipped 1") && note.contains("com.intuit.brand.new.event"),
+        "{note}"
+    );
 }
 
 async fn cloud_events_route_by_account_and_unreadable_bodies_are_refused(backend: Backend) {

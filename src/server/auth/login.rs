@@ -15,7 +15,8 @@ use super::resolve::SESSION_USER_KEY;
 use crate::error::AppError;
 use crate::server::http::errors::{internal, json_error};
 use crate::server::http::extract::ValidForm;
-use crate::server::service::users as user_service;
+use crate::server::http::source::Source;
+use crate::server::service::sign_in;
 use crate::server::state::AppState;
 
 /// The sign-in form.
@@ -31,11 +32,20 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     session: Session,
+    source: Source,
     headers: HeaderMap,
     ValidForm(form): ValidForm<LoginForm>,
 ) -> Response {
     let wants_json = accepts_json(&headers);
-    let user = match user_service::authenticate(&state, &form.email, form.password).await {
+    let signed_in = sign_in::authenticate(
+        &state.db,
+        &state.config.sign_in,
+        &source.0,
+        &form.email,
+        form.password,
+    )
+    .await;
+    let user = match signed_in {
         Ok(user) => user,
         Err(err) if wants_json => return json_error(err),
         Err(err) => {
@@ -54,7 +64,7 @@ pub async fn login(
     if wants_json {
         return axum::Json(json!({ "id": user.id, "role": user.role })).into_response();
     }
-    Redirect::to(safe_next(form.next.as_deref())).into_response()
+    Redirect::to(&safe_next(form.next.as_deref())).into_response()
 }
 
 /// `POST /auth/logout`: ends the session.
@@ -85,11 +95,35 @@ fn error_key(err: &AppError) -> &'static str {
     }
 }
 
-/// Only same-site relative paths are followed after sign-in (no open redirect).
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/",
+/// Only same-site relative paths are followed after sign-in (no open redirect). `next` is resolved
+/// the way a browser would (which drops tabs and newlines, so `/\t/evil.example` becomes
+/// `//evil.example`) and kept only when it stays on our origin; control characters and backslashes
+/// are refused outright.
+fn safe_next(next: Option<&str>) -> String {
+    const HOME: &str = "/";
+    let Some(next) = next.filter(|n| n.starts_with('/')) else {
+        return HOME.into();
+    };
+    if next.chars().any(|c| c.is_control() || c == '\\') {
+        return HOME.into();
+    }
+    let Ok(base) = url::Url::parse("http://erp-bridge.invalid/") else {
+        return HOME.into();
+    };
+    match base.join(next) {
+        Ok(resolved) if resolved.origin() == base.origin() => {
+            let mut local = resolved.path().to_string();
+            if let Some(query) = resolved.query() {
+                local.push('?');
+                local.push_str(query);
+            }
+            if local.starts_with("//") {
+                HOME.into()
+            } else {
+                local
+            }
+        }
+        _ => HOME.into(),
     }
 }
 
@@ -104,5 +138,13 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/orders?page=2")), "/orders?page=2");
+        // Browsers drop tabs and newlines from URLs: these all turn into `//evil.example`.
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/\r\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/%09/evil.example")), "/%09/evil.example");
+        assert_eq!(safe_next(Some("/./\u{0}/x")), "/");
+        assert_eq!(safe_next(Some("/../..//evil.example")), "/");
     }
 }

@@ -1,10 +1,13 @@
 //! `POST /api/integrations/quickbooks/webhook`: Intuit's change notifications.
 //!
-//! The signature is checked over the raw bytes before anything is parsed; each notification is
-//! routed to its tenant by realm id and written to the inbox (deduplicated by event id) in the
-//! same transaction as the POST's receipt; the answer is 200 at once — processing happens later,
-//! from the inbox. Unknown realms are recorded in the receipt only. Rate-limited; body capped by
-//! the router.
+//! The signature is checked over the raw bytes before anything else, so junk cannot spend the
+//! rate budget of real deliveries; a refused POST (unsigned, badly signed, over its source's rate,
+//! unreadable) is only counted (per provider, minute and outcome) and writes no row of its own.
+//! A signed POST is rate-limited per source, read event by event (an event we do not understand
+//! is skipped and noted in the receipt, the others go on), each notification routed to its tenant
+//! by realm id and written to the inbox (deduplicated by event id) in the same transaction as the
+//! POST's receipt; the answer is 200 at once — processing happens later, from the inbox. Unknown
+//! realms are recorded in the receipt only. Body capped by the router.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,72 +17,79 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::errors::{json_error, store};
+use super::source::Source;
 use crate::error::AppError;
-use crate::server::erp::quickbooks::webhook::{self, SIGNATURE_HEADER};
-use crate::server::service::webhooks::{self, PROVIDER};
+use crate::server::erp::quickbooks::webhook::{self, Skipped, SIGNATURE_HEADER};
+use crate::server::service::webhooks::{self, Refusal, PROVIDER};
 use crate::server::state::AppState;
 use crate::server::store::webhook_receipts::Receipt;
-use crate::server::store::Db;
 use crate::server::time;
+
+/// Most characters of skipped-event reasons kept in a receipt.
+const MAX_SKIP_NOTE: usize = 2000;
 
 /// The handler.
 pub async fn quickbooks(
     State(state): State<AppState>,
+    source: Source,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if state.webhook_limiter.check().is_err() {
-        metrics::counter!("webhook_requests_total", "provider" => PROVIDER, "outcome" => "rate_limited").increment(1);
-        return json_error(AppError::TooManyRequests {
-            retry_after_secs: 1,
-        });
-    }
+    let refuse = |why: Refusal, err: AppError| {
+        state.webhook_refusals.count(PROVIDER, why);
+        json_error(err)
+    };
     let Some(token) = state.config.qbo_webhook_verifier_token.as_ref() else {
         tracing::error!(
             "a QuickBooks webhook arrived but QBO_WEBHOOK_VERIFIER_TOKEN is not configured"
         );
-        return json_error(AppError::Unavailable);
+        return refuse(Refusal::NotConfigured, AppError::Unavailable);
     };
-    let mut receipt = new_receipt(body.len());
-    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    if !signature.is_some_and(|sig| webhook::verify_signature(token, &body, sig)) {
-        let why = if signature.is_none() {
-            "missing intuit-signature"
-        } else {
-            "signature mismatch"
-        };
-        tracing::warn!(
-            reason = why,
-            bytes = body.len(),
-            "refused a QuickBooks webhook"
-        );
-        return finish(&state.db, receipt, AppError::Unauthenticated, why).await;
+    let Some(signature) = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) else {
+        return refuse(Refusal::MissingSignature, AppError::Unauthenticated);
+    };
+    if !webhook::verify_signature(token, &body, signature) {
+        return refuse(Refusal::BadSignature, AppError::Unauthenticated);
     }
-    receipt.signature_ok = true;
-    let notifications = match webhook::parse(&body) {
-        Ok(n) => n,
+    if state.webhook_limiter.check_key(&source.0).is_err() {
+        tracing::warn!(source = %source.0, "signed QuickBooks webhooks over the per-source rate");
+        return refuse(
+            Refusal::RateLimited,
+            AppError::TooManyRequests {
+                retry_after_secs: 1,
+            },
+        );
+    }
+    let parsed = match webhook::parse(&body) {
+        Ok(parsed) => parsed,
         Err(err) => {
-            // A signed body we cannot read: 400 makes Intuit retry it, so nothing is lost while
-            // we fix the parser.
-            tracing::error!(error = %err, "could not parse a signed QuickBooks webhook");
-            let message = err.to_string();
-            return finish(
-                &state.db,
-                receipt,
-                AppError::BadRequest(message.clone()),
-                &message,
-            )
-            .await;
+            // Signed, but neither payload format: Intuit's retries cannot fix it, and the count
+            // (outcome `malformed`) shows it on the dashboard.
+            tracing::error!(error = %err, bytes = body.len(), "could not read a signed QuickBooks webhook");
+            return refuse(Refusal::Malformed, AppError::BadRequest(err.to_string()));
         }
     };
+    let mut receipt = new_receipt(body.len());
+    if !parsed.skipped.is_empty() {
+        tracing::warn!(
+            skipped = parsed.skipped.len(),
+            "skipped unrecognised QuickBooks webhook events"
+        );
+        receipt.error = Some(skip_note(&parsed.skipped));
+    }
+    let notifications = parsed.notifications;
     match webhooks::ingest_quickbooks(&state.db, &state.inbox_writer, receipt, &notifications).await
     {
         Ok((new, unroutable)) => {
             metrics::counter!("webhook_requests_total", "provider" => PROVIDER, "outcome" => "accepted").increment(1);
             metrics::counter!("webhook_events_total", "provider" => PROVIDER)
                 .increment(notifications.len() as u64);
-            let body =
-                json!({ "received": notifications.len(), "new": new, "unroutable": unroutable });
+            let body = json!({
+                "received": notifications.len(),
+                "new": new,
+                "unroutable": unroutable,
+                "skipped": parsed.skipped.len(),
+            });
             (StatusCode::OK, axum::Json(body)).into_response()
         }
         Err(err) => json_error(store(err)),
@@ -91,7 +101,7 @@ fn new_receipt(bytes: usize) -> Receipt {
         id: Uuid::now_v7(),
         provider: PROVIDER.into(),
         received_at: time::now(),
-        signature_ok: false,
+        signature_ok: true,
         external_company_id: None,
         tenant_id: None,
         routed: false,
@@ -102,14 +112,13 @@ fn new_receipt(bytes: usize) -> Receipt {
     }
 }
 
-/// Records a refused POST's receipt and answers with `err`.
-async fn finish(db: &Db, mut receipt: Receipt, err: AppError, why: &str) -> Response {
-    receipt.status_code = i64::from(err.status_code());
-    receipt.error = Some(why.to_string());
-    metrics::counter!("webhook_requests_total", "provider" => PROVIDER, "outcome" => "refused")
-        .increment(1);
-    if let Err(e) = webhooks::record_refusal(db, &receipt).await {
-        tracing::error!(error = %e, "could not record a webhook receipt");
-    }
-    json_error(err)
+/// "skipped 2 unrecognised events: …", bounded.
+fn skip_note(skipped: &[Skipped]) -> String {
+    let reasons: Vec<&str> = skipped.iter().map(|s| s.reason.as_str()).collect();
+    let note = format!(
+        "skipped {} unrecognised event(s): {}",
+        skipped.len(),
+        reasons.join("; ")
+    );
+    note.chars().take(MAX_SKIP_NOTE).collect()
 }

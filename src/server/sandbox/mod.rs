@@ -3,4 +3,5 @@
 //! the tests and benchmarks talk to them over real HTTP exactly as the connectors talk to the
 //! real services.
 
+pub mod guard;
 pub mod quickbooks;

@@ -3,6 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
+use super::paging::Paging;
 use super::sync_status;
 use crate::domain::commerce::{Customer, CustomerInput, Page, Product, ProductInput};
 use crate::domain::Policy;
@@ -12,14 +13,6 @@ use crate::server::outbox::{self, events, NewEvent};
 use crate::server::service::errors::store;
 use crate::server::store::{audit, customers, products, Db, StoreError};
 use crate::server::time;
-
-/// Paging: page ≥ 1, 1 ≤ per_page ≤ 200 (default 50).
-pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
-    (
-        page.unwrap_or(1).max(1),
-        per_page.unwrap_or(50).clamp(1, 200),
-    )
-}
 
 fn validate_customer(c: &CustomerInput) -> Result<(), AppError> {
     if c.name.trim().is_empty() || c.name.chars().count() > 200 {
@@ -148,8 +141,9 @@ pub async fn list(
     per_page: Option<i64>,
 ) -> Result<Page<Customer>, AppError> {
     p.require(Policy::ViewCommerce)?;
-    let (page, per_page) = paging(page, per_page);
-    let (mut items, total) = customers::list(db, p.tenant_id, per_page, (page - 1) * per_page)
+    let paging = Paging::new(page, per_page);
+    let (Paging { page, per_page }, offset) = (paging, paging.offset());
+    let (mut items, total) = customers::list(db, p.tenant_id, per_page, offset)
         .await
         .map_err(store)?;
     for c in &mut items {
@@ -263,8 +257,9 @@ pub async fn list_products(
     per_page: Option<i64>,
 ) -> Result<Page<Product>, AppError> {
     p.require(Policy::ViewCommerce)?;
-    let (page, per_page) = paging(page, per_page);
-    let (items, total) = products::list(db, p.tenant_id, per_page, (page - 1) * per_page)
+    let paging = Paging::new(page, per_page);
+    let (Paging { page, per_page }, offset) = (paging, paging.offset());
+    let (items, total) = products::list(db, p.tenant_id, per_page, offset)
         .await
         .map_err(store)?;
     Ok(Page {

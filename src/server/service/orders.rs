@@ -4,7 +4,8 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::customers::{currency, paging};
+use super::customers::currency;
+use super::paging::Paging;
 use super::sync_status;
 use crate::domain::commerce::{
     ItemStatus, NewOrder, NewPayment, Order, OrderItem, OrderStatus, OrderUpdate, Page,
@@ -494,11 +495,11 @@ pub async fn list(
         Role::Customer => Some(p.customer_id.ok_or(AppError::Forbidden)?),
         _ => None,
     };
-    let (page, per_page) = paging(page, per_page);
-    let (mut items, total) =
-        orders::list(db, p.tenant_id, customer, per_page, (page - 1) * per_page)
-            .await
-            .map_err(store)?;
+    let paging = Paging::new(page, per_page);
+    let (Paging { page, per_page }, offset) = (paging, paging.offset());
+    let (mut items, total) = orders::list(db, p.tenant_id, customer, per_page, offset)
+        .await
+        .map_err(store)?;
     let detail = p.role.allows(Policy::ViewSyncStatus);
     for o in &mut items {
         o.sync = sync_status::badges(db, p.tenant_id, "Order", o.id, detail).await?;

@@ -11,7 +11,7 @@ use crate::domain::connection::Provider;
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::erp::quickbooks::client::TokenCallError;
+use crate::server::erp::quickbooks::client::{QboError, TokenCallError};
 use crate::server::erp::quickbooks::connector::{QuickBooks, PROVIDER};
 use crate::server::service::errors::{internal, store};
 use crate::server::service::tokens as token_service;
@@ -137,6 +137,12 @@ pub async fn complete(
                 .into(),
         ));
     };
+    // Realm ids are numbers; anything else was not written by Intuit.
+    if realm.is_empty() || realm.len() > 32 || !realm.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Connected::Refused(
+            "QuickBooks sent back a company id that is not a QuickBooks company id. Start again from the integrations page.".into(),
+        ));
+    }
     let tokens = match qb.client.exchange_code(&redirect_uri(qb)?, code).await {
         Ok(t) => t,
         Err(TokenCallError::InvalidGrant(_)) => {
@@ -147,6 +153,20 @@ pub async fn complete(
         Err(TokenCallError::Other(cause)) => {
             tracing::error!(tenant_id = %p.tenant_id, %realm, %cause, "QuickBooks code exchange failed");
             return Ok(Connected::Refused(format!("QuickBooks could not be reached to finish connecting ({cause}). Try again in a moment.")));
+        }
+    };
+    // The realm id arrives in the query string, which the browser (and so anyone) can edit. Only
+    // a company the new token can read is accepted: a token is good for the one company its
+    // owner granted, so an edited id fails here.
+    let name = match qb.client.company_name(realm, &tokens.access_token).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(tenant_id = %p.tenant_id, %realm, error = %e, "could not read CompanyInfo for the callback's realm; not connecting");
+            let why = match e {
+                QboError::Auth { .. } | QboError::Fault { .. } => "QuickBooks did not confirm access to that company, so nothing was connected. Start again from the integrations page.",
+                _ => "QuickBooks could not be reached to confirm the company, so nothing was connected. Try again in a moment.",
+            };
+            return Ok(Connected::Refused(why.into()));
         }
     };
     if let Some(owner) = connections::tenant_for_company(db, PROVIDER, realm)
@@ -161,13 +181,6 @@ pub async fn complete(
             ));
         }
     }
-    let name = match qb.client.company_name(realm, &tokens.access_token).await {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(tenant_id = %p.tenant_id, %realm, error = %e, "could not read the QuickBooks company name");
-            format!("QuickBooks company {realm}")
-        }
-    };
     let sealed = token_service::seal(&qb.cipher, &tokens).map_err(internal)?;
     let who = p.actor.id().to_string();
     let company = ConnectedCompany {

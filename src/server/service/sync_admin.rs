@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::customers::paging;
+use super::paging::Paging;
 use crate::domain::commerce::Page;
 use crate::domain::connection::Provider;
 use crate::domain::Policy;
@@ -78,8 +78,9 @@ pub async fn list_outbox(
     per_page: Option<i64>,
 ) -> Result<Page<OutboxItem>, AppError> {
     p.require(Policy::IntegrationsManage)?;
-    let (page, per_page) = paging(page, per_page);
-    let (rows, total) = outbox::list(db, p.tenant_id, status, per_page, (page - 1) * per_page)
+    let paging = Paging::new(page, per_page);
+    let (Paging { page, per_page }, offset) = (paging, paging.offset());
+    let (rows, total) = outbox::list(db, p.tenant_id, status, per_page, offset)
         .await
         .map_err(store)?;
     Ok(Page {

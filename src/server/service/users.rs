@@ -1,6 +1,5 @@
 //! Users: sign-in with lock-out, the current user, and the admin's user management.
 
-use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -10,64 +9,8 @@ use crate::domain::{Policy, Role};
 use crate::error::AppError;
 use crate::server::auth::{password, Principal};
 use crate::server::service::errors::{internal, store};
-use crate::server::state::AppState;
 use crate::server::store::{audit, customers, tenants, users, Db, StoreError};
 use crate::server::time;
-
-/// Checks an email and password. Wrong password and unknown email give the same error; after
-/// `login_max_failures` failures in a row the account is locked for `login_lockout`, and while
-/// locked even the right password is refused with `TooManyRequests`.
-pub async fn authenticate(
-    state: &AppState,
-    email: &str,
-    pw: SecretString,
-) -> Result<users::UserRow, AppError> {
-    let email = normalize_email(email);
-    if email.is_empty() || pw.expose_secret().is_empty() {
-        return Err(AppError::BadRequest(
-            "Enter your email and password.".into(),
-        ));
-    }
-    let user = users::find_by_email(&state.db, &email)
-        .await
-        .map_err(store)?;
-    let now = time::now();
-    if let Some(locked_until) = user
-        .as_ref()
-        .and_then(|u| u.locked_until)
-        .filter(|t| *t > now)
-    {
-        let retry_after_secs =
-            u64::try_from((locked_until - now).num_seconds().max(1)).unwrap_or(1);
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
-    let ok = password::verify(pw, user.as_ref().map(|u| u.password_hash.clone())).await;
-    match user {
-        Some(user) if ok && user.is_active => {
-            users::record_login(&state.db, user.id, now)
-                .await
-                .map_err(store)?;
-            Ok(user)
-        }
-        Some(user) => {
-            let lock_until = now + state.config.login_lockout;
-            let failures = users::record_failed_login(
-                &state.db,
-                user.id,
-                state.config.login_max_failures,
-                lock_until,
-            )
-            .await
-            .map_err(store)?;
-            tracing::warn!(user_id = %user.id, failures, "failed sign-in");
-            Err(AppError::Unauthenticated)
-        }
-        None => {
-            tracing::warn!("sign-in attempt for an unknown email");
-            Err(AppError::Unauthenticated)
-        }
-    }
-}
 
 /// The signed-in user as the UI shows it (None for API tokens, which have no user).
 pub async fn current_user(db: &Db, principal: &Principal) -> Result<Option<CurrentUser>, AppError> {
@@ -97,13 +40,11 @@ pub async fn current_user(db: &Db, principal: &Principal) -> Result<Option<Curre
 /// Lists the tenant's users (ManageUsers).
 pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<UserSummary>, AppError> {
     principal.require(Policy::ManageUsers)?;
-    let now = Utc::now();
     let rows = users::list(db, principal.tenant_id).await.map_err(store)?;
     rows.into_iter()
         .map(|u| {
             Ok(UserSummary {
                 role: u.role.parse::<Role>().map_err(internal)?,
-                locked: u.locked_until.is_some_and(|t| t > now),
                 id: u.id,
                 email: u.email,
                 display_name: u.display_name,

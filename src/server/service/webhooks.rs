@@ -1,9 +1,11 @@
 //! Webhook ingestion rules: route each notification to the tenant connected to its company
 //! (unique (provider, external_company_id)), write it to the inbox once, and record the POST's
-//! receipt in the same transaction. Unroutable events are kept in the receipt only.
+//! receipt in the same transaction. Unroutable events are kept in the receipt only. Refused POSTs
+//! leave no row each: [`RefusalTally`] counts them per (provider, minute, outcome).
 
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use uuid::Uuid;
@@ -197,9 +199,86 @@ async fn write_group(db: &Db, group: &[Job]) -> Result<Vec<usize>, StoreError> {
         .collect())
 }
 
-/// Records the receipt of a refused POST (bad signature, unreadable body).
-pub async fn record_refusal(db: &Db, receipt: &Receipt) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
-    webhook_receipts::insert(&mut tx, receipt).await?;
-    tx.commit().await
+/// Why a webhook POST was refused; a label in metrics and in the per-minute counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// No signature header.
+    MissingSignature,
+    /// A signature that does not verify.
+    BadSignature,
+    /// Signed, but over its source's rate.
+    RateLimited,
+    /// Signed, but not a webhook body we can read at all.
+    Malformed,
+    /// No verifier token is configured here.
+    NotConfigured,
+}
+
+impl Refusal {
+    /// The stored and exported name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::MissingSignature => "missing_signature",
+            Refusal::BadSignature => "bad_signature",
+            Refusal::RateLimited => "rate_limited",
+            Refusal::Malformed => "malformed",
+            Refusal::NotConfigured => "not_configured",
+        }
+    }
+}
+
+type TallyKey = (&'static str, DateTime<Utc>, Refusal);
+
+/// Counts refused POSTs in memory and writes them as one row per (provider, minute, outcome),
+/// so junk costs no database write of its own however fast it comes. Counts not yet flushed
+/// when the process stops are lost: they are monitoring, not data.
+#[derive(Clone, Debug, Default)]
+pub struct RefusalTally {
+    counts: Arc<std::sync::Mutex<HashMap<TallyKey, i64>>>,
+}
+
+impl RefusalTally {
+    /// Counts one refused POST now (and in the `webhook_requests_total` metric).
+    pub fn count(&self, provider: &'static str, why: Refusal) {
+        metrics::counter!("webhook_requests_total", "provider" => provider, "outcome" => why.as_str())
+            .increment(1);
+        let minute = crate::server::time::now()
+            .duration_trunc(TimeDelta::minutes(1))
+            .unwrap_or_else(|_| crate::server::time::now());
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry((provider, minute, why)).or_insert(0) += 1;
+        }
+    }
+
+    /// Writes what has been counted since the last flush. On failure the counts are kept for the
+    /// next one.
+    pub async fn flush(&self, db: &Db) -> Result<(), StoreError> {
+        let taken: HashMap<TallyKey, i64> = match self.counts.lock() {
+            Ok(mut counts) => std::mem::take(&mut *counts),
+            Err(_) => return Ok(()),
+        };
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<webhook_receipts::RefusalCount> = taken
+            .iter()
+            .map(
+                |((provider, minute, why), count)| webhook_receipts::RefusalCount {
+                    provider: (*provider).to_string(),
+                    minute: *minute,
+                    outcome: why.as_str().to_string(),
+                    count: *count,
+                },
+            )
+            .collect();
+        let written = webhook_receipts::add_refusals(db, &rows).await;
+        if written.is_err() {
+            if let Ok(mut counts) = self.counts.lock() {
+                for (key, n) in taken {
+                    *counts.entry(key).or_insert(0) += n;
+                }
+            }
+        }
+        written
+    }
 }

@@ -1,7 +1,7 @@
 //! Audit events: who changed what, when, with the before and after state.
 
-use super::{StoreResult, Tx};
-use crate::on_tx;
+use super::{Db, StoreResult, Tx};
+use crate::{on_conn, on_tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -44,4 +44,14 @@ pub async fn record(tx: &mut Tx, e: &AuditEvent) -> StoreResult<()> {
         .bind(&e.before_json).bind(&e.after_json).bind(&e.request_id).bind(e.created_at)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Deletes audit events recorded before `before`, at most `limit`; returns how many.
+pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    let sql = "DELETE FROM audit_events WHERE id IN \
+        (SELECT id FROM audit_events WHERE created_at < $1 LIMIT $2)";
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit)
+        .execute(p).await.map(|r| r.rows_affected()))?,
+    )
 }

@@ -190,3 +190,14 @@ pub async fn insert_many(db: &Db, rows: &[InboxRow]) -> StoreResult<usize> {
     tx.commit().await?;
     Ok(new.len())
 }
+
+/// Deletes finished (Completed or Skipped) events received before `before`, at most `limit`;
+/// returns how many. Pending and Failed events are kept whatever their age.
+pub async fn prune_finished(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    let sql = "DELETE FROM integration_inbox WHERE id IN (SELECT id FROM integration_inbox \
+        WHERE status IN ('Completed', 'Skipped') AND received_at < $1 LIMIT $2)";
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit)
+        .execute(p).await.map(|r| r.rows_affected()))?,
+    )
+}

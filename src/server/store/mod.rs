@@ -20,6 +20,7 @@ pub mod orders;
 pub mod outbox;
 pub mod products;
 pub mod session_store;
+pub mod sign_in_throttle;
 pub mod sync_logs;
 pub mod tenants;
 pub mod tokens;

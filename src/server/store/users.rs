@@ -91,22 +91,7 @@ pub async fn list(db: &Db, tenant_id: Uuid) -> StoreResult<Vec<UserRow>> {
     )
 }
 
-/// Records a failed sign-in; locks the account until `lock_until` once `max_failures` is reached.
-/// Returns the failure count after this one.
-pub async fn record_failed_login(
-    db: &Db,
-    id: Uuid,
-    max_failures: i64,
-    lock_until: DateTime<Utc>,
-) -> StoreResult<i64> {
-    let sql = "UPDATE users SET failed_login_count = failed_login_count + 1, \
-        locked_until = CASE WHEN failed_login_count + 1 >= $2 THEN $3 ELSE locked_until END \
-        WHERE id = $1 RETURNING failed_login_count";
-    Ok(on_conn!(db.write(), p => sqlx::query_scalar::<_, i64>(sql)
-        .bind(id).bind(max_failures).bind(lock_until).fetch_one(p).await)?)
-}
-
-/// Records a successful sign-in: clears the failure count and lock.
+/// Records a successful sign-in.
 pub async fn record_login(db: &Db, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
     let sql = "UPDATE users SET failed_login_count = 0, locked_until = NULL, last_login_at = $2 WHERE id = $1";
     on_conn!(db.write(), p => sqlx::query(sql).bind(id).bind(at).execute(p).await.map(|r| r.rows_affected()))?;

@@ -54,3 +54,60 @@ pub async fn recent(db: &Db, provider: &str, limit: i64) -> StoreResult<Vec<Rece
         on_conn!(db.read(), p => sqlx::query_as::<_, Receipt>(&sql).bind(provider).bind(limit).fetch_all(p).await)?,
     )
 }
+
+/// Refused POSTs of one (provider, minute, outcome), counted instead of stored one by one.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RefusalCount {
+    /// Provider name.
+    pub provider: String,
+    /// The minute (UTC, seconds zero) they arrived in.
+    pub minute: DateTime<Utc>,
+    /// Why they were refused (`bad_signature`, `rate_limited`, …).
+    pub outcome: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// Adds counts to their (provider, minute, outcome) rows, in one transaction.
+pub async fn add_refusals(db: &Db, counts: &[RefusalCount]) -> StoreResult<()> {
+    let sql = "INSERT INTO integration_webhook_refusals (provider, minute, outcome, count) \
+        VALUES ($1, $2, $3, $4) ON CONFLICT (provider, minute, outcome) \
+        DO UPDATE SET count = integration_webhook_refusals.count + excluded.count";
+    let mut tx = db.begin().await?;
+    for c in counts {
+        on_tx!(&mut tx, t => sqlx::query(sql).bind(&c.provider).bind(c.minute).bind(&c.outcome)
+            .bind(c.count).execute(t).await.map(|r| r.rows_affected()))?;
+    }
+    tx.commit().await
+}
+
+/// A provider's refusal counts from `since` on, oldest first.
+pub async fn refusals_since(
+    db: &Db,
+    provider: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<Vec<RefusalCount>> {
+    let sql = "SELECT provider, minute, outcome, count FROM integration_webhook_refusals \
+        WHERE provider = $1 AND minute >= $2 ORDER BY minute, outcome";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, RefusalCount>(sql)
+        .bind(provider).bind(since).fetch_all(p).await)?,
+    )
+}
+
+/// Deletes receipts received before `before`, at most `limit`; returns how many.
+pub async fn prune(db: &Db, before: DateTime<Utc>, limit: i64) -> StoreResult<u64> {
+    let sql = "DELETE FROM integration_webhook_receipts WHERE id IN \
+        (SELECT id FROM integration_webhook_receipts WHERE received_at < $1 LIMIT $2)";
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(before).bind(limit)
+        .execute(p).await.map(|r| r.rows_affected()))?,
+    )
+}
+
+/// Deletes refusal counts of minutes before `before`; returns how many rows.
+pub async fn prune_refusals(db: &Db, before: DateTime<Utc>) -> StoreResult<u64> {
+    let sql = "DELETE FROM integration_webhook_refusals WHERE minute < $1";
+    Ok(on_conn!(db.write(), p => sqlx::query(sql).bind(before)
+        .execute(p).await.map(|r| r.rows_affected()))?)
+}

@@ -26,7 +26,7 @@ pub fn UsersPage() -> impl IntoView {
                                         <td>{u.email}</td>
                                         <td>{u.display_name}</td>
                                         <td>{u.role.label()}</td>
-                                        <td>{if u.locked { "Locked" } else if u.is_active { "Active" } else { "Disabled" }}</td>
+                                        <td>{if u.is_active { "Active" } else { "Disabled" }}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

@@ -56,10 +56,26 @@ pub struct Notification {
 #[error("unrecognised webhook payload: {0}")]
 pub struct ParseError(String);
 
+/// An event of a readable body that was not understood: skipped, and recorded with the receipt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// What was wrong with it.
+    pub reason: String,
+}
+
+/// A signed body, read event by event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Parsed {
+    /// The events understood.
+    pub notifications: Vec<Notification>,
+    /// The events skipped (one bad event does not hold back the others).
+    pub skipped: Vec<Skipped>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Legacy {
-    event_notifications: Vec<LegacyNotification>,
+    event_notifications: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -71,7 +87,7 @@ struct LegacyNotification {
 
 #[derive(Deserialize)]
 struct LegacyChanges {
-    entities: Vec<LegacyEntity>,
+    entities: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -95,36 +111,52 @@ struct CloudEvent {
     intuitaccountid: String,
 }
 
-/// Parses either payload format.
-pub fn parse(body: &[u8]) -> Result<Vec<Notification>, ParseError> {
+/// Parses either payload format. Only a body that is not JSON, or whose envelope is neither
+/// format, is an error; each event inside is read on its own and skipped if it cannot be.
+pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ParseError(e.to_string()))?;
-    if value.is_array() {
-        let events: Vec<CloudEvent> =
-            serde_json::from_value(value).map_err(|e| ParseError(e.to_string()))?;
-        events.into_iter().map(from_cloud_event).collect()
+    let mut parsed = Parsed::default();
+    let mut skip = |reason: String| parsed.skipped.push(Skipped { reason });
+    let mut found = Vec::new();
+    if let serde_json::Value::Array(events) = value {
+        for event in events {
+            match serde_json::from_value::<CloudEvent>(event)
+                .map_err(|e| ParseError(format!("CloudEvent: {e}")))
+                .and_then(from_cloud_event)
+            {
+                Ok(n) => found.push(n),
+                Err(e) => skip(e.0),
+            }
+        }
     } else {
         let legacy: Legacy =
             serde_json::from_value(value).map_err(|e| ParseError(e.to_string()))?;
-        Ok(legacy
-            .event_notifications
-            .into_iter()
-            .flat_map(|n| {
-                let realm = n.realm_id;
-                n.data_change_event
-                    .entities
-                    .into_iter()
-                    .map(move |e| Notification {
-                        event_id: legacy_event_id(&realm, &e),
-                        realm_id: realm.clone(),
+        for notification in legacy.event_notifications {
+            let n = match serde_json::from_value::<LegacyNotification>(notification) {
+                Ok(n) => n,
+                Err(e) => {
+                    skip(format!("eventNotification: {e}"));
+                    continue;
+                }
+            };
+            for entity in n.data_change_event.entities {
+                match serde_json::from_value::<LegacyEntity>(entity) {
+                    Ok(e) => found.push(Notification {
+                        event_id: legacy_event_id(&n.realm_id, &e),
+                        realm_id: n.realm_id.clone(),
                         entity: e.name,
                         entity_id: e.id,
                         operation: e.operation,
                         occurred_at: e.last_updated,
-                    })
-            })
-            .collect())
+                    }),
+                    Err(e) => skip(format!("dataChangeEvent entity: {e}")),
+                }
+            }
+        }
     }
+    parsed.notifications = found;
+    Ok(parsed)
 }
 
 fn legacy_event_id(realm: &str, e: &LegacyEntity) -> String {
@@ -209,8 +241,8 @@ mod tests {
         let body = br#"{"eventNotifications":[{"realmId":"1","dataChangeEvent":{"entities":[
             {"name":"Payment","id":"7","operation":"Create","lastUpdated":"2025-01-01T00:00:00Z"},
             {"name":"Payment","id":"7","operation":"Update","lastUpdated":"2025-01-01T00:00:00Z"}]}}]}"#;
-        let a = parse(body).expect("parses");
-        let b = parse(body).expect("parses");
+        let a = parse(body).expect("parses").notifications;
+        let b = parse(body).expect("parses").notifications;
         assert_eq!(a, b);
         assert_ne!(a[0].event_id, a[1].event_id);
         assert_eq!(
@@ -227,7 +259,7 @@ mod tests {
     fn cloud_events_map_type_to_entity_and_operation() {
         let body = br#"[{"specversion":"1.0","id":"e-1","source":"intuit.x","type":"qbo.payment.created.v1",
             "time":"2025-09-10T21:31:25Z","intuitentityid":"55","intuitaccountid":"310687","data":{}}]"#;
-        let n = parse(body).expect("parses");
+        let n = parse(body).expect("parses").notifications;
         assert_eq!(n[0].event_id, "e-1");
         assert_eq!(
             (
@@ -238,9 +270,26 @@ mod tests {
             ("Payment", "Create", "55")
         );
         assert!(parse(b"{}").is_err());
-        assert!(parse(
-            br#"[{"id":"x","type":"other.thing","intuitentityid":"1","intuitaccountid":"2"}]"#
-        )
-        .is_err());
+        assert!(parse(b"not json").is_err());
+    }
+
+    #[test]
+    fn an_unrecognised_event_is_skipped_and_the_rest_kept() {
+        let body = br#"[{"id":"x","type":"other.thing","intuitentityid":"1","intuitaccountid":"2"},
+            {"id":"e-2","type":"qbo.customer.updated.v1","intuitentityid":"9","intuitaccountid":"2"},
+            {"id":"e-3"}]"#;
+        let p = parse(body).expect("the envelope is readable");
+        assert_eq!(p.notifications.len(), 1);
+        assert_eq!(p.notifications[0].event_id, "e-2");
+        assert_eq!(p.skipped.len(), 2);
+        assert!(
+            p.skipped[0].reason.contains("other.thing"),
+            "{:?}",
+            p.skipped
+        );
+        let legacy = br#"{"eventNotifications":[{"realmId":"1","dataChangeEvent":{"entities":[
+            {"name":"Payment","id":"7","operation":"Create"},{"surprise":true}]}},{"nope":1}]}"#;
+        let p = parse(legacy).expect("readable");
+        assert_eq!((p.notifications.len(), p.skipped.len()), (1, 2));
     }
 }

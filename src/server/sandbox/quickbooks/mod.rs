@@ -37,6 +37,8 @@ use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
+use crate::server::sandbox::guard::{self, Guard};
+
 pub use limits::Limits;
 pub use webhooks::WebhookFormat;
 
@@ -70,6 +72,11 @@ pub struct SandboxConfig {
     pub rotate_refresh_after: chrono::TimeDelta,
     /// Companies created when missing.
     pub companies: Vec<(String, String)>,
+    /// Redirect URIs accepted besides loopback ones (as registered in Intuit's developer portal).
+    pub redirect_uris: Vec<String>,
+    /// The control token; when the sandbox listens beyond loopback and none is given, one is
+    /// made up and printed at start.
+    pub control_token: Option<SecretString>,
 }
 
 impl SandboxConfig {
@@ -94,6 +101,8 @@ impl SandboxConfig {
                 .iter()
                 .map(|(r, n)| (r.to_string(), n.to_string()))
                 .collect(),
+            redirect_uris: Vec::new(),
+            control_token: None,
         }
     }
 }
@@ -274,8 +283,18 @@ pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<Sa
             config,
         }),
     };
+    let control_token = match (&sandbox.inner.config.control_token, addr.ip().is_loopback()) {
+        (Some(token), _) => Some(Arc::new(token.clone())),
+        (None, true) => None,
+        (None, false) => {
+            let token = crate::server::crypto::random_secret();
+            // Printed, not logged: it is for the person who started the sandbox.
+            println!("QuickBooks sandbox control token (send as X-Sandbox-Token): {token}");
+            Some(Arc::new(SecretString::from(token)))
+        }
+    };
     let (stop, stop_rx) = watch::channel(false);
-    let app = router(sandbox.clone());
+    let app = router(sandbox.clone(), Guard { control_token });
     let mut serve_stop = stop_rx.clone();
     let server = tokio::spawn(async move {
         let shutdown = async move {
@@ -298,8 +317,10 @@ pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<Sa
     })
 }
 
-fn router(sandbox: Sandbox) -> Router {
-    Router::new()
+/// The ERP's API (guarded by its own credentials, as Intuit's is), and the sandbox's pages,
+/// forms and control routes behind [`guard::protect`].
+fn router(sandbox: Sandbox, guard: Guard) -> Router {
+    let controls = Router::new()
         .route("/", get(page::index))
         .route(
             "/companies/{realm}/invoices/{id}/payments",
@@ -309,6 +330,15 @@ fn router(sandbox: Sandbox) -> Router {
             "/connect/oauth2",
             get(oauth::authorize).post(oauth::consent),
         )
+        .route("/_sandbox/faults", get(get_faults).post(set_faults))
+        .route("/_sandbox/limits", post(set_limits))
+        .route("/_sandbox/webhooks", post(set_webhooks))
+        .route("/_sandbox/stats", get(stats))
+        .route("/_sandbox/realms/{realm}/token", post(oauth::mint_token))
+        .route("/_sandbox/realms/{realm}/revoke", post(oauth::revoke_realm))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::protect));
+    Router::new()
+        .merge(controls)
         .route("/oauth2/v1/tokens/bearer", post(oauth::token))
         .route("/v2/oauth2/tokens/revoke", post(oauth::revoke))
         .route(
@@ -316,12 +346,6 @@ fn router(sandbox: Sandbox) -> Router {
             get(api::get_collection).post(api::post_entity),
         )
         .route("/v3/company/{realm}/{entity}/{id}", get(api::read_entity))
-        .route("/_sandbox/faults", get(get_faults).post(set_faults))
-        .route("/_sandbox/limits", post(set_limits))
-        .route("/_sandbox/webhooks", post(set_webhooks))
-        .route("/_sandbox/stats", get(stats))
-        .route("/_sandbox/realms/{realm}/token", post(oauth::mint_token))
-        .route("/_sandbox/realms/{realm}/revoke", post(oauth::revoke_realm))
         .layer(axum::middleware::map_response(intuit_tid))
         .with_state(sandbox)
 }

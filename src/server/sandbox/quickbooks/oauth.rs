@@ -17,6 +17,7 @@ use serde_json::json;
 use super::fault::Fail;
 use super::page::escape;
 use super::{clock, store, Sandbox};
+use crate::server::sandbox::guard::redirect_allowed;
 
 /// The accounting scope.
 pub const ACCOUNTING_SCOPE: &str = "com.intuit.quickbooks.accounting";
@@ -74,6 +75,13 @@ pub async fn authorize(State(s): State<Sandbox>, Query(q): Query<AuthorizeQuery>
             "The redirect_uri is missing or not a URL.",
         );
     };
+    if !redirect_allowed(&redirect_uri, &s.inner.config.redirect_uris) {
+        // Intuit shows an error page, never redirecting to an unregistered URI.
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The redirect_uri query parameter value is invalid: it is not registered for this app (loopback addresses always are).",
+        );
+    }
     let state = q.state.unwrap_or_default();
     if q.response_type.as_deref() != Some("code") {
         return redirect_with(
@@ -139,6 +147,12 @@ pub struct ConsentForm {
 pub async fn consent(State(s): State<Sandbox>, Form(f): Form<ConsentForm>) -> Response {
     if f.client_id != s.inner.config.client_id {
         return error_page(StatusCode::BAD_REQUEST, "Unknown client_id.");
+    }
+    if !redirect_allowed(&f.redirect_uri, &s.inner.config.redirect_uris) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "The redirect_uri is not registered for this app.",
+        );
     }
     if f.decision != "allow" {
         // [UNCONFIRMED for Intuit] the standard RFC 6749 denial.

@@ -202,7 +202,9 @@ mod tests {
             event(3, "r1", "Customer", "Delete"),
         ];
         for format in [WebhookFormat::Legacy, WebhookFormat::CloudEvents] {
-            let parsed = parse(body(&events, format).to_string().as_bytes()).expect("parses");
+            let parsed = parse(body(&events, format).to_string().as_bytes())
+                .expect("parses")
+                .notifications;
             assert_eq!(parsed.len(), 3, "{format:?}");
             let payment = parsed
                 .iter()
