@@ -251,16 +251,6 @@ async fn sandbox_stats(http: &reqwest::Client, base: &str) -> Value {
         .expect("json")
 }
 
-/// Samples a process's resident memory (kB) from /proc.
-fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-}
-
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -336,7 +326,7 @@ async fn webhooks(label: &str, url: &str) {
         let (peak, sampling) = (peak.clone(), sampling.clone());
         tokio::spawn(async move {
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                if let Some(kb) = rss_kb(pid) {
+                if let Some(kb) = common::rss_kb(pid) {
                     peak.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;

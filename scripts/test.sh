@@ -26,3 +26,6 @@ for _ in $(seq 100); do
 done
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" SANDBOX_URL="http://127.0.0.1:$SANDBOX_PORT" npx playwright test) || {
   echo "--- server log ---"; tail -50 "$E2E_DIR/server.log"; exit 1; }
+
+# The JSON API against its own OpenAPI document (schemathesis; its own server and database).
+scripts/fuzz-api.sh

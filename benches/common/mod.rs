@@ -1,4 +1,5 @@
-//! What the benchmarks share: a scratch PostgreSQL database when one is configured.
+//! What the benchmarks share: a scratch PostgreSQL database when one is configured, and a
+//! process's resident memory.
 
 use std::future::Future;
 use uuid::Uuid;
@@ -34,4 +35,15 @@ where
         .execute(&admin)
         .await
         .expect("drop");
+}
+
+/// A process's resident memory (kB) from /proc; None once it has exited.
+#[allow(dead_code)] // not every bench samples memory
+pub fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
 }

@@ -7,6 +7,19 @@ use uuid::Uuid;
 
 use super::sync::SyncBadge;
 
+/// Most units of one order line.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+/// Highest price per unit, in minor units (10 million in a two-decimal currency).
+pub const MAX_UNIT_PRICE: i64 = 1_000_000_000;
+/// Highest shipping charge, in minor units.
+pub const MAX_SHIPPING: i64 = 1_000_000_000_000_000;
+/// Most lines of one order. With the bounds above an order's total fits an i64.
+pub const MAX_ORDER_ITEMS: usize = 1000;
+/// Longest customer and product name, and SKU, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest SKU, in characters.
+pub const MAX_SKU_CHARS: usize = 100;
+
 /// A postal address; every part optional.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -29,10 +42,15 @@ pub struct Address {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomerInput {
-    /// Display name (required, unique names are not required).
+    /// Display name: 1 to 200 characters, not only spaces (names need not be unique).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
-    /// Contact email.
+    /// Contact email: empty, or an address with an `@`.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^$|@"))]
     pub email: Option<String>,
     /// Contact phone.
     #[serde(default)]
@@ -78,14 +96,24 @@ pub struct Customer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProductInput {
-    /// Stock keeping unit, unique per tenant.
+    /// Stock keeping unit, unique per tenant: 1 to 100 characters, not only spaces.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 100, pattern = r"\S")
+    )]
     pub sku: String,
-    /// Name.
+    /// Name: 1 to 200 characters, not only spaces.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub name: String,
     /// Price per unit in minor units.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1_000_000_000))]
     pub unit_price: i64,
-    /// ISO 4217 code (default USD).
+    /// ISO 4217 code, three letters (default USD).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[A-Za-z]{3}$"))]
     pub currency: Option<String>,
 }
 
@@ -185,10 +213,12 @@ stored_names!(ItemStatus {
 pub struct NewOrderItem {
     /// Product.
     pub product_id: Uuid,
-    /// Quantity (≥ 1).
+    /// Quantity.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 1_000_000))]
     pub quantity: i64,
     /// Price per unit; the product's price when omitted.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1_000_000_000))]
     pub unit_price: Option<i64>,
 }
 
@@ -200,11 +230,17 @@ pub struct NewOrder {
     pub customer_id: Uuid,
     /// Shipping charge in minor units.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)
+    )]
     pub shipping_amount: i64,
-    /// Currency (default USD); every product must be priced in it.
+    /// Currency (default USD); every product must be priced in it (else 409).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(pattern = "^[A-Za-z]{3}$"))]
     pub currency: Option<String>,
-    /// Lines (at least one).
+    /// Lines: 1 to 1,000.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 1000))]
     pub items: Vec<NewOrderItem>,
 }
 
@@ -215,8 +251,12 @@ pub struct OrderUpdate {
     /// New status.
     #[serde(default)]
     pub status: Option<OrderStatus>,
-    /// New shipping charge.
+    /// New shipping charge (the new total may not fall below what was paid, else 409).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)
+    )]
     pub shipping_amount: Option<i64>,
 }
 
@@ -268,7 +308,11 @@ pub struct Payment {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewPayment {
-    /// Amount in minor units (> 0).
+    /// Amount in minor units: at least 1, at most the order's balance (else 409).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(minimum = 1, maximum = 1_000_000_000_000_000_000_i64)
+    )]
     pub amount: i64,
     /// How it was paid (card, transfer, cheque, …).
     #[serde(default)]

@@ -120,7 +120,11 @@ async fn orders_compute_totals_in_minor_units_and_reject_bad_input(backend: Back
         .expect("msg")
         .contains("quantity"));
     let unknown = bad(json!({ "customer_id": f.customer, "items": [{ "product_id": uuid::Uuid::now_v7(), "quantity": 1 }] })).await;
-    assert_eq!(unknown.0, 400);
+    assert_eq!(
+        unknown.0, 409,
+        "a product that does not exist: {}",
+        unknown.1
+    );
     let overflow = bad(json!({ "customer_id": f.customer, "items": [{ "product_id": f.widget, "quantity": 1000, "unit_price": i64::MAX / 10 }] })).await;
     assert_eq!(overflow.0, 400);
     let dup_sku = app
@@ -272,7 +276,7 @@ async fn payments_move_the_order_to_paid_and_raise_events(backend: Backend) {
         ),
         (Some("PartiallyPaid"), Some(1000))
     );
-    assert_eq!(pay(5000).await.0, 400, "more than the balance");
+    assert_eq!(pay(5000).await.0, 409, "more than the balance");
     let (_, paid) = app
         .send_json(
             &f.admin,

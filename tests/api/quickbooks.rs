@@ -672,16 +672,28 @@ async fn customers_are_created_matched_and_updated(backend: Backend) {
         .manual_sync(&admin, json!({ "entity_type": "Customer" }))
         .await;
     assert_eq!(result["successful"], customers.len() as i64);
-    let (status, refused) = q
+    // With All, an id may be a customer's or an order's.
+    let (status, result) = q
         .app
         .send_json(
             &admin,
             Method::POST,
             "/api/integrations/sync/quickbooks",
-            json!({ "entity_type": "All", "entity_ids": [first["id"]] }),
+            json!({ "entity_type": "All", "entity_ids": [first["id"], uuid::Uuid::now_v7()] }),
         )
         .await;
-    assert_eq!(status, 400, "ids name records of one type: {refused}");
+    assert_eq!(status, 200, "{result}");
+    assert_eq!(
+        (
+            result["total_processed"].as_i64(),
+            result["failed"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "{result}"
+    );
+    assert!(result["errors"][0]
+        .as_str()
+        .is_some_and(|e| e.contains("no customer or order")));
     q.drain().await;
     let name = |c: &Value| c["name"].as_str().expect("name").replace('\'', "''");
     assert_eq!(

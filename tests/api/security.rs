@@ -15,7 +15,31 @@ both_backends!(
     receipts_inbox_and_audit_are_pruned,
     pages_and_answers_carry_security_headers,
     the_sandbox_obeys_only_its_own_user,
+    text_either_backend_cannot_store_is_a_clear_400,
 );
+
+/// PostgreSQL cannot store a NUL character in text; SQLite can. Neither answers 500.
+async fn text_either_backend_cannot_store_is_a_clear_400(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in(demo_email(Role::Admin)).await;
+    let (status, body) = app
+        .send_json(
+            &admin,
+            reqwest::Method::POST,
+            "/api/v1/customers",
+            serde_json::json!({ "name": "Nul\u{0}Corp" }),
+        )
+        .await;
+    match backend {
+        Backend::Sqlite => assert_eq!(status, 201, "{body}"),
+        Backend::Postgres => {
+            assert_eq!(status, 400, "{body}");
+            assert!(body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("NUL")));
+        }
+    }
+}
 
 /// The QuickBooks sandbox's control and form routes: no cross-site posts, no foreign Host names
 /// (DNS rebinding), no codes for unregistered redirect URIs. Scripts without browser headers

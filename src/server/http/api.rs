@@ -165,7 +165,7 @@ pub fn router() -> Router<AppState> {
 
 type ApiResult<T> = Result<T, AppError>;
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, description = "The caller: tenant, role, actor and user"), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, description = "The caller: tenant, role, actor and user"), (status = 401, body = ErrorBody), (status = 404, description = "The signed-in user's tenant is gone", body = ErrorBody)))]
 pub(super) async fn me(
     State(state): State<AppState>,
     Caller(p): Caller,
@@ -216,7 +216,7 @@ pub(super) async fn list_tokens(
     Ok(Json(api_tokens::list(&state.db, &p).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "api-tokens", request_body = NewTokenInput, responses((status = 201, description = "The secret is in `token`, shown once", body = CreatedApiToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/api-tokens", tag = "api-tokens", request_body = NewTokenInput, security(("session" = [])), responses((status = 201, description = "The secret is in `token`, shown once", body = CreatedApiToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, description = "Not an Admin, or an API token (tokens are made by a person)", body = ErrorBody)))]
 pub(super) async fn create_token(
     State(state): State<AppState>,
     Caller(p): Caller,

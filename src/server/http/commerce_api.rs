@@ -21,13 +21,31 @@ use crate::server::state::AppState;
 
 type ApiResult<T> = Result<T, AppError>;
 
-/// `?page=&per_page=` (and `status=` for the outbox).
+/// `?page=&per_page=`. Out-of-range values are clamped, never refused.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    /// Page, from 1 (past 1,000,000 reads as 1,000,000).
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<i64>,
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
-    status: Option<String>,
+}
+
+/// `?page=&per_page=&status=` of the outbox list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutboxQuery {
+    /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    per_page: Option<i64>,
+    /// Only rows in this status.
+    #[param(inline)]
+    status: Option<sync_admin::OutboxStatus>,
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(PageQuery), responses((status = 200, body = Page<Customer>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -121,7 +139,7 @@ pub(super) async fn list_orders(
     Ok(Json(orders::list(&s.db, &p, q.page, q.per_page).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder, responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder, responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "No such customer or product, or a product priced in another currency", body = ErrorBody)))]
 pub(super) async fn create_order(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -142,7 +160,7 @@ pub(super) async fn get_order(
     Ok(Json(orders::get(&s.db, &p, id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), request_body = OrderUpdate, responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(patch, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), request_body = OrderUpdate, responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The new total would fall below what was paid", body = ErrorBody)))]
 pub(super) async fn update_order(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -161,7 +179,7 @@ pub(super) async fn mark_paid(
     Ok(Json(orders::mark_paid(&s.db, &p, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), request_body = NewPayment, responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/orders/{id}/payments", tag = "orders", params(("id" = Uuid, Path, description = "Record id")), request_body = NewPayment, responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "More than the balance due", body = ErrorBody)))]
 pub(super) async fn add_payment(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -192,14 +210,15 @@ pub(super) async fn set_item_status(
     ))
 }
 
-#[utoipa::path(get, path = "/api/integrations/outbox", tag = "integrations", params(PageQuery), responses((status = 200, body = Page<OutboxItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/integrations/outbox", tag = "integrations", params(OutboxQuery), responses((status = 200, body = Page<OutboxItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_outbox(
     State(s): State<AppState>,
     Caller(p): Caller,
-    ValidQuery(q): ValidQuery<PageQuery>,
+    ValidQuery(q): ValidQuery<OutboxQuery>,
 ) -> ApiResult<impl IntoResponse> {
+    let status = q.status.map(sync_admin::OutboxStatus::as_str);
     Ok(Json(
-        sync_admin::list_outbox(&s.db, &p, q.status.as_deref(), q.page, q.per_page).await?,
+        sync_admin::list_outbox(&s.db, &p, status, q.page, q.per_page).await?,
     ))
 }
 
@@ -212,7 +231,7 @@ pub(super) async fn retry_outbox(
     Ok(Json(sync_admin::retry_outbox(&s.db, &p, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/integrations/outbox/{id}/dismiss", tag = "integrations", params(("id" = Uuid, Path, description = "Outbox row id")), request_body(content = sync_admin::DismissInput, description = "Optional reason, kept in the audit trail"), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/integrations/outbox/{id}/dismiss", tag = "integrations", params(("id" = Uuid, Path, description = "Outbox row id")), request_body(content = Option<sync_admin::DismissInput>, description = "Optional reason, kept in the audit trail"), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub(super) async fn dismiss_outbox(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -223,14 +242,16 @@ pub(super) async fn dismiss_outbox(
     let input = if body.iter().all(u8::is_ascii_whitespace) {
         sync_admin::DismissInput::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            crate::error::AppError::BadRequest(format!("The body is not a dismissal: {e}"))
-        })?
+        serde_json::from_slice::<Option<sync_admin::DismissInput>>(&body)
+            .map_err(|e| {
+                crate::error::AppError::BadRequest(format!("The body is not a dismissal: {e}"))
+            })?
+            .unwrap_or_default()
     };
     Ok(Json(sync_admin::dismiss(&s.db, &p, id, input).await?))
 }
 
-#[utoipa::path(post, path = "/api/integrations/connections/{provider}/breaker/close", tag = "integrations", params(("provider" = String, Path, description = "quickbooks or netsuite")), responses((status = 204, description = "Deliveries resume"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/integrations/connections/{provider}/breaker/close", tag = "integrations", params(("provider" = inline(sync_admin::ProviderSlug), Path, description = "The ERP")), responses((status = 204, description = "Deliveries resume"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn close_breaker(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -249,17 +270,19 @@ pub(super) async fn retry_log(
     Ok(Json(sync_admin::retry_from_log(&s.db, &p, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/integrations/sync/{provider}/retry-failed", tag = "integrations", params(("provider" = String, Path, description = "quickbooks or netsuite")), responses((status = 200, description = "{\"requeued\": n}"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/integrations/sync/{provider}/retry-failed", tag = "integrations", params(("provider" = inline(sync_admin::ProviderSlug), Path, description = "The ERP")), responses((status = 200, body = sync_admin::Requeued), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn retry_failed(
     State(s): State<AppState>,
     Caller(p): Caller,
     ValidPath(provider): ValidPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     let requeued = sync_admin::retry_failed(&s.db, &p, &provider).await?;
-    Ok(Json(serde_json::json!({ "requeued": requeued })))
+    Ok(Json(sync_admin::Requeued {
+        requeued: i64::try_from(requeued).unwrap_or(i64::MAX),
+    }))
 }
 
-#[utoipa::path(put, path = "/api/integrations/connections/{provider}/settings", tag = "integrations", params(("provider" = String, Path, description = "quickbooks or netsuite")), request_body = SettingsInput, responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/integrations/connections/{provider}/settings", tag = "integrations", params(("provider" = inline(sync_admin::ProviderSlug), Path, description = "The ERP")), request_body = SettingsInput, responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub(super) async fn update_settings(
     State(s): State<AppState>,
     Caller(p): Caller,

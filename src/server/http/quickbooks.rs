@@ -27,8 +27,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
 /// Starts connecting QuickBooks: `{"authorize_url": …}`, or a redirect to Intuit when a
 /// browser navigates here.
 #[utoipa::path(get, path = "/api/integrations/quickbooks/authorize", tag = "integrations",
+    security(("session" = [])),
     responses((status = 200, description = "The Intuit consent URL", body = serde_json::Value), (status = 303, description = "Browser: redirect to Intuit"),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        (status = 400, description = "QuickBooks is not configured here", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, description = "Not an Admin, or an API token (connecting needs a person)", body = ErrorBody)))]
 pub async fn authorize(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -100,7 +101,7 @@ pub async fn callback(
 
 /// Disconnects a provider (tokens revoked and deleted; mappings kept).
 #[utoipa::path(delete, path = "/api/integrations/connections/{provider}", tag = "integrations",
-    params(("provider" = String, Path, description = "quickbooks or netsuite")),
+    params(("provider" = inline(crate::server::service::sync_admin::ProviderSlug), Path, description = "The ERP")),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn disconnect(
     State(s): State<AppState>,
@@ -113,9 +114,9 @@ pub async fn disconnect(
 
 /// Queues customers or orders for one ERP now (PRD ManualSync).
 #[utoipa::path(post, path = "/api/integrations/sync/{provider}", tag = "integrations",
-    params(("provider" = String, Path, description = "quickbooks or netsuite")),
+    params(("provider" = inline(crate::server::service::sync_admin::ProviderSlug), Path, description = "The ERP")),
     request_body = ManualSyncInput,
-    responses((status = 200, body = SyncResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = SyncResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "The ERP is not connected", body = ErrorBody)))]
 pub async fn manual_sync(
     State(s): State<AppState>,
     Caller(p): Caller,

@@ -18,10 +18,24 @@ pub const TOKEN_PREFIX: &str = "ebt_";
 /// What an admin submits to create a token.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenInput {
-    /// A name saying what uses it.
+    /// A name saying what uses it: 1 to 100 characters, not only spaces.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
-    /// The role it acts with (not Customer).
+    /// The role it acts with (any but Customer).
+    #[schema(value_type = TokenRole)]
     pub role: Role,
+}
+
+/// The roles a token may have (the document's view of [`Role`] without Customer).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub enum TokenRole {
+    /// Everything.
+    Admin,
+    /// Integrations and commerce.
+    SalesManager,
+    /// Commerce.
+    SalesRep,
 }
 
 /// Creates a token for the caller's tenant.
@@ -31,9 +45,8 @@ pub async fn create(
     input: NewTokenInput,
 ) -> Result<CreatedApiToken, AppError> {
     principal.require(Policy::ManageApiTokens)?;
-    let created_by = principal.user_id().ok_or_else(|| {
-        AppError::BadRequest("API tokens are created by a signed-in user.".into())
-    })?;
+    // A token cannot mint tokens: only a signed-in person can (the route is session-only).
+    let created_by = principal.user_id().ok_or(AppError::Forbidden)?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(AppError::BadRequest(

@@ -5,7 +5,10 @@ use uuid::Uuid;
 
 use super::paging::Paging;
 use super::sync_status;
-use crate::domain::commerce::{Customer, CustomerInput, Page, Product, ProductInput};
+use crate::domain::commerce::{
+    Customer, CustomerInput, Page, Product, ProductInput, MAX_NAME_CHARS, MAX_SKU_CHARS,
+    MAX_UNIT_PRICE,
+};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
@@ -15,7 +18,7 @@ use crate::server::store::{audit, customers, products, Db, StoreError};
 use crate::server::time;
 
 fn validate_customer(c: &CustomerInput) -> Result<(), AppError> {
-    if c.name.trim().is_empty() || c.name.chars().count() > 200 {
+    if c.name.trim().is_empty() || c.name.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::BadRequest(
             "A customer needs a name of 1 to 200 characters.".into(),
         ));
@@ -158,15 +161,19 @@ pub async fn list(
 }
 
 fn validate_product(input: &ProductInput) -> Result<String, AppError> {
-    if input.sku.trim().is_empty() || input.sku.len() > 100 || input.name.trim().is_empty() {
-        return Err(AppError::BadRequest(
-            "A product needs a SKU (up to 100 characters) and a name.".into(),
-        ));
+    if input.sku.trim().is_empty()
+        || input.sku.chars().count() > MAX_SKU_CHARS
+        || input.name.trim().is_empty()
+        || input.name.chars().count() > MAX_NAME_CHARS
+    {
+        return Err(AppError::BadRequest(format!(
+            "A product needs a SKU (up to {MAX_SKU_CHARS} characters) and a name (up to {MAX_NAME_CHARS})."
+        )));
     }
-    if input.unit_price < 0 {
-        return Err(AppError::BadRequest(
-            "The unit price cannot be negative.".into(),
-        ));
+    if !(0..=MAX_UNIT_PRICE).contains(&input.unit_price) {
+        return Err(AppError::BadRequest(format!(
+            "The unit price must be between 0 and {MAX_UNIT_PRICE} (minor units)."
+        )));
     }
     currency(input.currency.as_deref())
 }

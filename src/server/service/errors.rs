@@ -11,8 +11,14 @@ pub fn internal(err: impl std::fmt::Display) -> AppError {
     AppError::Internal { reference }
 }
 
-/// Maps a storage failure: an unreachable database is `Unavailable`, anything else `Internal`.
+/// Maps a storage failure: an unreachable database is `Unavailable`; text PostgreSQL cannot
+/// store (a NUL character: SQLSTATE 22021) is the caller's `BadRequest`; anything else `Internal`.
 pub fn store(err: StoreError) -> AppError {
+    if let StoreError::Sqlx(sqlx::Error::Database(db)) = &err {
+        if db.code().as_deref() == Some("22021") {
+            return AppError::BadRequest("Text may not contain NUL (\\u0000) characters.".into());
+        }
+    }
     match &err {
         StoreError::Sqlx(
             sqlx::Error::PoolTimedOut

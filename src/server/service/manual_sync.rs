@@ -24,14 +24,29 @@ use crate::server::time;
 /// Most records one request may queue.
 pub const MAX_RECORDS: i64 = 10_000;
 
+/// A record named under `All`: a customer's id or an order's.
+const ANY: &str = "Any";
+
+/// Which records a manual sync sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+pub enum SyncScope {
+    /// Customers.
+    Customer,
+    /// Orders (placed or fulfilled).
+    Order,
+    /// Customers and orders.
+    All,
+}
+
 /// What to send.
 #[derive(Clone, Debug, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ManualSyncInput {
-    /// `Customer`, `Order` or `All`.
-    pub entity_type: String,
-    /// Only these records, of the one type named (default: all of the type; orders: every
-    /// placed or fulfilled one).
+    /// What kind of records.
+    pub entity_type: SyncScope,
+    /// Only these records (default: every record of the kind; orders: every placed or
+    /// fulfilled one). With `All`, each id may be a customer's or an order's.
     #[serde(default)]
+    #[schema(max_items = 10000)]
     pub entity_ids: Option<Vec<Uuid>>,
 }
 
@@ -61,23 +76,12 @@ pub async fn manual_sync(
     let provider: Provider = provider
         .parse()
         .map_err(|e| AppError::BadRequest(format!("{e}")))?;
-    let (do_customers, do_orders) = match input.entity_type.as_str() {
-        "Customer" => (true, false),
-        "Order" => (false, true),
-        "All" => (true, true),
-        other => {
-            return Err(AppError::BadRequest(format!(
-                "entity_type must be Customer, Order or All, not {other:?}."
-            )))
-        }
+    let (do_customers, do_orders) = match input.entity_type {
+        SyncScope::Customer => (true, false),
+        SyncScope::Order => (false, true),
+        SyncScope::All => (true, true),
     };
     if let Some(ids) = &input.entity_ids {
-        if do_customers && do_orders {
-            return Err(AppError::BadRequest(
-                "entity_ids name records of one type: use entity_type Customer or Order with them."
-                    .into(),
-            ));
-        }
         if ids.len() as i64 > MAX_RECORDS {
             return Err(AppError::BadRequest(format!(
                 "At most {MAX_RECORDS} records per request."
@@ -89,13 +93,18 @@ pub async fn manual_sync(
         .map_err(store)?
         .is_some_and(|c| c.status != "NotConnected");
     if !connected {
-        return Err(AppError::BadRequest(format!(
+        return Err(AppError::Conflict(format!(
             "{} is not connected.",
             provider.label()
         )));
     }
     let mut work: Vec<(&str, Uuid)> = Vec::new();
-    if do_customers {
+    let named_any = input.entity_type == SyncScope::All && input.entity_ids.is_some();
+    if named_any {
+        let ids = input.entity_ids.iter().flatten();
+        work.extend(ids.map(|id| (ANY, *id)));
+    }
+    if do_customers && !named_any {
         let ids = match &input.entity_ids {
             Some(ids) => ids.clone(),
             None => customers::all_ids(db, p.tenant_id, MAX_RECORDS)
@@ -104,7 +113,7 @@ pub async fn manual_sync(
         };
         work.extend(ids.into_iter().map(|id| ("Customer", id)));
     }
-    if do_orders {
+    if do_orders && !named_any {
         let ids = match &input.entity_ids {
             Some(ids) => ids.clone(),
             None => orders::billable_ids(db, p.tenant_id, MAX_RECORDS)
@@ -117,9 +126,19 @@ pub async fn manual_sync(
     for (entity_type, id) in work {
         result.total_processed += 1;
         let mut tx = db.begin().await.map_err(store)?;
-        let event = match entity_type {
-            "Customer" => customer_event(&mut tx, p, id).await?,
-            _ => order_event(&mut tx, p, id).await?,
+        let (entity_type, event) = match entity_type {
+            "Customer" => (entity_type, customer_event(&mut tx, p, id).await?),
+            "Order" => (entity_type, order_event(&mut tx, p, id).await?),
+            _ => match customer_event(&mut tx, p, id).await? {
+                Ok(found) => ("Customer", Ok(found)),
+                Err(_) => match order_event(&mut tx, p, id).await? {
+                    Ok(found) => ("Order", Ok(found)),
+                    Err(why) if why.ends_with("does not exist") => {
+                        ("Order", Err(format!("no customer or order {id} exists")))
+                    }
+                    Err(why) => ("Order", Err(why)),
+                },
+            },
         };
         let (event_type, version, payload) = match event {
             Ok(e) => e,

@@ -30,9 +30,7 @@ pub enum StateError {
 
 /// Issues a state for `principal` connecting `provider` (a signed-in user, not an API token).
 pub async fn issue(db: &Db, principal: &Principal, provider: Provider) -> Result<String, AppError> {
-    let user_id = principal
-        .user_id()
-        .ok_or_else(|| AppError::BadRequest("Connecting an ERP needs a signed-in user.".into()))?;
+    let user_id = principal.user_id().ok_or(AppError::Forbidden)?;
     let state = crypto::random_secret();
     let now = time::now();
     let owner = StateOwner {

@@ -9,7 +9,7 @@ use super::paging::Paging;
 use super::sync_status;
 use crate::domain::commerce::{
     ItemStatus, NewOrder, NewPayment, Order, OrderItem, OrderStatus, OrderUpdate, Page,
-    PaymentStatus,
+    PaymentStatus, MAX_ORDER_ITEMS, MAX_QUANTITY, MAX_SHIPPING, MAX_UNIT_PRICE,
 };
 use crate::domain::connection::Provider;
 use crate::domain::{Policy, Role};
@@ -21,21 +21,26 @@ use crate::server::store::orders::{self, NewOrderRow, NewPaymentRow};
 use crate::server::store::{audit, customers, products, Db, StoreError, Tx};
 use crate::server::time;
 
-const MAX_QUANTITY: i64 = 1_000_000;
+/// A shipping charge within bounds.
+fn check_shipping(amount: i64) -> Result<(), AppError> {
+    if (0..=MAX_SHIPPING).contains(&amount) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(format!(
+            "The shipping amount must be between 0 and {MAX_SHIPPING} (minor units)."
+        )))
+    }
+}
 
 /// Creates an order (status Placed) and raises `OrderCreated` in the same transaction.
 pub async fn create(db: &Db, p: &Principal, input: NewOrder) -> Result<Order, AppError> {
     p.require(Policy::ManageCommerce)?;
-    if input.items.is_empty() {
-        return Err(AppError::BadRequest(
-            "An order needs at least one item.".into(),
-        ));
+    if input.items.is_empty() || input.items.len() > MAX_ORDER_ITEMS {
+        return Err(AppError::BadRequest(format!(
+            "An order needs 1 to {MAX_ORDER_ITEMS} items."
+        )));
     }
-    if input.shipping_amount < 0 {
-        return Err(AppError::BadRequest(
-            "The shipping amount cannot be negative.".into(),
-        ));
-    }
+    check_shipping(input.shipping_amount)?;
     let cur = currency(input.currency.as_deref())?;
     // The order number is MAX+1 per tenant; concurrent PostgreSQL writers may collide on it,
     // in which case the whole transaction is simply tried again.
@@ -75,7 +80,7 @@ async fn try_create(
         .await?
         .is_none()
     {
-        return Err(CreateError::App(AppError::BadRequest(
+        return Err(CreateError::App(AppError::Conflict(
             "There is no such customer.".into(),
         )));
     }
@@ -84,7 +89,7 @@ async fn try_create(
         let product = products::get_in(&mut tx, p.tenant_id, line.product_id)
             .await?
             .ok_or_else(|| {
-                CreateError::App(AppError::BadRequest(format!(
+                CreateError::App(AppError::Conflict(format!(
                     "Item {}: there is no such product.",
                     i + 1
                 )))
@@ -138,15 +143,15 @@ fn build_item(
         )));
     }
     if product.currency != cur {
-        return Err(AppError::BadRequest(format!(
+        return Err(AppError::Conflict(format!(
             "Item {n}: {} is priced in {}, the order in {cur}.",
             product.sku, product.currency
         )));
     }
     let unit_price = price.unwrap_or(product.unit_price);
-    if unit_price < 0 {
+    if !(0..=MAX_UNIT_PRICE).contains(&unit_price) {
         return Err(AppError::BadRequest(format!(
-            "Item {n}: the unit price cannot be negative."
+            "Item {n}: the unit price must be between 0 and {MAX_UNIT_PRICE} (minor units)."
         )));
     }
     let amount = quantity
@@ -246,11 +251,7 @@ pub async fn update(
         order.status = s;
     }
     if let Some(shipping) = change.shipping_amount {
-        if shipping < 0 {
-            return Err(AppError::BadRequest(
-                "The shipping amount cannot be negative.".into(),
-            ));
-        }
+        check_shipping(shipping)?;
         order.shipping_amount = shipping;
         order.total = order
             .subtotal
@@ -258,7 +259,7 @@ pub async fn update(
             .ok_or_else(|| AppError::BadRequest("The total is too large.".into()))?;
     }
     if order.total < order.amount_paid {
-        return Err(AppError::BadRequest(
+        return Err(AppError::Conflict(
             "The total cannot drop below what has been paid.".into(),
         ));
     }
@@ -318,7 +319,7 @@ pub async fn add_payment(
     let (mut tx, order) = begin_locked(db, p, id).await?;
     let balance = order.total - order.amount_paid;
     if input.amount > balance {
-        return Err(AppError::BadRequest(format!(
+        return Err(AppError::Conflict(format!(
             "The payment exceeds the balance due ({balance} minor units)."
         )));
     }

@@ -106,7 +106,7 @@ pub async fn retry_from_log(db: &Db, p: &Principal, log_id: Uuid) -> Result<Outb
         .ok_or(AppError::NotFound)?;
     let outbox_id = log
         .outbox_id
-        .ok_or_else(|| AppError::BadRequest("This log entry has no delivery to retry.".into()))?;
+        .ok_or_else(|| AppError::Conflict("This log entry has no delivery to retry.".into()))?;
     requeue(db, p, outbox_id).await
 }
 
@@ -218,6 +218,57 @@ pub async fn retry_failed(db: &Db, p: &Principal, provider: &str) -> Result<u64,
 
 /// Most rows one bulk retry re-sends.
 const MAX_BULK_RETRY: i64 = 10_000;
+
+/// An outbox status, as the outbox list filters by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum OutboxStatus {
+    /// Waiting for its turn or its next attempt.
+    Pending,
+    /// Claimed by a worker.
+    Processing,
+    /// Delivered.
+    Completed,
+    /// Failed; retried later or waiting for a person.
+    Failed,
+    /// Out of attempts.
+    Abandoned,
+    /// A newer event of the same record took its place.
+    Superseded,
+    /// An Admin set it aside.
+    Dismissed,
+}
+
+impl OutboxStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "Pending",
+            OutboxStatus::Processing => "Processing",
+            OutboxStatus::Completed => "Completed",
+            OutboxStatus::Failed => "Failed",
+            OutboxStatus::Abandoned => "Abandoned",
+            OutboxStatus::Superseded => "Superseded",
+            OutboxStatus::Dismissed => "Dismissed",
+        }
+    }
+}
+
+/// How a route names an ERP in its path (the server also accepts other letter cases).
+#[derive(Clone, Copy, Debug, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ProviderSlug {
+    /// QuickBooks Online.
+    QuickBooks,
+    /// NetSuite.
+    NetSuite,
+}
+
+/// What a bulk retry did.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Requeued {
+    /// Failed deliveries sent again.
+    pub requeued: i64,
+}
 
 /// Why an Admin dismisses a delivery.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -338,6 +389,7 @@ pub struct SettingsInput {
     pub sync_payments: bool,
     /// Store request/response payloads of every attempt for this many minutes (0: off; max 1440).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1440)]
     pub diagnostic_minutes: i64,
 }
 

@@ -66,8 +66,9 @@ pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> Result<UserSummary
         .ok_or(AppError::NotFound)
 }
 
-/// What an admin submits to add a user.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+/// What an admin submits to add a user. Its document schema is written by hand below: the
+/// Customer role, and only it, needs `customer_number`, which a derived schema cannot say.
+#[derive(Debug, Deserialize)]
 pub struct NewUserInput {
     /// Login email.
     pub email: String,
@@ -80,9 +81,79 @@ pub struct NewUserInput {
     #[serde(default)]
     pub customer_number: Option<i64>,
     /// Initial password (at least 12 characters).
-    #[schema(value_type = String, format = Password)]
     pub password: SecretString,
 }
+
+/// What [`is_plausible_email`] accepts (a subset: no surrounding spaces).
+const EMAIL_PATTERN: &str = r"^[^\s@]+@\S*\.\S*$";
+
+impl utoipa::PartialSchema for NewUserInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, SchemaType, Type,
+        };
+        let text = |what: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(what))
+        };
+        let branch = |roles: &[&str], customer: bool| {
+            let common = ObjectBuilder::new()
+                .property(
+                    "email",
+                    text("Login email, unique across tenants.").pattern(Some(EMAIL_PATTERN)),
+                )
+                .required("email")
+                .property(
+                    "display_name",
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::Array(vec![Type::String, Type::Null]))
+                        .description(Some("Display name (defaults to the email).")),
+                )
+                .property(
+                    "role",
+                    text("Role.").enum_values(Some(roles.iter().copied())),
+                )
+                .required("role")
+                .property(
+                    "password",
+                    text("Initial password.")
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+                        .min_length(Some(password::MIN_PASSWORD_LEN)),
+                )
+                .required("password");
+            if customer {
+                common
+                    .property(
+                        "customer_number",
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                            .description(Some(
+                                "The number of the customer this user belongs to (409 when there is none).",
+                            )),
+                    )
+                    .required("customer_number")
+            } else {
+                common.property(
+                    "customer_number",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Null)
+                        .description(Some("Only Customer users belong to a customer.")),
+                )
+            }
+        };
+        OneOfBuilder::new()
+            .description(Some(
+                "A staff user, or a Customer user with the number of its customer.",
+            ))
+            .item(branch(&["Admin", "SalesManager", "SalesRep"], false))
+            .item(branch(&["Customer"], true))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for NewUserInput {}
 
 /// Adds a user to the caller's tenant (ManageUsers).
 pub async fn create(
@@ -128,7 +199,7 @@ pub async fn insert_user(
             customers::find_id_by_number(db, tenant_id, n)
                 .await
                 .map_err(store)?
-                .ok_or_else(|| AppError::BadRequest(format!("There is no customer number {n}.")))?,
+                .ok_or_else(|| AppError::Conflict(format!("There is no customer number {n}.")))?,
         ),
         (Role::Customer, None) => {
             return Err(AppError::BadRequest(
