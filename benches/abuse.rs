@@ -298,7 +298,7 @@ async fn webhooks(label: &str, url: &str) {
     let refusal_rows = count(&db, "SELECT count(*) FROM integration_webhook_refusals").await;
     let counted = count(
         &db,
-        "SELECT COALESCE(SUM(count), 0) FROM integration_webhook_refusals",
+        "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM integration_webhook_refusals",
     )
     .await;
     let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize];

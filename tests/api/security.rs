@@ -5,7 +5,7 @@ use crate::both_backends;
 use crate::helpers::{client, demo_email, spawn_app, Backend, TestApp, TestDb};
 use erp_bridge::domain::Role;
 use erp_bridge::server::outbox::maintenance::{self, RetentionConfig};
-use erp_bridge::server::store::{audit, webhook_receipts};
+use erp_bridge::server::store::{audit, inbox, webhook_receipts};
 use erp_bridge::server::time;
 
 both_backends!(
@@ -15,6 +15,7 @@ both_backends!(
     receipts_inbox_and_audit_are_pruned,
     pages_and_answers_carry_security_headers,
     the_sandbox_obeys_only_its_own_user,
+    a_sandbox_beyond_loopback_needs_its_control_token,
     text_either_backend_cannot_store_is_a_clear_400,
 );
 
@@ -318,13 +319,42 @@ async fn receipts_inbox_and_audit_are_pruned(backend: Backend) {
         request_id: None,
         created_at: at,
     };
+    let tenant = erp_bridge::server::store::tenants::Tenant {
+        id: uuid::Uuid::now_v7(),
+        name: "t".into(),
+        slug: "t".into(),
+        created_at: time::now(),
+    };
+    let inbox_row = |at, status: &str| inbox::InboxRow {
+        id: uuid::Uuid::now_v7(),
+        tenant_id: tenant.id,
+        provider: "QuickBooks".into(),
+        external_event_id: uuid::Uuid::now_v7().to_string(),
+        external_company_id: None,
+        event_type: None,
+        entity_type: None,
+        entity_id: None,
+        payload: None,
+        received_at: at,
+        status: status.into(),
+    };
     let mut tx = db.begin().await.expect("tx");
+    erp_bridge::server::store::tenants::insert(&mut tx, &tenant)
+        .await
+        .expect("tenant");
     for at in [old, time::now()] {
         webhook_receipts::insert(&mut tx, &receipt(at))
             .await
             .expect("receipt");
         audit::record(&mut tx, &event(at)).await.expect("audit");
     }
+    // Old and finished goes; old but still pending, or recent, stays.
+    let rows = [
+        inbox_row(old, "Completed"),
+        inbox_row(old, "Pending"),
+        inbox_row(time::now(), "Completed"),
+    ];
+    inbox::insert_batch(&mut tx, &rows).await.expect("inbox");
     tx.commit().await.expect("commit");
     webhook_receipts::add_refusals(
         db,
@@ -351,6 +381,9 @@ async fn receipts_inbox_and_audit_are_pruned(backend: Backend) {
         "one receipt and one count row"
     );
     assert_eq!(report.audit_deleted, 1, "{report:?}");
+    assert_eq!(report.inbox_deleted, 1, "{report:?}");
+    let left = inbox::list(db, tenant.id, 10).await.expect("inbox");
+    assert_eq!(left.len(), 2);
     let left = webhook_receipts::recent(db, "QuickBooks", 10)
         .await
         .expect("recent");
@@ -360,4 +393,47 @@ async fn receipts_inbox_and_audit_are_pruned(backend: Backend) {
             .await
             .expect("counts");
     assert!(counts.is_empty());
+}
+
+/// Bound beyond loopback, the sandbox's control routes need the control token.
+async fn a_sandbox_beyond_loopback_needs_its_control_token(_backend: Backend) {
+    use erp_bridge::server::sandbox::quickbooks::{self as sandbox, SandboxConfig};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut cfg = SandboxConfig::new(dir.path().join("s.db"), "c", "s", "v");
+    cfg.control_token = Some(secrecy::SecretString::from("let-me-in"));
+    let handle = sandbox::start(cfg, "0.0.0.0:0".parse().expect("addr"))
+        .await
+        .expect("sandbox");
+    let url = format!("http://127.0.0.1:{}/_sandbox/faults", handle.addr.port());
+    let body = serde_json::json!({ "latency_ms": 1 });
+    let c = client();
+    let without = c.post(&url).json(&body).send().await.expect("post");
+    assert_eq!(without.status(), 401);
+    let wrong = c
+        .post(&url)
+        .header("x-sandbox-token", "let-me-out")
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), 401);
+    let with = c
+        .post(&url)
+        .header("x-sandbox-token", "let-me-in")
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    assert!(with.status().is_success(), "{}", with.status());
+    // The ERP's own API is not a control route: it answers by its own credentials (401 here).
+    let api = c
+        .get(format!(
+            "http://127.0.0.1:{}/v3/company/1/companyinfo/1",
+            handle.addr.port()
+        ))
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(api.status(), 401);
+    handle.stop().await;
 }

@@ -213,7 +213,7 @@ pub async fn insert_user(
         }
         (_, None) => None,
     };
-    let hash = password::hash(input.password).await.map_err(internal)?;
+    let hash = password::hash(input.password).await;
     let now = time::now();
     let row = users::UserRow {
         id: Uuid::now_v7(),
