@@ -4,8 +4,9 @@
 //! Each argon2id computation holds 19 MiB for its duration, so at most [`concurrency`] run at
 //! once and at most [`MAX_WAITING`] more wait for a turn; past that a caller is told the server is
 //! busy at once. The threads are fixed (not tokio's blocking pool, which grows to hundreds of
-//! threads): the allocator keeps a freed 19 MiB block per thread that used one, so the memory a
-//! flood of sign-ins can cost stays bounded by the pool's size, however many arrive.
+//! threads, each able to keep a freed 19 MiB block), and large blocks are returned to the system
+//! when freed (`keep_large_blocks_mapped`), so the memory a flood of sign-ins can cost stays
+//! bounded by the pool's size, however many arrive (BENCHMARKS.md: 86 MB at the peak of one).
 
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -86,7 +87,22 @@ fn work_off(queue: &Mutex<Receiver<Job>>) {
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool::new(concurrency(), MAX_WAITING))
+    POOL.get_or_init(|| {
+        keep_large_blocks_mapped();
+        Pool::new(concurrency(), MAX_WAITING)
+    })
+}
+
+/// glibc raises its mmap threshold each time a large mapped block is freed; from then on the
+/// 19 MiB argon2 buffers come from per-thread heaps, which keep them after `free` (measured: 480
+/// MB resident after a burst of 70 checks). A fixed threshold keeps every block over 1 MiB mapped,
+/// so freeing it gives it back to the system.
+fn keep_large_blocks_mapped() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator tunable; glibc serialises it with allocation.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Hashes a password into a PHC string. Setting a password is not refused when the pool is
