@@ -224,10 +224,12 @@ pub fn demo_email(role: Role) -> &'static str {
         .expect("every role has a demo user")
 }
 
-/// A client that keeps cookies and does not follow redirects.
+/// A client that keeps cookies and does not follow redirects. A request that has no answer after
+/// two minutes fails its test rather than hanging the suite.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(120))
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
