@@ -45,7 +45,7 @@ pub struct CustomerInput {
     /// Display name: 1 to 200 characters, not only spaces (names need not be unique).
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(min_length = 1, max_length = 200, pattern = "[^\\s\u{85}]")
     )]
     pub name: String,
     /// Contact email: empty, or an address with an `@`.
@@ -99,13 +99,13 @@ pub struct ProductInput {
     /// Stock keeping unit, unique per tenant: 1 to 100 characters, not only spaces.
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 100, pattern = r"\S")
+        schema(min_length = 1, max_length = 100, pattern = "[^\\s\u{85}]")
     )]
     pub sku: String,
     /// Name: 1 to 200 characters, not only spaces.
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(min_length = 1, max_length = 200, pattern = "[^\\s\u{85}]")
     )]
     pub name: String,
     /// Price per unit in minor units.

@@ -12,6 +12,7 @@ mod commerce;
 mod concurrency;
 mod head_of_line;
 mod isolation;
+mod logs;
 mod operations;
 mod outbox;
 mod quickbooks;

@@ -159,6 +159,7 @@ fn cases() -> Vec<Case> {
             STAFF,
         ),
         c("GET", "/api/integrations/outbox", None, ADMIN_ONLY),
+        c("GET", "/api/integrations/logs", None, VIEWERS),
         // 409: allowed, but the row is not failed (a 403 would mean refused).
         c(
             "POST",

@@ -98,6 +98,7 @@ pub fn routes() -> Vec<ApiRoute> {
             patch(c::set_item_status),
         ),
         route(Method::GET, "/api/integrations/outbox", get(c::list_outbox)),
+        route(Method::GET, "/api/integrations/logs", get(c::list_logs)),
         route(
             Method::POST,
             "/api/integrations/outbox/{id}/retry",

@@ -16,7 +16,7 @@ use crate::domain::commerce::{
 };
 use crate::error::AppError;
 use crate::server::service::sync_admin::{OutboxItem, SettingsInput};
-use crate::server::service::{customers, orders, sync_admin};
+use crate::server::service::{customers, orders, sync_admin, sync_log_view};
 use crate::server::state::AppState;
 
 type ApiResult<T> = Result<T, AppError>;
@@ -220,6 +220,57 @@ pub(super) async fn list_outbox(
     Ok(Json(
         sync_admin::list_outbox(&s.db, &p, status, q.page, q.per_page).await?,
     ))
+}
+
+/// The sync log viewer's filters (`GET /api/integrations/logs`).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogsQuery {
+    /// The ERP.
+    #[param(inline, value_type = Option<sync_admin::ProviderSlug>)]
+    provider: Option<String>,
+    /// Entity type (`Customer`, `Order`, `Payment`, …).
+    #[param(max_length = 50)]
+    entity_type: Option<String>,
+    /// Which way the sync went.
+    #[param(inline)]
+    direction: Option<sync_log_view::LogDirection>,
+    /// Outcome.
+    #[param(inline)]
+    status: Option<sync_log_view::LogStatus>,
+    /// Started at or after (RFC 3339).
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Started before (RFC 3339).
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Our record's id or the ERP's id, exactly.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/integrations/logs", tag = "integrations", params(LogsQuery), responses((status = 200, description = "Newest first", body = Page<sync_log_view::SyncLogItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_logs(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidQuery(q): ValidQuery<LogsQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let query = sync_log_view::LogQuery {
+        provider: q.provider,
+        entity_type: q.entity_type,
+        direction: q.direction,
+        status: q.status,
+        from: q.from,
+        to: q.to,
+        q: q.q,
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(sync_log_view::list(&s.db, &p, query).await?))
 }
 
 #[utoipa::path(post, path = "/api/integrations/outbox/{id}/retry", tag = "integrations", params(("id" = Uuid, Path, description = "Record id")), responses((status = 200, body = OutboxItem), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]

@@ -58,7 +58,7 @@ impl Modify for Security {
         commerce_api::update_customer, commerce_api::list_products, commerce_api::create_product,
         commerce_api::get_product, commerce_api::update_product, commerce_api::list_orders,
         commerce_api::create_order, commerce_api::get_order, commerce_api::update_order, commerce_api::mark_paid,
-        commerce_api::add_payment, commerce_api::set_item_status, commerce_api::list_outbox,
+        commerce_api::add_payment, commerce_api::set_item_status, commerce_api::list_outbox, commerce_api::list_logs,
         commerce_api::retry_outbox, commerce_api::dismiss_outbox, commerce_api::close_breaker, commerce_api::retry_log, commerce_api::retry_failed, commerce_api::update_settings,
         super::quickbooks::authorize, super::quickbooks::disconnect, super::quickbooks::manual_sync,
     ),

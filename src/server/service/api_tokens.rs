@@ -19,7 +19,7 @@ pub const TOKEN_PREFIX: &str = "ebt_";
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenInput {
     /// A name saying what uses it: 1 to 100 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+    #[schema(min_length = 1, max_length = 100, pattern = "[^\\s\u{85}]")]
     pub name: String,
     /// The role it acts with (any but Customer).
     #[schema(value_type = TokenRole)]

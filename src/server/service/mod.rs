@@ -15,6 +15,7 @@ pub mod paging;
 pub mod quickbooks;
 pub mod sign_in;
 pub mod sync_admin;
+pub mod sync_log_view;
 pub mod sync_status;
 pub mod tenants;
 pub mod tokens;

@@ -84,8 +84,9 @@ pub struct NewUserInput {
     pub password: SecretString,
 }
 
-/// What [`is_plausible_email`] accepts (a subset: no surrounding spaces).
-const EMAIL_PATTERN: &str = r"^[^\s@]+@\S*\.\S*$";
+/// What [`is_plausible_email`] accepts (a subset: no surrounding spaces). U+0085 is whitespace to
+/// Rust but not to a JSON Schema (ECMA-262) `\s`, so it is named as well.
+const EMAIL_PATTERN: &str = "^[^\\s\u{85}@]+@[^\\s\u{85}]*\\.[^\\s\u{85}]*$";
 
 impl utoipa::PartialSchema for NewUserInput {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

@@ -177,3 +177,97 @@ fn sqlite_json(l: &SyncLogRow) -> serde_json::Value {
         "retry_count": l.retry_count, "correlation_id": l.correlation_id.map(hex),
     })
 }
+
+/// What the log viewer filters by; every part optional, all of them combined.
+#[derive(Clone, Debug, Default)]
+pub struct LogFilter {
+    /// Provider name as stored (`QuickBooks`).
+    pub provider: Option<String>,
+    /// Entity type.
+    pub entity_type: Option<String>,
+    /// `ToExternal` or `FromExternal`.
+    pub direction: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Started at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Started before.
+    pub to: Option<DateTime<Utc>>,
+    /// Our record's id or the ERP's.
+    pub record: Option<String>,
+}
+
+enum Arg<'a> {
+    Text(&'a str),
+    Time(DateTime<Utc>),
+}
+
+/// The WHERE clause of `f` for `tenant_id` ($1), and its arguments ($2, $3, …).
+fn conditions(f: &LogFilter) -> (String, Vec<Arg<'_>>) {
+    let mut sql = String::from("tenant_id = $1");
+    let mut args = Vec::new();
+    let texts = [
+        ("provider = ", &f.provider),
+        ("entity_type = ", &f.entity_type),
+        ("direction = ", &f.direction),
+        ("status = ", &f.status),
+    ];
+    for (condition, value) in texts {
+        if let Some(v) = value {
+            args.push(Arg::Text(v));
+            sql.push_str(&format!(" AND {condition}${}", args.len() + 1));
+        }
+    }
+    for (condition, value) in [("started_at >= ", f.from), ("started_at < ", f.to)] {
+        if let Some(t) = value {
+            args.push(Arg::Time(t));
+            sql.push_str(&format!(" AND {condition}${}", args.len() + 1));
+        }
+    }
+    if let Some(record) = &f.record {
+        args.push(Arg::Text(record));
+        let n = args.len() + 1;
+        sql.push_str(&format!(" AND (entity_id = ${n} OR external_id = ${n})"));
+    }
+    (sql, args)
+}
+
+/// A page of the tenant's log rows matching `f`, newest first, and how many match in all.
+pub async fn search(
+    db: &Db,
+    tenant_id: Uuid,
+    f: &LogFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<SyncLogRow>, i64)> {
+    let (filter, args) = conditions(f);
+    let n = args.len();
+    let page = format!(
+        "SELECT {COLUMNS} FROM integration_sync_logs WHERE {filter} \
+         ORDER BY started_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        n + 2,
+        n + 3
+    );
+    let count = format!("SELECT COUNT(*) FROM integration_sync_logs WHERE {filter}");
+    let rows = on_conn!(db.read(), p => {
+        let mut q = sqlx::query_as::<_, SyncLogRow>(&page).bind(tenant_id);
+        for a in &args {
+            q = match a {
+                Arg::Text(t) => q.bind(*t),
+                Arg::Time(t) => q.bind(*t),
+            };
+        }
+        q.bind(limit).bind(offset).fetch_all(p).await
+    })?;
+    let total = on_conn!(db.read(), p => {
+        let mut q = sqlx::query_scalar::<_, i64>(&count).bind(tenant_id);
+        for a in &args {
+            q = match a {
+                Arg::Text(t) => q.bind(*t),
+                Arg::Time(t) => q.bind(*t),
+            };
+        }
+        q.fetch_one(p).await
+    })?;
+    Ok((rows, total))
+}
