@@ -29,16 +29,7 @@ use uuid::Uuid;
 const REALM: &str = "9341453050298471";
 const VERIFIER: &str = "bench-verifier";
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar(sql).fetch_one(p).await).expect("count")
-}
+use common::{count, env};
 
 /// The server under test, with a memory sampler.
 struct Server {

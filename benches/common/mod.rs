@@ -47,3 +47,18 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
 }
+
+/// A setting from the environment, or `default`.
+#[allow(dead_code)] // not every bench reads settings
+pub fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One number from the database (`SELECT count(*) …`).
+#[allow(dead_code)] // not every bench counts rows
+pub async fn count(db: &erp_bridge::server::store::Db, sql: &str) -> i64 {
+    erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar(sql).fetch_one(p).await).expect("count")
+}

@@ -249,25 +249,22 @@ pub async fn search(
         n + 3
     );
     let count = format!("SELECT COUNT(*) FROM integration_sync_logs WHERE {filter}");
-    let rows = on_conn!(db.read(), p => {
-        let mut q = sqlx::query_as::<_, SyncLogRow>(&page).bind(tenant_id);
-        for a in &args {
-            q = match a {
-                Arg::Text(t) => q.bind(*t),
-                Arg::Time(t) => q.bind(*t),
-            };
-        }
-        q.bind(limit).bind(offset).fetch_all(p).await
-    })?;
-    let total = on_conn!(db.read(), p => {
-        let mut q = sqlx::query_scalar::<_, i64>(&count).bind(tenant_id);
-        for a in &args {
-            q = match a {
-                Arg::Text(t) => q.bind(*t),
-                Arg::Time(t) => q.bind(*t),
-            };
-        }
-        q.fetch_one(p).await
-    })?;
+    // Binds the filter's arguments, in order, to a query of either backend.
+    macro_rules! bind_args {
+        ($query:expr) => {{
+            let mut q = $query.bind(tenant_id);
+            for a in &args {
+                q = match a {
+                    Arg::Text(t) => q.bind(*t),
+                    Arg::Time(t) => q.bind(*t),
+                };
+            }
+            q
+        }};
+    }
+    let rows = on_conn!(db.read(), p => bind_args!(sqlx::query_as::<_, SyncLogRow>(&page))
+        .bind(limit).bind(offset).fetch_all(p).await)?;
+    let total = on_conn!(db.read(), p => bind_args!(sqlx::query_scalar::<_, i64>(&count))
+        .fetch_one(p).await)?;
     Ok((rows, total))
 }
