@@ -15,6 +15,7 @@ use crate::ui::pages::{
     integrations::IntegrationsPage,
     login::LoginPage,
     orders::{OrderPage, OrdersPage},
+    sync_logs::SyncLogsPage,
     users::UsersPage,
 };
 
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async/>

@@ -51,3 +51,20 @@ pub async fn close_breaker(provider: String) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// A page of the sync log (IntegrationsView), filtered as the log page's form says.
+#[server(prefix = "/rpc", endpoint = "list_sync_logs")]
+pub async fn list_sync_logs(
+    filter: crate::domain::sync::LogFilterInput,
+) -> Result<crate::domain::commerce::Page<crate::domain::sync::SyncLogItem>, AppError> {
+    use super::ctx;
+    use crate::server::service::sync_log_view::{self, LogQuery};
+    ctx::respond(
+        async {
+            let principal = ctx::principal()?;
+            let query = LogQuery::from_form(filter)?;
+            sync_log_view::list(&ctx::state()?.db, &principal, query).await
+        }
+        .await,
+    )
+}

@@ -1,6 +1,7 @@
 //! Sync state as users see it: a badge per connected ERP on each order and customer, and the
 //! outbox vocabulary behind it.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -69,4 +70,59 @@ pub struct SyncBadge {
     pub detail: Option<String>,
     /// The outbox row to retry, for failed states.
     pub outbox_id: Option<Uuid>,
+}
+
+/// One log row as the viewer shows it (payloads are left out: they may hold personal data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncLogItem {
+    /// Id.
+    pub id: Uuid,
+    /// `QuickBooks` or `NetSuite`.
+    pub provider: String,
+    /// Entity type.
+    pub entity_type: String,
+    /// Our record's id.
+    pub entity_id: Option<String>,
+    /// The ERP's id.
+    pub external_id: Option<String>,
+    /// The event that caused it.
+    pub event_type: Option<String>,
+    /// `ToExternal` or `FromExternal`.
+    pub direction: String,
+    /// `Completed`, `Failed`, `Skipped`, …
+    pub status: String,
+    /// What went wrong, or why it was skipped.
+    pub error_message: Option<String>,
+    /// Started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// Finished (UTC).
+    pub completed_at: Option<DateTime<Utc>>,
+    /// How long it took.
+    pub duration_ms: Option<i64>,
+    /// Attempts before this one.
+    pub retry_count: i64,
+    /// The delivery it belongs to (retry it from here).
+    pub outbox_id: Option<Uuid>,
+}
+
+/// The log page's filter form, as submitted (every field a string; empty means "any").
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogFilterInput {
+    /// `quickbooks` or `netsuite`.
+    pub provider: Option<String>,
+    /// Entity type.
+    pub entity_type: Option<String>,
+    /// `ToExternal` or `FromExternal`.
+    pub direction: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// First day (YYYY-MM-DD, UTC).
+    pub from: Option<String>,
+    /// Last day, included.
+    pub to: Option<String>,
+    /// Our record's id or the ERP's.
+    pub q: Option<String>,
+    /// Page, from 1.
+    pub page: i64,
 }

@@ -251,6 +251,12 @@ fn cases() -> Vec<Case> {
         c("POST", "/rpc/list_connections", None, VIEWERS),
         c(
             "POST",
+            "/rpc/list_sync_logs",
+            Form(|_, _| "filter[page]=1&filter[status]=Failed".into()),
+            VIEWERS,
+        ),
+        c(
+            "POST",
             "/rpc/list_orders",
             Form(|_, _| "page=1".into()),
             SIGNED_IN,

@@ -253,7 +253,7 @@ pub struct LogsQuery {
     per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/integrations/logs", tag = "integrations", params(LogsQuery), responses((status = 200, description = "Newest first", body = Page<sync_log_view::SyncLogItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/integrations/logs", tag = "integrations", params(LogsQuery), responses((status = 200, description = "Newest first", body = Page<crate::domain::sync::SyncLogItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_logs(
     State(s): State<AppState>,
     Caller(p): Caller,

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::paging::Paging;
 use crate::domain::commerce::Page;
 use crate::domain::connection::Provider;
+use crate::domain::sync::{LogFilterInput, SyncLogItem};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
@@ -85,39 +85,6 @@ pub struct LogQuery {
     pub per_page: Option<i64>,
 }
 
-/// One log row as the viewer shows it (payloads are left out: they may hold personal data).
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SyncLogItem {
-    /// Id.
-    pub id: Uuid,
-    /// `QuickBooks` or `NetSuite`.
-    pub provider: String,
-    /// Entity type.
-    pub entity_type: String,
-    /// Our record's id.
-    pub entity_id: Option<String>,
-    /// The ERP's id.
-    pub external_id: Option<String>,
-    /// The event that caused it.
-    pub event_type: Option<String>,
-    /// `ToExternal` or `FromExternal`.
-    pub direction: String,
-    /// `Completed`, `Failed`, `Skipped`, …
-    pub status: String,
-    /// What went wrong, or why it was skipped.
-    pub error_message: Option<String>,
-    /// Started (UTC).
-    pub started_at: DateTime<Utc>,
-    /// Finished (UTC).
-    pub completed_at: Option<DateTime<Utc>>,
-    /// How long it took.
-    pub duration_ms: Option<i64>,
-    /// Attempts before this one.
-    pub retry_count: i64,
-    /// The delivery it belongs to (retry it from here).
-    pub outbox_id: Option<Uuid>,
-}
-
 impl From<SyncLogRow> for SyncLogItem {
     fn from(r: SyncLogRow) -> Self {
         SyncLogItem {
@@ -136,6 +103,51 @@ impl From<SyncLogRow> for SyncLogItem {
             retry_count: r.retry_count,
             outbox_id: r.outbox_id,
         }
+    }
+}
+
+impl LogQuery {
+    /// The page's filter form: dates are whole days (UTC), `to` included; empty fields are absent.
+    pub fn from_form(f: LogFilterInput) -> Result<LogQuery, AppError> {
+        use chrono::{NaiveDate, TimeZone};
+        let given = |s: Option<String>| s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let day = |s: Option<String>, next: bool| -> Result<Option<DateTime<Utc>>, AppError> {
+            let Some(s) = given(s) else { return Ok(None) };
+            let d = NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map_err(|_| AppError::BadRequest(format!("{s:?} is not a date (YYYY-MM-DD).")))?;
+            let d = if next { d.succ_opt().unwrap_or(d) } else { d };
+            Ok(d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t)))
+        };
+        let direction = match given(f.direction).as_deref() {
+            None => None,
+            Some("ToExternal") => Some(LogDirection::ToExternal),
+            Some("FromExternal") => Some(LogDirection::FromExternal),
+            Some(other) => {
+                return Err(AppError::BadRequest(format!(
+                    "{other:?} is not a direction."
+                )))
+            }
+        };
+        let status = match given(f.status).as_deref() {
+            None => None,
+            Some("Pending") => Some(LogStatus::Pending),
+            Some("InProgress") => Some(LogStatus::InProgress),
+            Some("Completed") => Some(LogStatus::Completed),
+            Some("Failed") => Some(LogStatus::Failed),
+            Some("Skipped") => Some(LogStatus::Skipped),
+            Some(other) => return Err(AppError::BadRequest(format!("{other:?} is not a status."))),
+        };
+        Ok(LogQuery {
+            provider: given(f.provider),
+            entity_type: given(f.entity_type),
+            direction,
+            status,
+            from: day(f.from, false)?,
+            to: day(f.to, true)?,
+            q: given(f.q),
+            page: Some(f.page),
+            per_page: None,
+        })
     }
 }
 

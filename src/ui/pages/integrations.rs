@@ -26,6 +26,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     };
     view! {
         <h1>"Integrations"</h1>
+        <p><a href="/integrations/logs" data-testid="open-logs">"Sync log"</a>" — every delivery and every change that came back."</p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let manage = can_manage();

@@ -8,4 +8,5 @@ pub mod integrations;
 pub mod login;
 pub mod orders;
 pub mod paging;
+pub mod sync_logs;
 pub mod users;

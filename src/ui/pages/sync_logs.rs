@@ -1,0 +1,195 @@
+//! `/integrations/logs`: the sync log viewer (US-ERP-009, IntegrationsView). The filters are a
+//! GET form, so the page works without JavaScript; with it, filtering and paging navigate in
+//! place. Wide tables scroll inside their frame, never the page.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::integrations::list_sync_logs;
+use crate::domain::sync::{LogFilterInput, SyncLogItem};
+use crate::ui::components::error_box::ErrorBox;
+
+const PROVIDERS: &[(&str, &str)] = &[
+    ("quickbooks", "QuickBooks Online"),
+    ("netsuite", "NetSuite"),
+];
+const DIRECTIONS: &[(&str, &str)] = &[
+    ("ToExternal", "To the ERP"),
+    ("FromExternal", "From the ERP"),
+];
+const STATUSES: &[&str] = &["Completed", "Failed", "Skipped", "Pending", "InProgress"];
+const ENTITIES: &[&str] = &["Customer", "Order", "Payment", "Invoice"];
+
+/// The filters in the current URL.
+fn filter_from_query() -> impl Fn() -> LogFilterInput + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    move || {
+        query.with(|q| {
+            let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+            LogFilterInput {
+                provider: get("provider"),
+                entity_type: get("entity_type"),
+                direction: get("direction"),
+                status: get("status"),
+                from: get("from"),
+                to: get("to"),
+                q: get("q"),
+                page: get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            }
+        })
+    }
+}
+
+/// `/integrations/logs?…&page=n` for the same filters.
+fn page_link(f: &LogFilterInput, page: i64) -> String {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let fields = [
+        ("provider", &f.provider),
+        ("entity_type", &f.entity_type),
+        ("direction", &f.direction),
+        ("status", &f.status),
+        ("from", &f.from),
+        ("to", &f.to),
+        ("q", &f.q),
+    ];
+    for (k, v) in fields.iter() {
+        if let Some(v) = v {
+            pairs.push((k, v));
+        }
+    }
+    let page = page.to_string();
+    pairs.push(("page", &page));
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    format!("/integrations/logs?{}", query.join("&"))
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The viewer.
+#[component]
+pub fn SyncLogsPage() -> impl IntoView {
+    let filter = filter_from_query();
+    let logs = Resource::new(filter, list_sync_logs);
+    view! {
+        <h1>"Sync log"</h1>
+        <p class="muted">"Every delivery to an ERP, every change that came back, newest first."</p>
+        <FilterForm current=filter()/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let f = filter();
+                match logs.await {
+                    Ok(page) if page.items.is_empty() => view! {
+                        <p class="card" data-testid="logs-empty">
+                            "No sync activity matches these filters. Widen the dates or clear a filter; deliveries appear here as soon as an ERP is connected and records change."
+                        </p>
+                    }.into_any(),
+                    Ok(page) => {
+                        let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+                        let prev = (page.page > 1).then(|| page_link(&f, page.page - 1));
+                        let next = (page.page < pages).then(|| page_link(&f, page.page + 1));
+                        view! {
+                            <div class="table-frame">
+                                <table class="table" data-testid="sync-logs">
+                                    <thead><tr>
+                                        <th>"When (UTC)"</th><th>"ERP"</th><th>"Record"</th><th>"ERP id"</th>
+                                        <th>"Direction"</th><th>"Status"</th><th class="num">"Took"</th><th>"Attempt"</th><th>"What happened"</th>
+                                    </tr></thead>
+                                    <tbody>{page.items.into_iter().map(|l| view! { <LogRow l/> }).collect_view()}</tbody>
+                                </table>
+                            </div>
+                            <nav class="pager" aria-label="Pages">
+                                {prev.map(|href| view! { <a href=href>"← Newer"</a> })}
+                                <span>{format!("Page {} of {pages} · {} entries", page.page, page.total)}</span>
+                                {next.map(|href| view! { <a href=href>"Older →"</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn FilterForm(current: LogFilterInput) -> impl IntoView {
+    let selected = |v: &Option<String>, option: &str| v.as_deref() == Some(option);
+    view! {
+        <Form method="GET" action="/integrations/logs" attr:class="filters" attr:data-testid="log-filters">
+            <label>"ERP"
+                <select name="provider">
+                    <option value="">"Any"</option>
+                    {PROVIDERS.iter().map(|(v, l)| view! { <option value=*v selected=selected(&current.provider, v)>{*l}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Record type"
+                <select name="entity_type">
+                    <option value="">"Any"</option>
+                    {ENTITIES.iter().map(|v| view! { <option value=*v selected=selected(&current.entity_type, v)>{*v}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Direction"
+                <select name="direction">
+                    <option value="">"Both"</option>
+                    {DIRECTIONS.iter().map(|(v, l)| view! { <option value=*v selected=selected(&current.direction, v)>{*l}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Status"
+                <select name="status">
+                    <option value="">"Any"</option>
+                    {STATUSES.iter().map(|v| view! { <option value=*v selected=selected(&current.status, v)>{*v}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"From" <input type="date" name="from" value=current.from.clone().unwrap_or_default()/></label>
+            <label>"To" <input type="date" name="to" value=current.to.clone().unwrap_or_default()/></label>
+            <label>"Record or ERP id" <input type="search" name="q" value=current.q.clone().unwrap_or_default()/></label>
+            <div class="filter-actions">
+                <button type="submit">"Filter"</button>
+                <a href="/integrations/logs">"Clear"</a>
+            </div>
+        </Form>
+    }
+}
+
+#[component]
+fn LogRow(l: SyncLogItem) -> impl IntoView {
+    let record = match (l.entity_type.as_str(), l.entity_id.clone()) {
+        ("Order", Some(id)) => view! { <a href=format!("/orders/{id}")>"Order"</a> }.into_any(),
+        ("Customer", Some(id)) => {
+            view! { <a href=format!("/customers/{id}")>"Customer"</a> }.into_any()
+        }
+        (kind, Some(id)) => view! { <span title=id>{kind.to_string()}</span> }.into_any(),
+        (kind, None) => view! { <span>{kind.to_string()}</span> }.into_any(),
+    };
+    let direction = if l.direction == "FromExternal" {
+        "From the ERP"
+    } else {
+        "To the ERP"
+    };
+    view! {
+        <tr>
+            <td class="nowrap">{l.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td>{l.provider}</td>
+            <td>{record}</td>
+            <td><code>{l.external_id.unwrap_or_default()}</code></td>
+            <td>{direction}</td>
+            <td><span class=format!("badge log-{}", l.status)>{l.status.clone()}</span></td>
+            <td class="num">{l.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</td>
+            <td class="num">{l.retry_count + 1}</td>
+            <td class="small"><div class="what">{l.error_message.unwrap_or_default()}</div></td>
+        </tr>
+    }
+}
