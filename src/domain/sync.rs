@@ -126,3 +126,64 @@ pub struct LogFilterInput {
     /// Page, from 1.
     pub page: i64,
 }
+
+/// What a sync log row's error means, in words a person can act on (the raw text is shown folded
+/// away beside it). The worker writes the kind as a prefix: `authentication failed:`,
+/// `rejected:`, `throttled:`; a retryable failure has none; a skip says why on its own.
+pub fn explain_log(provider: &str, status: &str, error: Option<&str>) -> Option<String> {
+    let error = error?.trim();
+    if error.is_empty() {
+        return None;
+    }
+    let erp = match provider {
+        "QuickBooks" => "QuickBooks Online",
+        other => other,
+    };
+    Some(match status {
+        "Skipped" => format!("Not sent: {error}"),
+        _ if error.starts_with("authentication failed:") => format!(
+            "{erp} refused our connection's credentials. An Admin must reconnect it on the Integrations page; deliveries wait until then."
+        ),
+        _ if error.starts_with("rejected:") => {
+            let reason = error.trim_start_matches("rejected:").trim();
+            format!("{erp} rejected the data and will keep rejecting it as it is: {reason}. Correct the record, then retry.")
+        }
+        _ if error.starts_with("throttled:") => format!(
+            "{erp} asked us to slow down. Nothing is lost: this is sent again automatically."
+        ),
+        _ => format!(
+            "{erp} could not be reached or failed on its side. It is retried automatically; if it keeps failing, check the ERP's status."
+        ),
+    })
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::explain_log;
+
+    #[test]
+    fn each_kind_of_failure_reads_as_what_to_do() {
+        let auth = explain_log(
+            "QuickBooks",
+            "Failed",
+            Some("authentication failed: 401 AuthenticationFailed"),
+        );
+        assert!(auth.is_some_and(|t| t.contains("reconnect")));
+        let rejected = explain_log(
+            "QuickBooks",
+            "Failed",
+            Some("rejected: Invalid Reference Id: CustomerRef"),
+        );
+        assert!(
+            rejected.is_some_and(|t| t.contains("CustomerRef") && t.contains("Correct the record"))
+        );
+        let throttled = explain_log("NetSuite", "Failed", Some("throttled: 429"));
+        assert!(throttled.is_some_and(|t| t.starts_with("NetSuite asked us to slow down")));
+        let down = explain_log("QuickBooks", "Failed", Some("HTTP 503 Service Unavailable"));
+        assert!(down.is_some_and(|t| t.contains("retried automatically")));
+        let skipped = explain_log("QuickBooks", "Skipped", Some("sync_invoices is off"));
+        assert_eq!(skipped.as_deref(), Some("Not sent: sync_invoices is off"));
+        assert_eq!(explain_log("QuickBooks", "Completed", None), None);
+        assert_eq!(explain_log("QuickBooks", "Failed", Some("  ")), None);
+    }
+}

@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::integrations::list_sync_logs;
-use crate::domain::sync::{LogFilterInput, SyncLogItem};
+use crate::domain::sync::{explain_log, LogFilterInput, SyncLogItem};
 use crate::ui::components::error_box::ErrorBox;
 
 const PROVIDERS: &[(&str, &str)] = &[
@@ -105,7 +105,7 @@ pub fn SyncLogsPage() -> impl IntoView {
                                 <table class="table" data-testid="sync-logs">
                                     <thead><tr>
                                         <th>"When (UTC)"</th><th>"ERP"</th><th>"Record"</th><th>"ERP id"</th>
-                                        <th>"Direction"</th><th>"Status"</th><th class="num">"Took"</th><th>"Attempt"</th><th>"What happened"</th>
+                                        <th>"Direction"</th><th>"Status"</th><th class="num">"Took"</th><th class="num">"Try"</th><th>"What happened"</th>
                                     </tr></thead>
                                     <tbody>{page.items.into_iter().map(|l| view! { <LogRow l/> }).collect_view()}</tbody>
                                 </table>
@@ -164,8 +164,20 @@ fn FilterForm(current: LogFilterInput) -> impl IntoView {
     }
 }
 
+/// Plain words first; the ERP's own text folded away beneath.
+fn what_happened(l: &SyncLogItem) -> AnyView {
+    let plain = explain_log(&l.provider, &l.status, l.error_message.as_deref());
+    let raw = l.error_message.clone().filter(|e| !e.trim().is_empty());
+    view! {
+        {plain.map(|p| view! { <p class="plain">{p}</p> })}
+        {raw.map(|r| view! { <details><summary>"Details"</summary><code class="raw">{r}</code></details> })}
+    }
+    .into_any()
+}
+
 #[component]
-fn LogRow(l: SyncLogItem) -> impl IntoView {
+fn LogRow(l: SyncLogItem) -> AnyView {
+    let what = what_happened(&l);
     let record = match (l.entity_type.as_str(), l.entity_id.clone()) {
         ("Order", Some(id)) => view! { <a href=format!("/orders/{id}")>"Order"</a> }.into_any(),
         ("Customer", Some(id)) => {
@@ -175,9 +187,9 @@ fn LogRow(l: SyncLogItem) -> impl IntoView {
         (kind, None) => view! { <span>{kind.to_string()}</span> }.into_any(),
     };
     let direction = if l.direction == "FromExternal" {
-        "From the ERP"
+        "From ERP"
     } else {
-        "To the ERP"
+        "To ERP"
     };
     view! {
         <tr>
@@ -189,7 +201,8 @@ fn LogRow(l: SyncLogItem) -> impl IntoView {
             <td><span class=format!("badge log-{}", l.status)>{l.status.clone()}</span></td>
             <td class="num">{l.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_default()}</td>
             <td class="num">{l.retry_count + 1}</td>
-            <td class="small"><div class="what">{l.error_message.unwrap_or_default()}</div></td>
+            <td class="small"><div class="what">{what}</div></td>
         </tr>
     }
+    .into_any()
 }
