@@ -707,3 +707,42 @@ async fn later_events_of_an_entity_wait_for_earlier_ones(backend: Backend) {
         .await;
     assert_eq!(body["sync"][0]["state"], "Synced", "{body}");
 }
+
+both_backends!(the_dashboard_shows_the_last_error_until_a_sync_succeeds);
+
+/// The QuickBooks card of the integrations dashboard.
+async fn quickbooks_card(app: &TestApp, admin: &reqwest::Client) -> Value {
+    let (_, cards) = app.get_json(admin, "/api/integrations/connections").await;
+    cards
+        .as_array()
+        .expect("cards")
+        .iter()
+        .find(|c| c["provider"] == "QuickBooks")
+        .expect("card")
+        .clone()
+}
+
+async fn the_dashboard_shows_the_last_error_until_a_sync_succeeds(backend: Backend) {
+    let (app, _) = connected_app(backend).await;
+    let db = &app.state.db;
+    let admin = app.as_role(Some(Role::Admin)).await;
+    create_customer(&app, "Rejected Ltd").await;
+    pass(
+        db,
+        Arc::new(ScriptedAdapter::with([Step::Permanent])),
+        fast_worker(),
+    )
+    .await;
+    let failed = quickbooks_card(&app, &admin).await;
+    assert!(
+        failed["last_sync_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("6000")),
+        "{failed}"
+    );
+    create_customer(&app, "Accepted Ltd").await;
+    pass(db, Arc::new(ScriptedAdapter::ok()), fast_worker()).await;
+    let synced = quickbooks_card(&app, &admin).await;
+    assert!(synced["last_sync_error"].is_null(), "{synced}");
+    assert!(synced["last_sync_at"].is_string(), "{synced}");
+}

@@ -286,6 +286,8 @@ impl OutboxWorker {
         let mut stop: Option<Stop> = None;
         let mut failure = None;
         let (mut succeeded, mut erp_failures, mut last_erp_error) = (0usize, 0i64, None);
+        // Any failure's text, for the dashboard's "last error" (the breaker only counts ERP-side ones).
+        let mut last_failure: Option<String> = None;
         let beat = lease_beat(self.config.lease_ttl);
         let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
         let mut rows = rows.into_iter().peekable();
@@ -331,6 +333,11 @@ impl OutboxWorker {
                     batch.release(row); // never started: costs nothing
                     continue;
                 };
+                if let Err(e) = &result {
+                    if !matches!(e, DeliveryError::Throttled { .. }) {
+                        last_failure = Some(scrub::redact_text(&e.to_string()));
+                    }
+                }
                 match &result {
                     Ok(_) => succeeded += 1,
                     Err(DeliveryError::Retryable { message, .. }) => {
@@ -398,6 +405,9 @@ impl OutboxWorker {
             }
             if stats.completed > 0 {
                 connections::touch_last_sync(&self.db, tenant_id, provider.as_str(), clock.now())
+                    .await?;
+            } else if let Some(error) = &last_failure {
+                connections::record_sync_error(&self.db, tenant_id, provider.as_str(), error)
                     .await?;
             }
         }

@@ -124,6 +124,21 @@ pub async fn touch_last_sync(
     Ok(())
 }
 
+/// Records what went wrong in a pass that delivered nothing (the dashboard's "last error"); the
+/// next successful sync clears it.
+pub async fn record_sync_error(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    error: &str,
+) -> StoreResult<()> {
+    let sql = "UPDATE integration_connections SET last_sync_error = $3 \
+        WHERE tenant_id = $1 AND provider = $2 AND status <> 'NotConnected'";
+    on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(error)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Settings a connection is created or reconnected with.
 #[derive(Clone, Debug)]
 pub struct ConnectedCompany<'a> {

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::api::integrations::{list_connections, CloseBreaker, DisconnectProvider};
 use crate::app::UserResource;
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
+use crate::domain::sync::explain_log;
 use crate::domain::Policy;
 use crate::ui::components::error_box::ErrorBox;
 
@@ -43,6 +44,24 @@ pub fn IntegrationsPage() -> impl IntoView {
     }
 }
 
+/// The last failed sync in plain words, with a way to the failures in the log.
+fn last_error(provider: Provider, error: Option<String>) -> AnyView {
+    let Some(error) = error else {
+        return ().into_any();
+    };
+    let plain = explain_log(provider.as_str(), "Failed", Some(&error)).unwrap_or(error);
+    let href = format!(
+        "/integrations/logs?provider={}&status=Failed",
+        provider.slug()
+    );
+    view! {
+        <p class="error" data-testid="last-error">
+            "Last error: " {plain} " " <a href=href>"See failed syncs"</a>
+        </p>
+    }
+    .into_any()
+}
+
 #[component]
 fn ConnectionCard(
     c: ConnectionSummary,
@@ -66,6 +85,7 @@ fn ConnectionCard(
             {c.company_name.map(|n| view! { <p data-testid="company">"Company: " {n}</p> })}
             {c.reconnect_reason.map(|r| view! { <p class="error">{r}</p> })}
             {c.last_sync_at.map(|t| view! { <p class="muted">"Last sync " {t.format("%Y-%m-%d %H:%M UTC").to_string()}</p> })}
+            {last_error(c.provider, c.last_sync_error)}
             <p class="counts">
                 <span>{format!("{} pending", c.pending)}</span>" · "
                 <span>{format!("{} failed", c.failed)}</span>" · "
