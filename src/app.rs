@@ -9,13 +9,17 @@ use crate::api::session::whoami;
 use crate::ui::components::layout::Layout;
 use crate::ui::pages::{
     api_tokens::ApiTokensPage,
+    connection_settings::ConnectionSettingsPage,
     customers::{CustomerPage, CustomersPage},
     errors::NotFound,
     home::HomePage,
     integrations::IntegrationsPage,
     login::LoginPage,
+    order_new::NewOrderPage,
     orders::{OrderPage, OrdersPage},
+    sync_log_detail::SyncLogDetailPage,
     sync_logs::SyncLogsPage,
+    sync_runs::{SyncRecordsPage, SyncRunPage},
     users::UsersPage,
 };
 
@@ -73,10 +77,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/:provider/settings") view=ConnectionSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/:provider/sync") view=SyncRecordsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/sync-runs/:id") view=SyncRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/logs/:id") view=SyncLogDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders") view=OrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/new") view=NewOrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers") view=CustomersPage ssr=SsrMode::Async/>
                     <Route path=path!("/customers/:id") view=CustomerPage ssr=SsrMode::Async/>

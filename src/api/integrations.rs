@@ -68,3 +68,194 @@ pub async fn list_sync_logs(
         .await,
     )
 }
+
+/// One connection's card and settings (IntegrationsView).
+#[server(prefix = "/rpc", endpoint = "get_connection")]
+pub async fn get_connection(
+    provider: String,
+) -> Result<crate::domain::connection::ConnectionDetail, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::connection_settings::get(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                &provider,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// The settings form (IntegrationsManage). A checkbox left unticked is not posted, so each
+/// toggle is off unless present; an empty diagnostic field leaves diagnostic mode as it is.
+#[server(prefix = "/rpc", endpoint = "save_settings")]
+pub async fn save_settings(
+    provider: String,
+    auto_sync_enabled: Option<String>,
+    sync_customers: Option<String>,
+    sync_invoices: Option<String>,
+    sync_payments: Option<String>,
+    pull_frequency_minutes: String,
+    diagnostic_minutes: String,
+) -> Result<crate::domain::connection::ConnectionSettings, AppError> {
+    use super::ctx;
+    use crate::server::service::connection_settings::{self, SettingsInput};
+    ctx::respond(
+        async {
+            let whole = |field: &str, text: &str| -> Result<Option<i64>, AppError> {
+                let text = text.trim();
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                text.parse::<i64>().map(Some).map_err(|_| {
+                    AppError::BadRequest(format!("{field}: enter a whole number of minutes."))
+                })
+            };
+            let input = SettingsInput {
+                auto_sync_enabled: Some(auto_sync_enabled.is_some()),
+                sync_customers: Some(sync_customers.is_some()),
+                sync_invoices: Some(sync_invoices.is_some()),
+                sync_payments: Some(sync_payments.is_some()),
+                pull_frequency_minutes: whole("Pull frequency", &pull_frequency_minutes)?,
+                diagnostic_minutes: whole("Diagnostic mode", &diagnostic_minutes)?,
+            };
+            connection_settings::update(&ctx::state()?.db, &ctx::principal()?, &provider, input)
+                .await
+        }
+        .await,
+    )
+}
+
+/// One sync log entry with payloads and its delivery's state (IntegrationsView).
+#[server(prefix = "/rpc", endpoint = "get_sync_log")]
+pub async fn get_sync_log(id: uuid::Uuid) -> Result<crate::domain::sync::SyncLogDetail, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::sync_log_view::detail(&ctx::state()?.db, &ctx::principal()?, id)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sends the delivery behind a log entry again (RequestRetry: Admin and SalesManager).
+#[server(prefix = "/rpc", endpoint = "retry_sync_log")]
+pub async fn retry_sync_log(id: uuid::Uuid) -> Result<(), AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::sync_admin::retry_from_log(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                id,
+            )
+            .await
+            .map(|_| ())
+        }
+        .await,
+    )
+}
+
+/// The backfill form (IntegrationsManage): customers, orders or both, optionally only those
+/// changed since a day, or only the ids listed (one per line or comma-separated). On success the
+/// browser opens the run's progress page.
+#[server(prefix = "/rpc", endpoint = "start_sync_run")]
+pub async fn start_sync_run(
+    provider: String,
+    scope: String,
+    since: String,
+    ids: String,
+) -> Result<crate::domain::sync::SyncRequestResult, AppError> {
+    use super::ctx;
+    use crate::server::service::manual_sync::{self, ManualSyncInput, SyncScope};
+    ctx::respond(
+        async {
+            let entity_type = match scope.as_str() {
+                "Customer" => SyncScope::Customer,
+                "Order" => SyncScope::Order,
+                "All" => SyncScope::All,
+                other => {
+                    return Err(AppError::BadRequest(format!(
+                        "What to sync: {other:?} is not Customer, Order or All."
+                    )))
+                }
+            };
+            let since = match since.trim() {
+                "" => None,
+                day => Some(
+                    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                        .map_err(|_| {
+                            AppError::BadRequest(format!(
+                                "Changed since: {day:?} is not a date (YYYY-MM-DD)."
+                            ))
+                        })?
+                        .and_time(chrono::NaiveTime::MIN)
+                        .and_utc(),
+                ),
+            };
+            let mut named = Vec::new();
+            for part in ids
+                .split([',', '\n', '\r', ' ', '\t'])
+                .filter(|s| !s.is_empty())
+            {
+                named.push(part.parse::<uuid::Uuid>().map_err(|_| {
+                    AppError::BadRequest(format!(
+                        "Only these records: {part:?} is not a record id."
+                    ))
+                })?);
+            }
+            let input = ManualSyncInput {
+                entity_type,
+                entity_ids: (!named.is_empty()).then_some(named),
+                since,
+            };
+            let state = ctx::state()?;
+            let result =
+                manual_sync::manual_sync(&state.db, &ctx::principal()?, &provider, input).await?;
+            if let Some(run) = result.run_id {
+                leptos_axum::redirect(&format!("/integrations/sync-runs/{run}"));
+            }
+            Ok(crate::domain::sync::SyncRequestResult {
+                queued: result.successful,
+                already_queued: result.skipped,
+                errors: result.errors,
+            })
+        }
+        .await,
+    )
+}
+
+/// One sync run with its progress (IntegrationsView).
+#[server(prefix = "/rpc", endpoint = "get_sync_run")]
+pub async fn get_sync_run(id: uuid::Uuid) -> Result<crate::domain::sync::SyncRun, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::sync_runs::get(&ctx::state()?.db, &ctx::principal()?, id).await
+        }
+        .await,
+    )
+}
+
+/// The latest sync runs (IntegrationsView).
+#[server(prefix = "/rpc", endpoint = "list_sync_runs")]
+pub async fn list_sync_runs(
+    page: i64,
+) -> Result<crate::domain::commerce::Page<crate::domain::sync::SyncRun>, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::sync_runs::list(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                Some(page),
+                Some(10),
+            )
+            .await
+        }
+        .await,
+    )
+}

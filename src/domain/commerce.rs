@@ -379,23 +379,11 @@ pub struct Page<T> {
     pub total: i64,
 }
 
-/// `12345` minor units of `USD` → `"USD 123.45"`.
-pub fn format_money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{currency} {sign}{}.{:02}", abs / 100, abs % 100)
-}
+pub use super::money::format_money;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn money_formats_from_minor_units() {
-        assert_eq!(format_money(12345, "USD"), "USD 123.45");
-        assert_eq!(format_money(5, "EUR"), "EUR 0.05");
-        assert_eq!(format_money(-250, "USD"), "USD -2.50");
-    }
 
     #[test]
     fn statuses_round_trip() {

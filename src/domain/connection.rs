@@ -168,3 +168,37 @@ impl ConnectionSummary {
         }
     }
 }
+
+/// What an Admin decides about a connection (US-ERP-010).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConnectionSettings {
+    /// Changes are queued automatically; when off, only "Sync now" and backfills send.
+    pub auto_sync_enabled: bool,
+    /// Customers are sent.
+    pub sync_customers: bool,
+    /// Invoices (QuickBooks) / sales orders (NetSuite) are sent.
+    pub sync_invoices: bool,
+    /// Payments are sent.
+    pub sync_payments: bool,
+    /// Minutes between pulls of changes from the ERP (5 to 1,440).
+    pub pull_frequency_minutes: i64,
+    /// Request and response payloads are kept (scrubbed) until this time (UTC); None: off.
+    pub diagnostic_until: Option<DateTime<Utc>>,
+}
+
+/// Fewest and most minutes between pulls.
+pub const PULL_FREQUENCY_MINUTES: std::ops::RangeInclusive<i64> = 5..=1440;
+
+/// Longest diagnostic mode, in minutes.
+pub const MAX_DIAGNOSTIC_MINUTES: i64 = 1440;
+
+/// One connection with its settings (`GET /api/integrations/connections/{provider}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ConnectionDetail {
+    /// The dashboard card.
+    pub connection: ConnectionSummary,
+    /// Its settings; None for an ERP never connected.
+    pub settings: Option<ConnectionSettings>,
+}

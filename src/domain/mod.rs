@@ -4,6 +4,8 @@
 pub mod authz;
 pub mod commerce;
 pub mod connection;
+pub mod forms;
+pub mod money;
 pub mod sync;
 pub mod user;
 

@@ -72,6 +72,54 @@ pub struct SyncBadge {
     pub outbox_id: Option<Uuid>,
 }
 
+/// What a "Sync now" request queued.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncRequestResult {
+    /// Deliveries queued.
+    pub queued: i64,
+    /// Records whose current version was already waiting.
+    pub already_queued: i64,
+    /// What could not be queued, one line each.
+    pub errors: Vec<String>,
+}
+
+/// A manual sync or backfill and how far its deliveries have got (DESIGN § 14). Its counts mean
+/// delivered, not queued; it is complete when every row is terminal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncRun {
+    /// Id.
+    pub id: Uuid,
+    /// Which ERP.
+    pub provider: super::connection::Provider,
+    /// `Customer`, `Order` or `All`.
+    pub scope: String,
+    /// Only records changed since then (UTC), if set.
+    pub since: Option<DateTime<Utc>>,
+    /// Records considered.
+    pub total: i64,
+    /// Delivered.
+    pub delivered: i64,
+    /// Failed for good or until a person retries (see the sync log).
+    pub failed: i64,
+    /// Still to be delivered (waiting, in flight or retrying).
+    pub pending: i64,
+    /// Taken over by a newer change, or dismissed.
+    pub set_aside: i64,
+    /// Records that could not be queued (see `errors`).
+    pub not_queued: i64,
+    /// Why records could not be queued, one line each.
+    pub errors: Vec<String>,
+    /// Percent of records finished, 0 to 100.
+    pub percent: i64,
+    /// Every row is terminal.
+    pub complete: bool,
+    /// Started (UTC).
+    pub started_at: DateTime<Utc>,
+    /// Finished (UTC), once complete.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
 /// One log row as the viewer shows it (payloads are left out: they may hold personal data).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -104,6 +152,39 @@ pub struct SyncLogItem {
     pub retry_count: i64,
     /// The delivery it belongs to (retry it from here).
     pub outbox_id: Option<Uuid>,
+}
+
+/// Where the delivery behind a log entry stands now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryState {
+    /// Outbox status (`Pending`, `Failed`, `Abandoned`, `Completed`, `Superseded`, `Dismissed`, …).
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Attempts allowed before it is abandoned.
+    pub max_attempts: i64,
+    /// The next automatic attempt (UTC), when one is planned.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Whether a person can retry it now.
+    pub retryable: bool,
+}
+
+/// One log entry with what it means, its payloads (kept only in diagnostic mode, scrubbed of
+/// secrets) and its delivery's current state.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncLogDetail {
+    /// The entry.
+    pub log: SyncLogItem,
+    /// The error in plain words.
+    pub explanation: Option<String>,
+    /// What we sent (diagnostic mode only).
+    pub request_payload: Option<String>,
+    /// What the ERP answered (diagnostic mode only).
+    pub response_payload: Option<String>,
+    /// The delivery, for outbound entries.
+    pub delivery: Option<DeliveryState>,
 }
 
 /// The log page's filter form, as submitted (every field a string; empty means "any").

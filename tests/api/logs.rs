@@ -8,7 +8,10 @@ use erp_bridge::server::store::sync_logs::{self, SyncLogRow};
 use serde_json::Value;
 use uuid::Uuid;
 
-both_backends!(the_log_viewer_filters_pages_and_stays_in_its_tenant);
+both_backends!(
+    the_log_viewer_filters_pages_and_stays_in_its_tenant,
+    a_log_entry_opens_with_its_meaning_payloads_and_delivery,
+);
 
 fn row(
     tenant: Uuid,
@@ -142,4 +145,59 @@ async fn the_log_viewer_filters_pages_and_stays_in_its_tenant(backend: Backend) 
     );
     let rep = app.signed_in(demo_email(Role::SalesRep)).await;
     assert_eq!(app.get_json(&rep, "/api/integrations/logs").await.0, 403);
+}
+
+async fn a_log_entry_opens_with_its_meaning_payloads_and_delivery(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = crate::outbox::demo_tenant(&app.state.db).await;
+    let mut failed = row(tenant, 1, "QuickBooks", "Customer", "ToExternal", "Failed");
+    failed.error_message = Some("rejected: Duplicate Name Exists Error (DisplayName)".into());
+    failed.request_payload = Some("{\"DisplayName\":\"Acme\"}".into());
+    failed.retry_count = 2;
+    let mut theirs = row(
+        app.other_tenant,
+        2,
+        "QuickBooks",
+        "Order",
+        "ToExternal",
+        "Failed",
+    );
+    theirs.id = Uuid::now_v7();
+    let mut tx = app.state.db.begin().await.expect("tx");
+    sync_logs::insert_many(&mut tx, &[failed.clone(), theirs.clone()])
+        .await
+        .expect("logs");
+    tx.commit().await.expect("commit");
+
+    let manager = app.signed_in(demo_email(Role::SalesManager)).await;
+    let (status, detail) = app
+        .get_json(&manager, &format!("/api/integrations/logs/{}", failed.id))
+        .await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["log"]["status"], "Failed");
+    assert_eq!(detail["log"]["retry_count"], 2);
+    let plain = detail["explanation"].as_str().expect("explanation");
+    assert!(
+        plain.contains("rejected the data") && plain.contains("DisplayName"),
+        "{plain}"
+    );
+    assert_eq!(detail["request_payload"], "{\"DisplayName\":\"Acme\"}");
+    assert_eq!(
+        detail["delivery"],
+        Value::Null,
+        "no delivery behind this entry"
+    );
+
+    // Another tenant's entry does not exist here; a malformed id is a 400.
+    let (status, _) = app
+        .get_json(&manager, &format!("/api/integrations/logs/{}", theirs.id))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get_json(&manager, "/api/integrations/logs/nope").await;
+    assert_eq!(status, 400);
+    let rep = app.signed_in(demo_email(Role::SalesRep)).await;
+    let (status, _) = app
+        .get_json(&rep, &format!("/api/integrations/logs/{}", failed.id))
+        .await;
+    assert_eq!(status, 403);
 }

@@ -10,6 +10,7 @@ mod chaos;
 mod clock;
 mod commerce;
 mod concurrency;
+mod console;
 mod head_of_line;
 mod isolation;
 mod logs;

@@ -51,6 +51,7 @@ struct Ids {
     item: String,
     outbox: String,
     log: String,
+    run: String,
 }
 
 fn cases() -> Vec<Case> {
@@ -207,6 +208,15 @@ fn cases() -> Vec<Case> {
             Json(|_, _| serde_json::json!({ "entity_type": "Customer" })),
             ADMIN_ONLY,
         ),
+        c(
+            "GET",
+            "/api/integrations/connections/quickbooks",
+            None,
+            VIEWERS,
+        ),
+        c("GET", "/api/integrations/logs/{log}", None, VIEWERS),
+        c("GET", "/api/integrations/sync-runs", None, VIEWERS),
+        c("GET", "/api/integrations/sync-runs/{run}", None, VIEWERS),
         // 400: allowed, but this test app has no QuickBooks client configured.
         c(
             "GET",
@@ -297,6 +307,98 @@ fn cases() -> Vec<Case> {
             Form(|_, ids| format!("outbox_id={}", ids.outbox)),
             [401, 409, 409, 403, 403],
         ),
+        c(
+            "POST",
+            "/rpc/list_products",
+            Form(|_, _| "page=1".into()),
+            STAFF,
+        ),
+        c("POST", "/rpc/customer_choices", None, STAFF),
+        c(
+            "POST",
+            "/rpc/create_customer",
+            Form(|n, _| format!("form%5Bname%5D=RBAC+form+{n}")),
+            STAFF,
+        ),
+        c(
+            "POST",
+            "/rpc/create_order",
+            Form(|_, ids| {
+                format!(
+                    "form[customer_id]={}&form[currency]=USD&form[lines][0][product_id]={}&form[lines][0][quantity]=1",
+                    ids.customer, ids.product
+                )
+            }),
+            STAFF,
+        ),
+        c(
+            "POST",
+            "/rpc/record_payment",
+            Form(|_, ids| format!("order_id={}&amount=0.01&method=card&reference=", ids.order)),
+            MANAGERS,
+        ),
+        c(
+            "POST",
+            "/rpc/mark_order_paid",
+            Form(|_, ids| format!("order_id={}", ids.paid)),
+            MANAGERS,
+        ),
+        c(
+            "POST",
+            "/rpc/sync_record",
+            Form(|_, ids| {
+                format!(
+                    "provider=quickbooks&entity_type=Customer&id={}",
+                    ids.customer
+                )
+            }),
+            // 409: allowed, but QuickBooks was disconnected by the DELETE above.
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/get_connection",
+            Form(|_, _| "provider=quickbooks".into()),
+            VIEWERS,
+        ),
+        c(
+            "POST",
+            "/rpc/get_sync_log",
+            Form(|_, ids| format!("id={}", ids.log)),
+            VIEWERS,
+        ),
+        c(
+            "POST",
+            "/rpc/retry_sync_log",
+            Form(|_, ids| format!("id={}", ids.log)),
+            [401, 409, 409, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/start_sync_run",
+            Form(|_, _| "provider=quickbooks&scope=Customer&since=2026-01-01&ids=".into()),
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/get_sync_run",
+            Form(|_, ids| format!("id={}", ids.run)),
+            VIEWERS,
+        ),
+        c(
+            "POST",
+            "/rpc/list_sync_runs",
+            Form(|_, _| "page=1".into()),
+            VIEWERS,
+        ),
+        c(
+            "POST",
+            "/rpc/save_settings",
+            Form(|_, _| {
+                "provider=quickbooks&auto_sync_enabled=on&sync_customers=on&sync_invoices=on&sync_payments=on&pull_frequency_minutes=15&diagnostic_minutes=".into()
+            }),
+            ADMIN_ONLY,
+        ),
     ]
 }
 
@@ -310,6 +412,7 @@ fn registered_form(route: &str) -> String {
         )
         .replace("{outbox}", "{id}")
         .replace("{log}", "{id}")
+        .replace("{run}", "{id}")
         .replace("/sync/quickbooks", "/sync/{provider}")
         .replace("/connections/quickbooks", "/connections/{provider}")
 }
@@ -452,6 +555,12 @@ async fn prepare(app: &TestApp) -> Ids {
         .await
         .expect("log");
     tx.commit().await.expect("commit");
+    let (status, sync) = post(
+        "/api/integrations/sync/quickbooks",
+        serde_json::json!({ "entity_type": "Customer" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{sync}");
     Ids {
         admin_user: me["user"]["id"].as_str().expect("id").to_string(),
         token: token["summary"]["id"].as_str().expect("id").to_string(),
@@ -462,6 +571,7 @@ async fn prepare(app: &TestApp) -> Ids {
         paid: paid["id"].as_str().expect("order").to_string(),
         outbox: outbox.id.to_string(),
         log: log.id.to_string(),
+        run: sync["run_id"].as_str().expect("run id").to_string(),
     }
 }
 
@@ -479,7 +589,8 @@ async fn call(app: &TestApp, client: &reqwest::Client, case: &Case, ids: &Ids, n
         .replace("{paid}", &ids.paid)
         .replace("{item}", &ids.item)
         .replace("{outbox}", &ids.outbox)
-        .replace("{log}", &ids.log);
+        .replace("{log}", &ids.log)
+        .replace("{run}", &ids.run);
     let method = reqwest::Method::from_bytes(case.method.as_bytes()).expect("method");
     let mut req = client
         .request(method, app.url(&path))

@@ -100,6 +100,21 @@ pub fn routes() -> Vec<ApiRoute> {
         route(Method::GET, "/api/integrations/outbox", get(c::list_outbox)),
         route(Method::GET, "/api/integrations/logs", get(c::list_logs)),
         route(
+            Method::GET,
+            "/api/integrations/logs/{id}",
+            get(super::console_api::get_log),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/sync-runs",
+            get(super::console_api::list_sync_runs),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/sync-runs/{id}",
+            get(super::console_api::get_sync_run),
+        ),
+        route(
             Method::POST,
             "/api/integrations/outbox/{id}/retry",
             post(c::retry_outbox),
@@ -127,7 +142,12 @@ pub fn routes() -> Vec<ApiRoute> {
         route(
             Method::PUT,
             "/api/integrations/connections/{provider}/settings",
-            put(c::update_settings),
+            put(super::console_api::update_settings),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/connections/{provider}",
+            get(super::console_api::get_connection),
         ),
         route(
             Method::DELETE,

@@ -15,7 +15,7 @@ use crate::domain::commerce::{
     ProductInput,
 };
 use crate::error::AppError;
-use crate::server::service::sync_admin::{OutboxItem, SettingsInput};
+use crate::server::service::sync_admin::OutboxItem;
 use crate::server::service::{customers, orders, sync_admin, sync_log_view};
 use crate::server::state::AppState;
 
@@ -27,10 +27,10 @@ type ApiResult<T> = Result<T, AppError>;
 pub struct PageQuery {
     /// Page, from 1 (past 1,000,000 reads as 1,000,000).
     #[param(minimum = 1, maximum = 1_000_000)]
-    page: Option<i64>,
+    pub(super) page: Option<i64>,
     /// Rows per page (default 50).
     #[param(minimum = 1, maximum = 200)]
-    per_page: Option<i64>,
+    pub(super) per_page: Option<i64>,
 }
 
 /// `?page=&per_page=&status=` of the outbox list.
@@ -331,15 +331,4 @@ pub(super) async fn retry_failed(
     Ok(Json(sync_admin::Requeued {
         requeued: i64::try_from(requeued).unwrap_or(i64::MAX),
     }))
-}
-
-#[utoipa::path(put, path = "/api/integrations/connections/{provider}/settings", tag = "integrations", params(("provider" = inline(sync_admin::ProviderSlug), Path, description = "The ERP")), request_body = SettingsInput, responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub(super) async fn update_settings(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-    ValidPath(provider): ValidPath<String>,
-    ValidJson(b): ValidJson<sync_admin::SettingsInput>,
-) -> ApiResult<impl IntoResponse> {
-    sync_admin::update_settings(&s.db, &p, &provider, b).await?;
-    Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod commerce_api;
+pub mod console_api;
 pub mod errors;
 pub mod extract;
 pub mod headers;

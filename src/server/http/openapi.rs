@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{api, commerce_api};
+use super::{api, commerce_api, console_api};
 
 /// The error body every failing request returns.
 #[derive(Serialize, ToSchema)]
@@ -59,7 +59,9 @@ impl Modify for Security {
         commerce_api::get_product, commerce_api::update_product, commerce_api::list_orders,
         commerce_api::create_order, commerce_api::get_order, commerce_api::update_order, commerce_api::mark_paid,
         commerce_api::add_payment, commerce_api::set_item_status, commerce_api::list_outbox, commerce_api::list_logs,
-        commerce_api::retry_outbox, commerce_api::dismiss_outbox, commerce_api::close_breaker, commerce_api::retry_log, commerce_api::retry_failed, commerce_api::update_settings,
+        commerce_api::retry_outbox, commerce_api::dismiss_outbox, commerce_api::close_breaker, commerce_api::retry_log, commerce_api::retry_failed,
+        console_api::get_connection, console_api::update_settings, console_api::get_log,
+        console_api::get_sync_run, console_api::list_sync_runs,
         super::quickbooks::authorize, super::quickbooks::disconnect, super::quickbooks::manual_sync,
     ),
     modifiers(&Security),

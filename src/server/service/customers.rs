@@ -178,16 +178,9 @@ fn validate_product(input: &ProductInput) -> Result<String, AppError> {
     currency(input.currency.as_deref())
 }
 
-/// A currency code: three upper-case letters, USD by default.
+/// A currency code: an ISO 4217 currency with minor units, upper-cased; USD by default.
 pub fn currency(code: Option<&str>) -> Result<String, AppError> {
-    let code = code.unwrap_or("USD").trim().to_uppercase();
-    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
-        Ok(code)
-    } else {
-        Err(AppError::BadRequest(format!(
-            "{code:?} is not an ISO 4217 currency code."
-        )))
-    }
+    crate::domain::money::currency_code(code.unwrap_or("USD")).map_err(AppError::BadRequest)
 }
 
 fn duplicate_sku(e: StoreError, sku: &str) -> AppError {

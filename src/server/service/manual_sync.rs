@@ -5,6 +5,7 @@
 //! record is re-sent under a new key (DESIGN § 14). Orders sent this way are invoiced even before
 //! they are paid (an invoice for net terms); QuickBooks payments against it then come back.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -17,8 +18,8 @@ use crate::server::auth::Principal;
 use crate::server::outbox::{events, DEFAULT_MAX_RETRIES};
 use crate::server::service::errors::store;
 use crate::server::service::orders::order_payload;
-use crate::server::store::outbox::{self, EventRows};
-use crate::server::store::{connections, customers, orders, Db, Tx};
+use crate::server::store::outbox::{self, EventRows, Targeted};
+use crate::server::store::{connections, customers, orders, sync_runs, Db, Tx};
 use crate::server::time;
 
 /// Most records one request may queue.
@@ -48,6 +49,9 @@ pub struct ManualSyncInput {
     #[serde(default)]
     #[schema(max_items = 10000)]
     pub entity_ids: Option<Vec<Uuid>>,
+    /// Only records changed at or after this time (UTC), when no ids are named.
+    #[serde(default)]
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// What was queued.
@@ -63,6 +67,9 @@ pub struct SyncResult {
     pub skipped: i64,
     /// One line per failure.
     pub errors: Vec<String>,
+    /// The sync run that follows the deliveries (`GET /api/integrations/sync-runs/{id}`).
+    #[serde(default)]
+    pub run_id: Option<Uuid>,
 }
 
 /// Queues the requested records for `provider`.
@@ -107,7 +114,7 @@ pub async fn manual_sync(
     if do_customers && !named_any {
         let ids = match &input.entity_ids {
             Some(ids) => ids.clone(),
-            None => customers::all_ids(db, p.tenant_id, MAX_RECORDS)
+            None => customers::all_ids(db, p.tenant_id, input.since, MAX_RECORDS)
                 .await
                 .map_err(store)?,
         };
@@ -116,13 +123,37 @@ pub async fn manual_sync(
     if do_orders && !named_any {
         let ids = match &input.entity_ids {
             Some(ids) => ids.clone(),
-            None => orders::billable_ids(db, p.tenant_id, MAX_RECORDS)
+            None => orders::billable_ids(db, p.tenant_id, input.since, MAX_RECORDS)
                 .await
                 .map_err(store)?,
         };
         work.extend(ids.into_iter().map(|id| ("Order", id)));
     }
-    let mut result = SyncResult::default();
+    let run_id = Uuid::now_v7();
+    let scope = match input.entity_type {
+        SyncScope::Customer => "Customer",
+        SyncScope::Order => "Order",
+        SyncScope::All => "All",
+    };
+    let mut tx = db.begin().await.map_err(store)?;
+    let run = sync_runs::SyncRunRow {
+        id: run_id,
+        tenant_id: p.tenant_id,
+        provider: provider.as_str().to_string(),
+        scope: scope.to_string(),
+        since: input.since,
+        requested_by: p.actor.id().to_string(),
+        considered: work.len() as i64,
+        not_queued: 0,
+        errors: "[]".into(),
+        created_at: time::now(),
+    };
+    sync_runs::create(&mut tx, &run).await.map_err(store)?;
+    tx.commit().await.map_err(store)?;
+    let mut result = SyncResult {
+        run_id: Some(run_id),
+        ..SyncResult::default()
+    };
     for (entity_type, id) in work {
         result.total_processed += 1;
         let mut tx = db.begin().await.map_err(store)?;
@@ -161,16 +192,28 @@ pub async fn manual_sync(
             max_retries: DEFAULT_MAX_RETRIES,
             now: time::now(),
         };
-        let queued = outbox::insert_targeted(&mut tx, &rows, provider.as_str())
+        let targeted = outbox::insert_targeted(&mut tx, &rows, provider.as_str())
+            .await
+            .map_err(store)?;
+        let row = match targeted {
+            Targeted::Queued(row) => {
+                result.successful += 1;
+                row
+            }
+            Targeted::AlreadyWaiting(row) => {
+                result.skipped += 1;
+                row
+            }
+        };
+        sync_runs::add_item(&mut tx, run_id, row)
             .await
             .map_err(store)?;
         tx.commit().await.map_err(store)?;
-        if queued {
-            result.successful += 1;
-        } else {
-            result.skipped += 1;
-        }
     }
+    let errors = serde_json::to_string(&result.errors).unwrap_or_else(|_| "[]".into());
+    sync_runs::finish_queueing(db, run_id, result.total_processed, result.failed, &errors)
+        .await
+        .map_err(store)?;
     Ok(result)
 }
 

@@ -5,6 +5,7 @@
 //! [`Principal`]: crate::server::auth::Principal
 
 pub mod api_tokens;
+pub mod connection_settings;
 pub mod connections;
 pub mod customers;
 pub mod errors;
@@ -16,6 +17,7 @@ pub mod quickbooks;
 pub mod sign_in;
 pub mod sync_admin;
 pub mod sync_log_view;
+pub mod sync_runs;
 pub mod sync_status;
 pub mod tenants;
 pub mod tokens;

@@ -2,7 +2,7 @@
 //! (DESIGN § 13 "Retry rights", § 14), dismiss them, close a breaker, and change a
 //! connection's sync settings.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -16,9 +16,7 @@ use crate::server::auth::Principal;
 use crate::server::service::errors::store;
 use crate::server::service::orders::{order_payload, payment_payload};
 use crate::server::store::outbox::status;
-use crate::server::store::{
-    audit, connections, customers, health, orders, outbox, sync_logs, Db, Tx,
-};
+use crate::server::store::{audit, customers, health, orders, outbox, sync_logs, Db, Tx};
 use crate::server::time;
 
 /// An outbox row as the console shows it (the payload is left out: it may hold personal data).
@@ -374,56 +372,4 @@ pub async fn close_breaker(db: &Db, p: &Principal, provider: &str) -> Result<(),
     tx.commit().await.map_err(store)?;
     tracing::info!(tenant_id = %p.tenant_id, %provider, actor = %p.actor.id(), "circuit breaker closed by hand");
     Ok(())
-}
-
-/// Connection settings as an Admin sends them.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SettingsInput {
-    /// Send changes automatically.
-    pub auto_sync_enabled: bool,
-    /// Send customers.
-    pub sync_customers: bool,
-    /// Send invoices / sales orders.
-    pub sync_invoices: bool,
-    /// Send payments.
-    pub sync_payments: bool,
-    /// Store request/response payloads of every attempt for this many minutes (0: off; max 1440).
-    #[serde(default)]
-    #[schema(minimum = 0, maximum = 1440)]
-    pub diagnostic_minutes: i64,
-}
-
-/// Changes a connection's settings (IntegrationsManage).
-pub async fn update_settings(
-    db: &Db,
-    p: &Principal,
-    provider: &str,
-    s: SettingsInput,
-) -> Result<(), AppError> {
-    p.require(Policy::IntegrationsManage)?;
-    let provider: Provider = provider
-        .parse()
-        .map_err(|e| AppError::BadRequest(format!("{e}")))?;
-    if !(0..=1440).contains(&s.diagnostic_minutes) {
-        return Err(AppError::BadRequest(
-            "Diagnostic mode lasts 0 to 1440 minutes.".into(),
-        ));
-    }
-    let now = time::now();
-    let update = connections::SettingsUpdate {
-        auto_sync_enabled: s.auto_sync_enabled,
-        sync_customers: s.sync_customers,
-        sync_invoices: s.sync_invoices,
-        sync_payments: s.sync_payments,
-        diagnostic_until: (s.diagnostic_minutes > 0)
-            .then(|| now + TimeDelta::minutes(s.diagnostic_minutes)),
-    };
-    if connections::update_settings(db, p.tenant_id, provider.as_str(), &update, now)
-        .await
-        .map_err(store)?
-    {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
 }

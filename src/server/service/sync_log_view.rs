@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use super::paging::Paging;
 use crate::domain::commerce::Page;
 use crate::domain::connection::Provider;
-use crate::domain::sync::{LogFilterInput, SyncLogItem};
+use crate::domain::sync::{explain_log, DeliveryState, LogFilterInput, SyncLogDetail, SyncLogItem};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
 use crate::server::service::errors::store;
 use crate::server::store::sync_logs::{self, LogFilter, SyncLogRow};
-use crate::server::store::Db;
+use crate::server::store::{outbox, Db};
+use uuid::Uuid;
 
 /// Which way a logged sync went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -183,5 +184,43 @@ pub async fn list(db: &Db, p: &Principal, q: LogQuery) -> Result<Page<SyncLogIte
         page: paging.page,
         per_page: paging.per_page,
         total,
+    })
+}
+
+/// One log entry with its payloads and its delivery's state (IntegrationsView).
+pub async fn detail(db: &Db, p: &Principal, id: Uuid) -> Result<SyncLogDetail, AppError> {
+    p.require(Policy::IntegrationsView)?;
+    let row = sync_logs::get(db, p.tenant_id, id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    let delivery = match row.outbox_id {
+        Some(outbox_id) => outbox::get(db, p.tenant_id, outbox_id)
+            .await
+            .map_err(store)?
+            .map(|o| DeliveryState {
+                retryable: matches!(
+                    o.status.as_str(),
+                    outbox::status::FAILED | outbox::status::ABANDONED
+                ),
+                next_attempt_at: (o.status == outbox::status::PENDING
+                    || o.status == outbox::status::FAILED)
+                    .then_some(o.scheduled_for)
+                    .flatten(),
+                attempts: o.retry_count,
+                max_attempts: o.max_retries,
+                status: o.status,
+            }),
+        None => None,
+    };
+    let request_payload = row.request_payload.clone();
+    let response_payload = row.response_payload.clone();
+    let log: SyncLogItem = row.into();
+    Ok(SyncLogDetail {
+        explanation: explain_log(&log.provider, &log.status, log.error_message.as_deref()),
+        log,
+        request_payload,
+        response_payload,
+        delivery,
     })
 }

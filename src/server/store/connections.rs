@@ -1,7 +1,8 @@
 //! Integration connections as the dashboard reads them. Token columns are never selected here.
 
-use super::{Db, StoreResult};
-use crate::on_conn;
+use super::{Db, StoreResult, Tx};
+use crate::domain::connection::ConnectionSettings;
+use crate::{on_conn, on_tx};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -172,34 +173,42 @@ pub async fn upsert_connected(
     Ok(())
 }
 
-/// Connection settings an Admin changes.
-#[derive(Clone, Debug)]
-pub struct SettingsUpdate {
-    /// Auto-sync.
-    pub auto_sync_enabled: bool,
-    /// Entity toggles.
-    pub sync_customers: bool,
-    /// Entity toggles.
-    pub sync_invoices: bool,
-    /// Entity toggles.
-    pub sync_payments: bool,
-    /// Diagnostic mode until (None: off).
-    pub diagnostic_until: Option<DateTime<Utc>>,
-}
-
-/// Updates a connection's settings; false when the tenant has no such connection.
-pub async fn update_settings(
+/// A connection's settings; None when the tenant never connected the provider.
+pub async fn settings(
     db: &Db,
     tenant_id: Uuid,
     provider: &str,
-    s: &SettingsUpdate,
+) -> StoreResult<Option<ConnectionSettings>> {
+    let sql = "SELECT auto_sync_enabled, sync_customers, sync_invoices, sync_payments, \
+        pull_frequency_minutes, diagnostic_until FROM integration_connections \
+        WHERE tenant_id = $1 AND provider = $2";
+    type Row = (bool, bool, bool, bool, i64, Option<DateTime<Utc>>);
+    let row = on_conn!(db.read(), p => sqlx::query_as::<_, Row>(sql)
+        .bind(tenant_id).bind(provider).fetch_optional(p).await)?;
+    Ok(row.map(|r| ConnectionSettings {
+        auto_sync_enabled: r.0,
+        sync_customers: r.1,
+        sync_invoices: r.2,
+        sync_payments: r.3,
+        pull_frequency_minutes: r.4,
+        diagnostic_until: r.5,
+    }))
+}
+
+/// Replaces a connection's settings; false when the tenant has no such connection.
+pub async fn update_settings(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    provider: &str,
+    s: &ConnectionSettings,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let sql = "UPDATE integration_connections SET auto_sync_enabled = $3, sync_customers = $4, sync_invoices = $5, \
-        sync_payments = $6, diagnostic_until = $7, modified_at = $8 WHERE tenant_id = $1 AND provider = $2";
-    let n = on_conn!(db.write(), p => sqlx::query(sql)
+        sync_payments = $6, pull_frequency_minutes = $7, diagnostic_until = $8, modified_at = $9 \
+        WHERE tenant_id = $1 AND provider = $2";
+    let n = on_tx!(tx, p => sqlx::query(sql)
         .bind(tenant_id).bind(provider).bind(s.auto_sync_enabled).bind(s.sync_customers).bind(s.sync_invoices)
-        .bind(s.sync_payments).bind(s.diagnostic_until).bind(now)
+        .bind(s.sync_payments).bind(s.pull_frequency_minutes).bind(s.diagnostic_until).bind(now)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }

@@ -187,9 +187,15 @@ pub async fn get_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Optio
 }
 
 /// Ids of the tenant's customers, by number (manual sync), at most `limit`.
-pub async fn all_ids(db: &Db, tenant_id: Uuid, limit: i64) -> StoreResult<Vec<Uuid>> {
-    let sql = "SELECT id FROM customers WHERE tenant_id = $1 ORDER BY customer_number LIMIT $2";
+pub async fn all_ids(
+    db: &Db,
+    tenant_id: Uuid,
+    since: Option<DateTime<Utc>>,
+    limit: i64,
+) -> StoreResult<Vec<Uuid>> {
+    let sql = "SELECT id FROM customers WHERE tenant_id = $1 AND ($2 IS NULL OR updated_at >= $2) \
+        ORDER BY customer_number LIMIT $3";
     Ok(
-        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(limit).fetch_all(p).await)?,
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(since).bind(limit).fetch_all(p).await)?,
     )
 }

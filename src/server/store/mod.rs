@@ -22,6 +22,7 @@ pub mod products;
 pub mod session_store;
 pub mod sign_in_throttle;
 pub mod sync_logs;
+pub mod sync_runs;
 pub mod tenants;
 pub mod tokens;
 pub mod users;

@@ -312,10 +312,15 @@ pub async fn has_external_payment(
 
 /// Ids of the tenant's placed or fulfilled orders (what an ERP may receive), oldest first, at
 /// most `limit`.
-pub async fn billable_ids(db: &Db, tenant_id: Uuid, limit: i64) -> StoreResult<Vec<Uuid>> {
+pub async fn billable_ids(
+    db: &Db,
+    tenant_id: Uuid,
+    since: Option<DateTime<Utc>>,
+    limit: i64,
+) -> StoreResult<Vec<Uuid>> {
     let sql = "SELECT id FROM orders WHERE tenant_id = $1 AND status IN ('Placed', 'Fulfilled') \
-        ORDER BY order_number LIMIT $2";
+        AND ($2 IS NULL OR updated_at >= $2) ORDER BY order_number LIMIT $3";
     Ok(
-        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(limit).fetch_all(p).await)?,
+        on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(since).bind(limit).fetch_all(p).await)?,
     )
 }

@@ -557,11 +557,24 @@ pub async fn extend_claims(db: &Db, lease_token: Uuid, until: DateTime<Utc>) -> 
     )
 }
 
+/// What [`insert_targeted`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Targeted {
+    /// A new row was queued.
+    Queued(Uuid),
+    /// The same version of the record was already waiting or in flight in this row.
+    AlreadyWaiting(Uuid),
+}
+
 /// Records an event for one provider only (a manual sync an Admin asked for): one Pending row
 /// keyed by the record's version, unless that very row is still waiting or in flight. Asked
 /// again after that row finished or failed, it is a re-send: the same event under a new key, so
-/// the ERP sees a new operation. Returns whether a row was written.
-pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> StoreResult<bool> {
+/// the ERP sees a new operation.
+pub async fn insert_targeted(
+    tx: &mut Tx,
+    e: &EventRows<'_>,
+    provider: &str,
+) -> StoreResult<Targeted> {
     let key = format!(
         "{}:{}:{}:{}:{}",
         provider.to_lowercase(),
@@ -570,14 +583,27 @@ pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> 
         e.entity_id,
         e.version
     );
-    let existing =
-        "SELECT status FROM integration_outbox WHERE tenant_id = $1 AND idempotency_key = $2";
-    let status: Option<String> = on_tx!(tx, c => sqlx::query_scalar(existing).bind(e.tenant_id).bind(&key)
+    // This version still waiting or in flight, under its own key or a re-send's: that row
+    // delivers it (served by idx_outbox_entity).
+    let waiting = "SELECT id FROM integration_outbox WHERE tenant_id = $1 AND entity_type = $2 \
+        AND entity_id = $3 AND target_system = $4 AND event_type = $5 \
+        AND status IN ('Pending', 'Processing') AND (idempotency_key = $6 OR idempotency_key LIKE $7) \
+        ORDER BY seq LIMIT 1";
+    let resends = format!("{key}:resend:%");
+    let found: Option<Uuid> = on_tx!(tx, c => sqlx::query_scalar(waiting).bind(e.tenant_id).bind(e.entity_type)
+        .bind(e.entity_id).bind(provider).bind(e.event_type).bind(&key).bind(&resends)
         .fetch_optional(c).await)?;
-    let key = match status.as_deref() {
-        None => key,
-        Some(status::PENDING | status::PROCESSING) => return Ok(false),
-        Some(_) => format!("{key}:resend:{}", Uuid::now_v7().simple()),
+    if let Some(id) = found {
+        return Ok(Targeted::AlreadyWaiting(id));
+    }
+    let taken =
+        "SELECT COUNT(*) FROM integration_outbox WHERE tenant_id = $1 AND idempotency_key = $2";
+    let used: i64 = on_tx!(tx, c => sqlx::query_scalar(taken).bind(e.tenant_id).bind(&key)
+        .fetch_one(c).await)?;
+    let key = if used == 0 {
+        key
+    } else {
+        format!("{key}:resend:{}", Uuid::now_v7().simple())
     };
     let now = stamp(tx, "$9");
     let sql = format!("INSERT INTO integration_outbox (id, tenant_id, event_type, entity_type, entity_id, payload, idempotency_key, \
@@ -589,9 +615,16 @@ pub async fn insert_targeted(tx: &mut Tx, e: &EventRows<'_>, provider: &str) -> 
         head = starts_as_head("$2", "$8", "$12"),
     );
     let group = record_group(e.entity_type, e.entity_id, e.correlation_id);
+    let id = Uuid::now_v7();
     let n = on_tx!(tx, c => sqlx::query(&sql)
-        .bind(Uuid::now_v7()).bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id)
+        .bind(id).bind(e.tenant_id).bind(e.event_type).bind(e.entity_type).bind(e.entity_id)
         .bind(e.payload).bind(&key).bind(provider).bind(e.now).bind(e.max_retries).bind(e.correlation_id).bind(&group)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(Targeted::Queued(id));
+    }
+    // A concurrent request queued the same key first: that row delivers it.
+    let winner: Uuid = on_tx!(tx, c => sqlx::query_scalar("SELECT id FROM integration_outbox WHERE tenant_id = $1 AND idempotency_key = $2")
+        .bind(e.tenant_id).bind(&key).fetch_one(c).await)?;
+    Ok(Targeted::AlreadyWaiting(winner))
 }

@@ -1,5 +1,8 @@
 //! Components shared by pages.
 
+pub mod access;
 pub mod error_box;
 pub mod layout;
+pub mod payments;
 pub mod sync_badges;
+pub mod sync_now;

@@ -103,6 +103,12 @@ fn ConnectionCard(
                     })}
                 </div>
             })}
+            {(c.status != ConnectionStatus::NotConnected).then(|| view! {
+                <p class="actions">
+                    <a href=format!("/integrations/{provider}/settings") data-testid="settings-link">"Settings"</a>
+                    <a href=format!("/integrations/{provider}/sync") data-testid="sync-link">"Sync records…"</a>
+                </p>
+            })}
             {connect}
             {can_disconnect.then(|| view! {
                 <details class="disconnect">

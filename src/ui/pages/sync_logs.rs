@@ -193,7 +193,7 @@ fn LogRow(l: SyncLogItem) -> AnyView {
     };
     view! {
         <tr>
-            <td class="nowrap">{l.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td class="nowrap"><a href=format!("/integrations/logs/{}", l.id) data-testid="log-link">{l.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a></td>
             <td>{l.provider}</td>
             <td>{record}</td>
             <td><code>{l.external_id.unwrap_or_default()}</code></td>

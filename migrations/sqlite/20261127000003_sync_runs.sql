@@ -1,0 +1,23 @@
+-- Sync runs (issue 10, DESIGN § 14): a manual sync or backfill an Admin started, and the outbox
+-- rows that deliver it. A row can serve several runs (a record already waiting when a second run
+-- asks for it), so membership is its own table. Counts are read from the rows' statuses: a run's
+-- figures mean delivered, not queued.
+CREATE TABLE integration_sync_runs (
+    id            BLOB PRIMARY KEY,
+    tenant_id     BLOB NOT NULL REFERENCES tenants(id),
+    provider      TEXT NOT NULL,
+    scope         TEXT NOT NULL,
+    since         TEXT,
+    requested_by  TEXT NOT NULL,
+    considered    INTEGER NOT NULL,
+    not_queued    INTEGER NOT NULL,
+    errors        TEXT NOT NULL,
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX idx_sync_runs_tenant ON integration_sync_runs (tenant_id, created_at);
+
+CREATE TABLE integration_sync_run_items (
+    run_id     BLOB NOT NULL REFERENCES integration_sync_runs(id),
+    outbox_id  BLOB NOT NULL,
+    PRIMARY KEY (run_id, outbox_id)
+);
