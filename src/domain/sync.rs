@@ -19,7 +19,7 @@ pub enum SyncState {
     Failed,
     /// Retries are exhausted; someone must act.
     Abandoned,
-    /// Settings say this record is not sent.
+    /// Not sent, for the reason in the badge's detail (settings, or an order not paid yet).
     Skipped,
     /// An Admin dismissed the record's last change: it was not sent.
     Dismissed,
@@ -36,7 +36,7 @@ impl SyncState {
             SyncState::Pending => format!("{name}: pending"),
             SyncState::Failed => format!("{name}: failed"),
             SyncState::Abandoned => format!("{name}: failed, retries exhausted"),
-            SyncState::Skipped => format!("{name}: not sent (settings)"),
+            SyncState::Skipped => format!("{name}: not sent"),
             SyncState::Dismissed => format!("{name}: last change dismissed, not sent"),
             SyncState::NotSynced => format!("Not synced to {name}"),
         }

@@ -84,7 +84,10 @@ fn is_public(path: &str) -> bool {
     const PREFIXES: &[&str] = &[
         "/login", "/auth/", "/pkg/", "/api/", "/rpc/", "/healthz", "/readyz", "/metrics",
     ];
-    PREFIXES.iter().any(|p| path.starts_with(p)) || path == "/favicon.ico" || path == "/robots.txt"
+    PREFIXES.iter().any(|p| path.starts_with(p))
+        || path == "/favicon.ico"
+        || path == "/favicon.svg"
+        || path == "/robots.txt"
 }
 
 /// Middleware: an anonymous browser asking for a page is sent to sign in, then back.
@@ -118,5 +121,6 @@ mod tests {
         assert!(is_public("/pkg/erp_bridge.wasm"));
         assert!(is_public("/api/v1/me"));
         assert!(is_public("/rpc/whoami"));
+        assert!(is_public("/favicon.svg"));
     }
 }

@@ -931,6 +931,61 @@ async fn a_paid_order_becomes_exactly_one_invoice(backend: Backend) {
     );
 }
 
+both_backends!(an_order_s_badge_tells_where_it_stands_with_quickbooks);
+
+/// Queued, then "not sent" with the reason while unpaid (QuickBooks has not seen it), then
+/// synced with the invoice's id once paid and delivered.
+async fn an_order_s_badge_tells_where_it_stands_with_quickbooks(backend: Backend) {
+    let q = qbo_app(backend, |_, _| {}).await;
+    q.connect().await;
+    let admin = q.admin().await;
+    let order = q.order(&admin, 0).await;
+    let id = order["id"].as_str().expect("id");
+    let badge = |order: &Value| order["sync"][0].clone();
+    let path = format!("/api/v1/orders/{id}");
+    assert_eq!(
+        badge(&q.app.get_json(&admin, &path).await.1)["state"],
+        "Pending"
+    );
+
+    q.drain().await;
+    let unpaid = badge(&q.app.get_json(&admin, &path).await.1);
+    assert_eq!(
+        unpaid["state"], "Skipped",
+        "QuickBooks has no invoice: {unpaid}"
+    );
+    assert!(
+        unpaid["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("paid in full")),
+        "{unpaid}"
+    );
+    assert_eq!(unpaid["external_id"], Value::Null);
+    let number = order["order_number"].as_i64().expect("number");
+    assert_eq!(
+        q.count("Invoice", &format!("where DocNumber = '{number}'"))
+            .await,
+        0
+    );
+
+    q.mark_paid(&admin, id).await;
+    q.drain().await;
+    let synced = badge(&q.app.get_json(&admin, &path).await.1);
+    assert_eq!(synced["state"], "Synced", "{synced}");
+    let invoice = q.mapping("Order", id).await.expect("mapped").external_id;
+    assert_eq!(synced["external_id"], invoice.as_str());
+
+    // The log says why the first delivery sent nothing.
+    let (_, logs) = q
+        .app
+        .get_json(
+            &admin,
+            &format!("/api/integrations/logs?q={id}&status=Skipped"),
+        )
+        .await;
+    assert_eq!(logs["total"], 1, "{logs}");
+}
+
 both_backends!(a_create_whose_answer_is_lost_is_not_repeated);
 
 async fn a_create_whose_answer_is_lost_is_not_repeated(backend: Backend) {

@@ -101,6 +101,7 @@ impl ErpAdapter for ScriptedAdapter {
             Step::Ok => {
                 self.delivered.lock().expect("lock").push(event.id);
                 Ok(Delivered {
+                    skipped: None,
                     external_id: Some(format!("ext-{}", event.entity_id)),
                     request: Some(
                         serde_json::json!({ "payload": event.payload, "access_token": "sekret-token" }),

@@ -49,6 +49,19 @@ pub struct Delivered {
     pub request: Option<Value>,
     /// What came back (same rule).
     pub response: Option<Value>,
+    /// Nothing was sent, and why (an event this ERP has no use for yet): the row is finished,
+    /// but the record is not in the ERP because of it.
+    pub skipped: Option<String>,
+}
+
+impl Delivered {
+    /// Nothing to send for this event, for the reason given.
+    pub fn skipped(why: &str) -> Delivered {
+        Delivered {
+            skipped: Some(why.to_string()),
+            ..Delivered::default()
+        }
+    }
 }
 
 /// Why a delivery failed.

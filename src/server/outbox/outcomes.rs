@@ -59,7 +59,13 @@ impl Batch {
         let settle = match result {
             Ok(done) => {
                 self.stats.completed += 1;
-                log.status = "Completed".into();
+                log.status = if done.skipped.is_some() {
+                    "Skipped"
+                } else {
+                    "Completed"
+                }
+                .into();
+                log.error_message = done.skipped.clone();
                 log.external_id = done.external_id;
                 if self.diagnostic {
                     log.request_payload = done.request.as_ref().map(scrub::to_stored);
@@ -71,7 +77,7 @@ impl Batch {
                     processed_at: Some(now),
                     retry_count: row.retry_count,
                     scheduled_for: None,
-                    last_error: None,
+                    last_error: done.skipped.map(|why| format!("Skipped: {why}")),
                 }
             }
             Err(DeliveryError::Throttled {
@@ -178,6 +184,12 @@ impl Batch {
             .await?
             .into_iter()
             .collect();
+        // Completions that sent nothing keep their reason, for badges and the log.
+        for s in done.iter().filter(|s| settled.contains(&s.id)) {
+            if let Some(why) = &s.last_error {
+                outbox::note_completion(&mut tx, s.id, why).await?;
+            }
+        }
         let mut fenced: HashSet<Uuid> = done_ids
             .into_iter()
             .filter(|id| !settled.contains(id))

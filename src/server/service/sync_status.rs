@@ -62,15 +62,21 @@ pub async fn badges(
             None => SyncState::NotSynced,
         };
         let failed = matches!(state, SyncState::Failed | SyncState::Abandoned);
+        let last_error = latest.and_then(|r| r.last_error.clone());
+        let detail = match state {
+            _ if !with_detail => None,
+            SyncState::Failed | SyncState::Abandoned => last_error,
+            // Why it was not sent: settings, or an event the ERP has no use for yet.
+            SyncState::Skipped => {
+                last_error.map(|e| e.trim_start_matches("Skipped:").trim().to_string())
+            }
+            _ => None,
+        };
         out.push(SyncBadge {
             provider,
             state,
             external_id,
-            detail: if with_detail && failed {
-                latest.and_then(|r| r.last_error.clone())
-            } else {
-                None
-            },
+            detail,
             outbox_id: if failed { latest.map(|r| r.id) } else { None },
         });
     }

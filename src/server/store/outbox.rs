@@ -474,6 +474,14 @@ pub async fn settle_completed(
     Ok(settled)
 }
 
+/// Notes why a completed row sent nothing (`Skipped: …`), in the transaction that completed it.
+pub async fn note_completion(tx: &mut Tx, id: Uuid, note: &str) -> StoreResult<()> {
+    let sql =
+        "UPDATE integration_outbox SET last_error = $2 WHERE id = $1 AND status = 'Completed'";
+    on_tx!(tx, c => sqlx::query(sql).bind(id).bind(note).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// An event to record for every connected provider of a tenant.
 pub struct EventRows<'a> {
     /// Tenant.

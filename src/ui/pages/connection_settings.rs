@@ -69,6 +69,10 @@ fn SettingsForm(
         Provider::QuickBooks => "Send invoices",
         Provider::NetSuite => "Send sales orders",
     };
+    let payments_hint = match provider {
+        Provider::QuickBooks => "Payments recorded here. Not posted to QuickBooks Online in this version yet; payments made in QuickBooks do come back.",
+        Provider::NetSuite => "Payments recorded here.",
+    };
     let diagnostic = match settings.diagnostic_until {
         Some(until) => format!(
             "On until {} — request and response payloads (scrubbed of secrets) are kept for every attempt.",
@@ -84,7 +88,7 @@ fn SettingsForm(
                 {toggle("auto_sync_enabled", "Sync automatically", "Queue every change as it happens. When off, only “Sync now” and backfills send.", settings.auto_sync_enabled, manage)}
                 {toggle("sync_customers", "Send customers", "New and changed customers.", settings.sync_customers, manage)}
                 {toggle("sync_invoices", invoices, "Paid orders, and orders sent with “Sync now”.", settings.sync_invoices, manage)}
-                {toggle("sync_payments", "Send payments", "Payments recorded here, applied to the order's invoice.", settings.sync_payments, manage)}
+                {toggle("sync_payments", "Send payments", payments_hint, settings.sync_payments, manage)}
                 <label>"Pull changes every (minutes, 5 to 1,440)"
                     <input type="number" name="pull_frequency_minutes" min="5" max="1440" required
                         value=settings.pull_frequency_minutes.to_string() disabled=!manage/>

@@ -91,7 +91,7 @@ fn OrderForm(
                                 </select>
                             </label>
                             <label>{format!("Quantity, line {}", i + 1)}
-                                <input type="number" name=format!("form[lines][{i}][quantity]") min="1" max="1000000" value="1"/>
+                                <input type="number" name=format!("form[lines][{i}][quantity]") min="1" max="1000000" placeholder="1"/>
                             </label>
                         </div>
                     }).collect_view()}

@@ -242,13 +242,7 @@ impl ErpAdapter for QuickBooks {
     }
 
     async fn deliver(&self, ev: &OutboxEvent) -> Result<Delivered, DeliveryError> {
-        let skip = |why: &str| {
-            Ok(Delivered {
-                external_id: None,
-                request: None,
-                response: Some(json!({ "skipped": why })),
-            })
-        };
+        let skip = |why: &str| Ok(Delivered::skipped(why));
         match ev.event_type.as_str() {
             events::CUSTOMER_CREATED
             | events::CUSTOMER_UPDATED
@@ -286,6 +280,7 @@ impl ErpAdapter for QuickBooks {
         let (id, doc) =
             sync_customer(&call, &customer, ev.event_type != events::CUSTOMER_CREATED).await?;
         Ok(Delivered {
+            skipped: None,
             external_id: Some(id),
             request: None,
             response: doc,
@@ -596,6 +591,7 @@ async fn sync_invoice(
 ) -> Result<Delivered, DeliveryError> {
     if let Some(m) = call.mapped("Order", order.id).await? {
         return Ok(Delivered {
+            skipped: None,
             external_id: Some(m.external_id),
             request: None,
             response: Some(json!({ "already": "invoiced" })),
@@ -616,6 +612,7 @@ async fn sync_invoice(
     if let Some(found) = find_invoice(call, order).await? {
         let id = map_invoice(call, order, &found).await?;
         return Ok(Delivered {
+            skipped: None,
             external_id: Some(id),
             request: None,
             response: Some(found),
@@ -626,6 +623,7 @@ async fn sync_invoice(
         Ok(invoice) => {
             let id = map_invoice(call, order, &invoice).await?;
             Ok(Delivered {
+                skipped: None,
                 external_id: Some(id),
                 request: Some(body),
                 response: Some(invoice),
@@ -638,6 +636,7 @@ async fn sync_invoice(
                 Ok(Some(found)) => {
                     let id = map_invoice(call, order, &found).await?;
                     Ok(Delivered {
+                        skipped: None,
                         external_id: Some(id),
                         request: Some(body),
                         response: Some(found),
@@ -719,6 +718,7 @@ async fn invoice_batch(
             Ok(Ok((order, body))) => todo.push((i, order, body)),
             Ok(Err(existing)) => {
                 out[i] = Some(Ok(Delivered {
+                    skipped: None,
                     external_id: Some(existing),
                     request: None,
                     response: Some(json!({ "already": "invoiced" })),
@@ -778,6 +778,7 @@ async fn send_batch(
                         map_invoice(&calls[i], &order, &a["Invoice"])
                             .await
                             .map(|id| Delivered {
+                                skipped: None,
                                 external_id: Some(id),
                                 request: Some(body),
                                 response: Some(a["Invoice"].clone()),
@@ -841,6 +842,7 @@ async fn adopt_found(
                     map_invoice(&calls[i], &order, inv)
                         .await
                         .map(|id| Delivered {
+                            skipped: None,
                             external_id: Some(id),
                             request: None,
                             response: Some(inv.clone()),
