@@ -29,3 +29,31 @@ test("without JavaScript: sign out", async ({ page }) => {
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByText("You have signed out.")).toBeVisible();
 });
+
+test("without JavaScript: a sales manager places an order and records payments with plain form posts", async ({ page }) => {
+  await new LoginPage(page).signInAs("SalesManager");
+  await page.goto("/customers");
+  const name = `NoJS Buyer ${Date.now()}`;
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByRole("button", { name: "Add customer" }).click();
+  await expect(page.getByTestId("created")).toHaveText("Customer created.");
+  await page.getByTestId("new-order").click();
+  await page.getByLabel("Product, line 1").selectOption({ index: 1 });
+  await page.getByLabel("Quantity, line 1").fill("3");
+  await page.getByLabel(/^Shipping/).fill("abc");
+  await page.getByRole("button", { name: "Place order" }).click();
+  // The refusal comes back to the form, naming the field.
+  await expect(page.getByTestId("form-error")).toContainText("Shipping");
+  await page.getByLabel("Product, line 1").selectOption({ index: 1 });
+  await page.getByLabel(/^Shipping/).fill("2");
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("created")).toHaveText("Order created.");
+  await page.getByLabel(/^Amount/).fill("1.00");
+  await page.getByRole("button", { name: "Record payment" }).click();
+  await expect(page.getByTestId("done")).toHaveText("Payment recorded.");
+  await expect(page.getByTestId("payment-status")).toHaveText("PartiallyPaid");
+  await page.getByTestId("mark-paid").click();
+  await expect(page.getByTestId("done")).toHaveText("Order marked paid.");
+  await expect(page.getByTestId("payment-status")).toHaveText("Paid");
+  await expect(page.getByTestId("payments").locator("tbody tr")).toHaveCount(2);
+});

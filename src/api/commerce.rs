@@ -187,7 +187,9 @@ pub async fn record_payment(
                 method: crate::domain::forms::non_empty(method),
                 reference: crate::domain::forms::non_empty(reference),
             };
-            orders::add_payment(&state.db, &principal, order_id, input).await
+            let order = orders::add_payment(&state.db, &principal, order_id, input).await?;
+            ctx::confirm_form_post(&format!("/orders/{order_id}?done=payment"));
+            Ok(order)
         }
         .await,
     )
@@ -199,12 +201,14 @@ pub async fn mark_order_paid(order_id: Uuid) -> Result<Order, AppError> {
     use super::ctx;
     ctx::respond(
         async {
-            crate::server::service::orders::mark_paid(
+            let order = crate::server::service::orders::mark_paid(
                 &ctx::state()?.db,
                 &ctx::principal()?,
                 order_id,
             )
-            .await
+            .await?;
+            ctx::confirm_form_post(&format!("/orders/{order_id}?done=paid"));
+            Ok(order)
         }
         .await,
     )
@@ -239,6 +243,12 @@ pub async fn sync_record(
             let state = ctx::state()?;
             let result =
                 manual_sync::manual_sync(&state.db, &ctx::principal()?, &provider, input).await?;
+            let page = if scope == SyncScope::Order {
+                "orders"
+            } else {
+                "customers"
+            };
+            ctx::confirm_form_post(&format!("/{page}/{id}?done=queued"));
             Ok(crate::domain::sync::SyncRequestResult {
                 queued: result.successful,
                 already_queued: result.skipped,

@@ -121,8 +121,15 @@ pub async fn save_settings(
                 pull_frequency_minutes: whole("Pull frequency", &pull_frequency_minutes)?,
                 diagnostic_minutes: whole("Diagnostic mode", &diagnostic_minutes)?,
             };
-            connection_settings::update(&ctx::state()?.db, &ctx::principal()?, &provider, input)
-                .await
+            let saved = connection_settings::update(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                &provider,
+                input,
+            )
+            .await?;
+            ctx::confirm_form_post(&format!("/integrations/{provider}/settings?done=saved"));
+            Ok(saved)
         }
         .await,
     )
@@ -152,8 +159,9 @@ pub async fn retry_sync_log(id: uuid::Uuid) -> Result<(), AppError> {
                 &ctx::principal()?,
                 id,
             )
-            .await
-            .map(|_| ())
+            .await?;
+            ctx::confirm_form_post(&format!("/integrations/logs/{id}?done=retried"));
+            Ok(())
         }
         .await,
     )
@@ -255,6 +263,33 @@ pub async fn list_sync_runs(
                 Some(10),
             )
             .await
+        }
+        .await,
+    )
+}
+
+/// Sets aside the delivery behind a log entry so the record's later changes go ahead
+/// (IntegrationsManage; audited with the reason).
+#[server(prefix = "/rpc", endpoint = "dismiss_sync_log")]
+pub async fn dismiss_sync_log(id: uuid::Uuid, reason: String) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::server::service::sync_admin::{self, DismissInput};
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let principal = ctx::principal()?;
+            principal.require(crate::domain::Policy::IntegrationsManage)?;
+            let detail =
+                crate::server::service::sync_log_view::detail(&state.db, &principal, id).await?;
+            let outbox_id = detail.log.outbox_id.ok_or_else(|| {
+                AppError::Conflict("This log entry has no delivery to dismiss.".into())
+            })?;
+            let input = DismissInput {
+                reason: Some(reason),
+            };
+            sync_admin::dismiss(&state.db, &principal, outbox_id, input).await?;
+            ctx::confirm_form_post(&format!("/integrations/logs/{id}?done=dismissed"));
+            Ok(())
         }
         .await,
     )

@@ -54,6 +54,15 @@ pub(crate) mod ctx {
             .unwrap_or(false)
     }
 
+    /// After a plain (no-JavaScript) form post succeeded, sends the browser to `path` (which
+    /// carries a `?done=` notice for the page to confirm). A JavaScript call is left alone: the
+    /// page shows the action's result itself.
+    pub fn confirm_form_post(path: &str) {
+        if is_form_post() {
+            leptos_axum::redirect(path);
+        }
+    }
+
     /// Gives an error result its HTTP status. A plain (no-JavaScript) form post is left alone:
     /// the framework answers it with a redirect that carries the error back to the form.
     pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {

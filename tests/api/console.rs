@@ -17,6 +17,7 @@ both_backends!(
     the_payment_form_reads_amounts_in_the_order_s_currency,
     sync_now_queues_a_record_skipped_before_the_connection,
     a_sync_run_counts_deliveries_not_queued_rows,
+    a_retried_delivery_s_badge_follows_the_re_send,
 );
 
 /// Posts a server-function form like a browser without JavaScript.
@@ -570,5 +571,61 @@ async fn a_sync_run_counts_deliveries_not_queued_rows(backend: Backend) {
     assert!(
         location.starts_with("/integrations/sync-runs/"),
         "{location}"
+    );
+}
+
+async fn a_retried_delivery_s_badge_follows_the_re_send(backend: Backend) {
+    use crate::outbox::{fast_worker, pass};
+    use crate::scripted::{ScriptedAdapter, Step};
+    use std::sync::Arc;
+
+    let app = spawn_app(backend).await;
+    let tenant = demo_tenant(&app.state.db).await;
+    connect(&app.state.db, tenant, Provider::QuickBooks).await;
+    let admin = app.as_role(Some(Role::Admin)).await;
+    let (_, customer) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/v1/customers",
+            json!({ "name": "Retry Co" }),
+        )
+        .await;
+    let path = format!("/api/v1/customers/{}", customer["id"].as_str().expect("id"));
+    let badge = |c: Value| c["sync"][0].clone();
+
+    pass(
+        &app.state.db,
+        Arc::new(ScriptedAdapter::with([Step::Permanent])),
+        fast_worker(),
+    )
+    .await;
+    let failed = badge(app.get_json(&admin, &path).await.1);
+    assert_eq!(failed["state"], "Failed", "{failed}");
+    let outbox_id = failed["outbox_id"].as_str().expect("outbox id").to_string();
+
+    let (status, resent) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            &format!("/api/integrations/outbox/{outbox_id}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{resent}");
+    assert_eq!(
+        badge(app.get_json(&admin, &path).await.1)["state"],
+        "Pending"
+    );
+    pass(
+        &app.state.db,
+        Arc::new(ScriptedAdapter::ok()),
+        fast_worker(),
+    )
+    .await;
+    let synced = badge(app.get_json(&admin, &path).await.1);
+    assert_eq!(
+        synced["state"], "Synced",
+        "the re-send, not the row it replaced: {synced}"
     );
 }

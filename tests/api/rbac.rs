@@ -393,6 +393,13 @@ fn cases() -> Vec<Case> {
         ),
         c(
             "POST",
+            "/rpc/dismiss_sync_log",
+            Form(|_, ids| format!("id={}&reason=rbac", ids.log)),
+            // 409: allowed, but the delivery behind it is no longer waiting (settled or dismissed).
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
             "/rpc/save_settings",
             Form(|_, _| {
                 "provider=quickbooks&auto_sync_enabled=on&sync_customers=on&sync_invoices=on&sync_payments=on&pull_frequency_minutes=15&diagnostic_minutes=".into()

@@ -36,9 +36,11 @@ pub async fn badges(
             .iter()
             .find(|(p, _)| *p == conn.provider)
             .map(|(_, e)| e.clone());
-        let latest = rows
-            .iter()
-            .find(|r| r.target_system.as_deref() == Some(provider.as_str()));
+        // A superseded row stands for nothing: the row that replaced it tells (a re-send
+        // shares its sequence number).
+        let latest = rows.iter().find(|r| {
+            r.target_system.as_deref() == Some(provider.as_str()) && r.status != status::SUPERSEDED
+        });
         let state = match latest.map(|r| r.status.as_str()) {
             Some(status::PENDING | status::PROCESSING) => SyncState::Pending,
             Some(status::FAILED) => SyncState::Failed,

@@ -285,7 +285,7 @@ pub async fn for_entity(
 ) -> StoreResult<Vec<OutboxRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM integration_outbox WHERE tenant_id = $1 AND entity_type = $2 AND entity_id = $3 \
-         ORDER BY seq DESC LIMIT 50"
+         ORDER BY seq DESC, id DESC LIMIT 50"
     );
     Ok(
         on_conn!(db.read(), p => sqlx::query_as::<_, OutboxRow>(&sql)

@@ -10,6 +10,7 @@ use crate::domain::Policy;
 use crate::error::AppError;
 use crate::ui::components::access::allowed;
 use crate::ui::components::error_box::ErrorBox;
+use crate::ui::components::notice::DoneNotice;
 
 /// The page.
 #[component]
@@ -23,6 +24,7 @@ pub fn ConnectionSettingsPage() -> impl IntoView {
     );
     view! {
         <p><a href="/integrations">"← Integrations"</a></p>
+        <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let manage = allowed(Policy::IntegrationsManage).await;

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::orders::{retry_action, retry_version, routed_record, CreatedNotice};
+use super::orders::{retry_action, retry_version, routed_record};
 use super::paging::{page_param, Pager};
 use crate::api::commerce::{get_customer, list_customers, CreateCustomer, SyncRecord};
 use crate::app::UserResource;
@@ -10,6 +10,7 @@ use crate::domain::commerce::Address;
 use crate::domain::Policy;
 use crate::ui::components::access::allowed;
 use crate::ui::components::error_box::ErrorBox;
+use crate::ui::components::notice::{CreatedNotice, DoneNotice};
 use crate::ui::components::sync_badges::{AbandonedBanner, SyncBadges};
 use crate::ui::components::sync_now::SyncNow;
 
@@ -91,6 +92,7 @@ pub fn CustomerPage() -> impl IntoView {
     let customer = routed_record(move || versions() + sync.version().get(), get_customer);
     view! {
         <CreatedNotice what="Customer"/>
+        <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let can_order = allowed(Policy::ManageCommerce).await;

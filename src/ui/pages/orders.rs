@@ -1,7 +1,7 @@
 //! `/orders` and `/orders/:id`: orders with their sync state per ERP.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::paging::{page_param, Pager};
@@ -14,6 +14,7 @@ use crate::domain::Policy;
 use crate::error::AppError;
 use crate::ui::components::access::allowed;
 use crate::ui::components::error_box::ErrorBox;
+use crate::ui::components::notice::{CreatedNotice, DoneNotice};
 use crate::ui::components::payments::{PaymentForms, PaymentList};
 use crate::ui::components::sync_badges::{AbandonedBanner, SyncBadges};
 use crate::ui::components::sync_now::SyncNow;
@@ -59,17 +60,6 @@ pub fn retry_version(
     retry: impl Fn() -> Option<ServerAction<RetryFailedSync>> + Copy + Send + Sync + 'static,
 ) -> impl Fn() -> usize + Copy + Send + Sync + 'static {
     move || retry().map(|a| a.version().get()).unwrap_or(0)
-}
-
-/// "Created." after a form sent the browser here with `?created=1`.
-#[component]
-pub fn CreatedNotice(what: &'static str) -> impl IntoView {
-    let query = use_query_map();
-    move || {
-        query
-            .with(|q| q.get("created").is_some())
-            .then(|| view! { <p class="notice" role="status" data-testid="created">{format!("{what} created.")}</p> })
-    }
 }
 
 /// The order list.
@@ -138,6 +128,7 @@ pub fn OrderPage() -> impl IntoView {
     );
     view! {
         <CreatedNotice what="Order"/>
+        <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let pays = allowed(Policy::RecordPayments).await;

@@ -6,22 +6,24 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use crate::api::integrations::{get_sync_log, RetrySyncLog};
+use crate::api::integrations::{get_sync_log, DismissSyncLog, RetrySyncLog};
 use crate::domain::sync::{DeliveryState, SyncLogDetail};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::ui::components::access::allowed;
 use crate::ui::components::error_box::ErrorBox;
+use crate::ui::components::notice::DoneNotice;
 
 /// The page.
 #[component]
 pub fn SyncLogDetailPage() -> impl IntoView {
     let retry = ServerAction::<RetrySyncLog>::new();
+    let dismiss = ServerAction::<DismissSyncLog>::new();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<Uuid>().ok()));
     let detail = Resource::new(
-        move || (id(), retry.version().get()),
-        |(id, _)| async move {
+        move || (id(), retry.version().get(), dismiss.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_sync_log(id).await,
                 None => Err(AppError::NotFound),
@@ -30,11 +32,13 @@ pub fn SyncLogDetailPage() -> impl IntoView {
     );
     view! {
         <p><a href="/integrations/logs">"← Sync log"</a></p>
+        <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let may_retry = allowed(Policy::RequestRetry).await;
+                let may_dismiss = allowed(Policy::IntegrationsManage).await;
                 match detail.await {
-                    Ok(d) => view! { <Detail d may_retry retry/> }.into_any(),
+                    Ok(d) => view! { <Detail d may_retry may_dismiss retry dismiss/> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
@@ -53,6 +57,13 @@ fn record_link(entity_type: &str, id: Option<String>) -> AnyView {
         (_, Some(id)) => view! { <code>{id}</code> }.into_any(),
         (_, None) => view! { <span class="muted">"—"</span> }.into_any(),
     }
+}
+
+fn provider_label(stored: &str) -> String {
+    stored
+        .parse::<crate::domain::connection::Provider>()
+        .map(|p| p.label().to_string())
+        .unwrap_or_else(|_| stored.to_string())
 }
 
 fn delivery_text(d: &DeliveryState) -> String {
@@ -80,9 +91,22 @@ fn payload(title: &'static str, body: Option<String>) -> AnyView {
 }
 
 #[component]
-fn Detail(d: SyncLogDetail, may_retry: bool, retry: ServerAction<RetrySyncLog>) -> impl IntoView {
+fn Detail(
+    d: SyncLogDetail,
+    may_retry: bool,
+    may_dismiss: bool,
+    retry: ServerAction<RetrySyncLog>,
+    dismiss: ServerAction<DismissSyncLog>,
+) -> impl IntoView {
     let l = d.log;
     let result = retry.value();
+    let dismissed = dismiss.value();
+    let can_dismiss = may_dismiss
+        && d.delivery
+            .as_ref()
+            .is_some_and(|s| matches!(s.status.as_str(), "Pending" | "Failed" | "Abandoned"));
+    let log_id = l.id.to_string();
+    let dismiss_id = log_id.clone();
     let direction = if l.direction == "FromExternal" {
         "From the ERP"
     } else {
@@ -91,7 +115,7 @@ fn Detail(d: SyncLogDetail, may_retry: bool, retry: ServerAction<RetrySyncLog>) 
     let can_retry = may_retry && d.delivery.as_ref().is_some_and(|s| s.retryable);
     let no_payloads = d.request_payload.is_none() && d.response_payload.is_none();
     view! {
-        <h1>{format!("{} {} · {}", l.provider, l.entity_type, l.status)}</h1>
+        <h1>{format!("{} {} · {}", provider_label(&l.provider), l.entity_type, l.status)}</h1>
         {d.explanation.map(|e| view! { <p class=if l.status == "Failed" { "alert" } else { "notice" } data-testid="explanation">{e}</p> })}
         <section class="card">
             <dl class="facts" data-testid="log-facts">
@@ -111,14 +135,31 @@ fn Detail(d: SyncLogDetail, may_retry: bool, retry: ServerAction<RetrySyncLog>) 
             {payload("What the ERP answered", d.response_payload)}
             {no_payloads.then(|| view! { <p class="muted small">"Payloads are kept only while diagnostic mode is on (connection settings)."</p> })}
         </section>
-        {can_retry.then(|| view! {
-            <ActionForm action=retry attr:class="inline">
-                <input type="hidden" name="id" value=l.id.to_string()/>
-                <button type="submit" data-testid="retry">"Retry this delivery"</button>
-            </ActionForm>
+        <div class="actions">
+            {can_retry.then(|| view! {
+                <ActionForm action=retry attr:class="inline">
+                    <input type="hidden" name="id" value=log_id/>
+                    <button type="submit" data-testid="retry">"Retry this delivery"</button>
+                </ActionForm>
+            })}
+        </div>
+        {can_dismiss.then(|| view! {
+            <details class="card" data-testid="dismiss">
+                <summary>"Dismiss this delivery…"</summary>
+                <p class="muted">"It will not be sent; the record's later changes go ahead. The audit trail keeps who did it and why."</p>
+                <ActionForm action=dismiss attr:class="stack">
+                    <input type="hidden" name="id" value=dismiss_id/>
+                    <label>"Why (kept in the audit trail)" <input type="text" name="reason" maxlength="500"/></label>
+                    <button type="submit" class="danger">"Dismiss"</button>
+                </ActionForm>
+            </details>
         })}
         {move || result.get().map(|r| match r {
             Ok(()) => view! { <p class="notice" role="status" data-testid="retried">"Queued again; it is sent on the next pass."</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        })}
+        {move || dismissed.get().map(|r| match r {
+            Ok(()) => view! { <p class="notice" role="status" data-testid="dismissed">"Dismissed. It will not be sent."</p> }.into_any(),
             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
         })}
     }
