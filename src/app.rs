@@ -15,6 +15,7 @@ use crate::ui::pages::{
     home::HomePage,
     integrations::IntegrationsPage,
     login::LoginPage,
+    mappings::MappingsPage,
     order_new::NewOrderPage,
     orders::{OrderPage, OrdersPage},
     sync_log_detail::SyncLogDetailPage,
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/settings") view=ConnectionSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/:provider/mappings") view=MappingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/sync") view=SyncRecordsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/sync-runs/:id") view=SyncRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>

@@ -87,6 +87,17 @@ test("an admin runs the whole demo in the browser", async ({ page }) => {
   await badgeBecomes(page, earlyOrder, "Synced");
   await expect(page.getByTestId("erp-id")).toBeVisible();
 
+  // The mapping viewer finds the early customer by our id.
+  const earlyId = early.split("/").pop() ?? "";
+  await page.goto("/integrations");
+  await card.getByTestId("mappings-link").click();
+  const filters = page.getByTestId("mapping-filters");
+  await filters.getByLabel("Our id or the ERP's").fill(earlyId);
+  await filters.getByRole("button", { name: "Search" }).click();
+  await expect(page.getByTestId("mappings").locator("tbody tr")).toHaveCount(1);
+  await expect(page.getByTestId("mappings")).toContainText(earlyId);
+  await shoot(page, "mappings");
+
   // A new order: not sent while unpaid, then marked paid and invoiced.
   const order = await newOrder(page, early);
   await badgeBecomes(page, order, "Skipped");

@@ -294,3 +294,33 @@ pub async fn dismiss_sync_log(id: uuid::Uuid, reason: String) -> Result<(), AppE
         .await,
     )
 }
+
+/// A page of mappings of one entity type (IntegrationsView), searchable by either id.
+#[server(prefix = "/rpc", endpoint = "list_mappings")]
+pub async fn list_mappings(
+    provider: String,
+    entity_type: String,
+    q: String,
+    page: i64,
+) -> Result<crate::domain::commerce::Page<crate::domain::sync::MappingItem>, AppError> {
+    use super::ctx;
+    use crate::server::service::mappings_view::{self, MappingQuery};
+    ctx::respond(
+        async {
+            let query = MappingQuery {
+                q: Some(q),
+                page: Some(page),
+                per_page: Some(50),
+            };
+            mappings_view::list(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                &provider,
+                &entity_type,
+                query,
+            )
+            .await
+        }
+        .await,
+    )
+}

@@ -120,6 +120,26 @@ pub struct SyncRun {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// Which ERP record is which of ours (the mapping viewer).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MappingItem {
+    /// `Customer`, `Order`, `OrderLine`, `Product`, …
+    pub entity_type: String,
+    /// Our record's id.
+    pub our_id: String,
+    /// The ERP's id (`{invoice}:{line}` for an order line).
+    pub external_id: String,
+    /// The ERP's concurrency token when last seen (QuickBooks SyncToken).
+    pub sync_token: Option<String>,
+    /// The ERP company.
+    pub external_company_id: String,
+    /// Created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// Last written or seen (UTC).
+    pub last_synced_at: Option<DateTime<Utc>>,
+}
+
 /// One log row as the viewer shows it (payloads are left out: they may hold personal data).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -975,6 +975,36 @@ async fn an_order_s_badge_tells_where_it_stands_with_quickbooks(backend: Backend
     let invoice = q.mapping("Order", id).await.expect("mapped").external_id;
     assert_eq!(synced["external_id"], invoice.as_str());
 
+    // The mapping viewer finds it by either id, and lists the order's lines.
+    let manager = q.app.as_role(Some(Role::SalesManager)).await;
+    let (status, page) = q
+        .app
+        .get_json(&manager, "/api/integrations/mappings/quickbooks/Order")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["our_id"], id);
+    assert_eq!(page["items"][0]["external_id"], invoice.as_str());
+    assert!(page["items"][0]["sync_token"].is_string());
+    let (_, by_theirs) = q
+        .app
+        .get_json(
+            &manager,
+            &format!("/api/integrations/mappings/quickbooks/order?q={invoice}"),
+        )
+        .await;
+    assert_eq!(by_theirs["items"][0]["our_id"], id, "{by_theirs}");
+    let (_, lines) = q
+        .app
+        .get_json(&manager, "/api/integrations/mappings/quickbooks/OrderLine")
+        .await;
+    assert_eq!(lines["total"], 2, "two item lines: {lines}");
+    let (status, _) = q
+        .app
+        .get_json(&manager, "/api/integrations/mappings/quickbooks/Widget")
+        .await;
+    assert_eq!(status, 400);
+
     // The log says why the first delivery sent nothing.
     let (_, logs) = q
         .app

@@ -216,6 +216,12 @@ fn cases() -> Vec<Case> {
         ),
         c("GET", "/api/integrations/logs/{log}", None, VIEWERS),
         c("GET", "/api/integrations/sync-runs", None, VIEWERS),
+        c(
+            "GET",
+            "/api/integrations/mappings/quickbooks/Customer",
+            None,
+            VIEWERS,
+        ),
         c("GET", "/api/integrations/sync-runs/{run}", None, VIEWERS),
         // 400: allowed, but this test app has no QuickBooks client configured.
         c(
@@ -393,6 +399,12 @@ fn cases() -> Vec<Case> {
         ),
         c(
             "POST",
+            "/rpc/list_mappings",
+            Form(|_, _| "provider=quickbooks&entity_type=Customer&q=&page=1".into()),
+            VIEWERS,
+        ),
+        c(
+            "POST",
             "/rpc/dismiss_sync_log",
             Form(|_, ids| format!("id={}&reason=rbac", ids.log)),
             // 409: allowed, but the delivery behind it is no longer waiting (settled or dismissed).
@@ -422,6 +434,10 @@ fn registered_form(route: &str) -> String {
         .replace("{run}", "{id}")
         .replace("/sync/quickbooks", "/sync/{provider}")
         .replace("/connections/quickbooks", "/connections/{provider}")
+        .replace(
+            "/mappings/quickbooks/Customer",
+            "/mappings/{provider}/{entity_type}",
+        )
 }
 
 fn registered_routes() -> BTreeSet<(String, String)> {

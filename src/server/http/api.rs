@@ -106,6 +106,11 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::GET,
+            "/api/integrations/mappings/{provider}/{entity_type}",
+            get(super::console_api::list_mappings),
+        ),
+        route(
+            Method::GET,
             "/api/integrations/sync-runs",
             get(super::console_api::list_sync_runs),
         ),

@@ -13,9 +13,10 @@ use super::extract::{Caller, ValidJson, ValidPath};
 use super::openapi::ErrorBody;
 use crate::domain::commerce::Page;
 use crate::domain::connection::ConnectionDetail;
-use crate::domain::sync::{SyncLogDetail, SyncRun};
+use crate::domain::sync::{MappingItem, SyncLogDetail, SyncRun};
 use crate::error::AppError;
 use crate::server::service::connection_settings::{self, SettingsInput};
+use crate::server::service::mappings_view::{self, MappingQuery};
 use crate::server::service::sync_admin::ProviderSlug;
 use crate::server::service::{sync_log_view, sync_runs};
 use crate::server::state::AppState;
@@ -66,4 +67,54 @@ pub(super) async fn list_sync_runs(
     ValidQuery(q): ValidQuery<PageQuery>,
 ) -> Result<impl IntoResponse, AppError> {
     Ok(Json(sync_runs::list(&s.db, &p, q.page, q.per_page).await?))
+}
+
+/// `?q=&page=&per_page=` of the mapping viewer.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MappingParams {
+    /// Our record's id or the ERP's (exact).
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    per_page: Option<i64>,
+}
+
+/// Entity types that have mappings, as the path names them.
+#[derive(Clone, Copy, Debug, utoipa::ToSchema)]
+pub enum MappedEntity {
+    /// Customers.
+    Customer,
+    /// Orders (QuickBooks invoices, NetSuite sales orders).
+    Order,
+    /// Order lines (`{invoice}:{line}`).
+    OrderLine,
+    /// Products (QuickBooks items).
+    Product,
+    /// Payments.
+    Payment,
+}
+
+#[utoipa::path(get, path = "/api/integrations/mappings/{provider}/{entity_type}", tag = "integrations", params(("provider" = inline(ProviderSlug), Path, description = "The ERP"), ("entity_type" = inline(MappedEntity), Path, description = "What kind of record"), MappingParams), responses((status = 200, description = "The mappings of the company the ERP is (or was last) connected to, by our id", body = Page<MappingItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_mappings(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidPath((provider, entity_type)): ValidPath<(String, String)>,
+    ValidQuery(q): ValidQuery<MappingParams>,
+) -> Result<impl IntoResponse, AppError> {
+    if q.q.as_deref().is_some_and(|v| v.chars().count() > 200) {
+        return Err(AppError::BadRequest("q is at most 200 characters.".into()));
+    }
+    let query = MappingQuery {
+        q: q.q,
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(
+        mappings_view::list(&s.db, &p, &provider, &entity_type, query).await?,
+    ))
 }

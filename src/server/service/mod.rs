@@ -10,6 +10,7 @@ pub mod connections;
 pub mod customers;
 pub mod errors;
 pub mod manual_sync;
+pub mod mappings_view;
 pub mod oauth_state;
 pub mod orders;
 pub mod paging;

@@ -127,3 +127,60 @@ pub async fn with_external_prefix(
         .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(prefix).bind(len)
         .fetch_all(p).await)?)
 }
+
+/// A row of the mapping viewer.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MappingRow {
+    /// Our id.
+    pub prometheus_id: String,
+    /// The ERP's id.
+    pub external_id: String,
+    /// The ERP's concurrency token when last seen.
+    pub sync_token: Option<String>,
+    /// Created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Last written or seen.
+    pub last_sync_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// One page of a company's mappings of one entity type, by our id; `record` narrows them to the
+/// mapping whose id (ours or the ERP's) it is. Both ways are a range of a unique index.
+pub async fn search(
+    db: &Db,
+    s: Scope<'_>,
+    record: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<MappingRow>, i64)> {
+    const KEY: &str =
+        "tenant_id = $1 AND provider = $2 AND external_company_id = $3 AND entity_type = $4";
+    let columns = "prometheus_id, external_id, sync_token, created_at, last_sync_at";
+    let (rows, total) = match record {
+        Some(id) => {
+            let sql = format!(
+                "SELECT {columns} FROM integration_entity_mappings WHERE {KEY} AND prometheus_id = $5 \
+                 UNION SELECT {columns} FROM integration_entity_mappings WHERE {KEY} AND external_id = $5"
+            );
+            let rows = on_conn!(db.read(), p => sqlx::query_as::<_, MappingRow>(&sql)
+                .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(id)
+                .fetch_all(p).await)?;
+            let total = rows.len() as i64;
+            (rows, total)
+        }
+        None => {
+            let sql = format!(
+                "SELECT {columns} FROM integration_entity_mappings WHERE {KEY} \
+                 ORDER BY prometheus_id LIMIT $5 OFFSET $6"
+            );
+            let rows = on_conn!(db.read(), p => sqlx::query_as::<_, MappingRow>(&sql)
+                .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type)
+                .bind(limit).bind(offset).fetch_all(p).await)?;
+            let count = format!("SELECT COUNT(*) FROM integration_entity_mappings WHERE {KEY}");
+            let total: i64 = on_conn!(db.read(), p => sqlx::query_scalar(&count)
+                .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type)
+                .fetch_one(p).await)?;
+            (rows, total)
+        }
+    };
+    Ok((rows, total))
+}

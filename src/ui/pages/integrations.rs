@@ -106,6 +106,7 @@ fn ConnectionCard(
             {(c.status != ConnectionStatus::NotConnected).then(|| view! {
                 <p class="actions">
                     <a href=format!("/integrations/{provider}/settings") data-testid="settings-link">"Settings"</a>
+                    <a href=format!("/integrations/{provider}/mappings") data-testid="mappings-link">"Mappings"</a>
                     <a href=format!("/integrations/{provider}/sync") data-testid="sync-link">"Sync records…"</a>
                 </p>
             })}

@@ -7,6 +7,7 @@ pub mod errors;
 pub mod home;
 pub mod integrations;
 pub mod login;
+pub mod mappings;
 pub mod order_new;
 pub mod orders;
 pub mod paging;

@@ -67,7 +67,8 @@ fn page_link(f: &LogFilterInput, page: i64) -> String {
     format!("/integrations/logs?{}", query.join("&"))
 }
 
-fn encode(s: &str) -> String {
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass as they are).
+pub fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
