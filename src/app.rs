@@ -18,6 +18,7 @@ use crate::ui::pages::{
     mappings::MappingsPage,
     order_new::NewOrderPage,
     orders::{OrderPage, OrdersPage},
+    outbox::OutboxPage,
     sync_log_detail::SyncLogDetailPage,
     sync_logs::SyncLogsPage,
     sync_runs::{SyncRecordsPage, SyncRunPage},
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:provider/sync") view=SyncRecordsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/sync-runs/:id") view=SyncRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/outbox") view=OutboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs/:id") view=SyncLogDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>

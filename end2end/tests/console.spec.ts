@@ -137,6 +137,11 @@ test("an admin runs the whole demo in the browser", async ({ page }) => {
   await expect(page.getByTestId("dismissed")).toBeVisible();
   await expect(page.getByTestId("delivery")).toContainText("Dismissed");
   await badgeBecomes(page, dropped, "Dismissed");
+  await page.goto("/integrations");
+  await page.getByTestId("open-outbox").click();
+  await page.getByRole("navigation", { name: "Status" }).getByRole("link", { name: "Dismissed" }).click();
+  await expect(page.getByTestId("outbox")).toContainText("duplicate of another account");
+  await shoot(page, "outbox");
 
   // …and once QuickBooks is back, retry the other.
   await faults(page, {});

@@ -324,3 +324,82 @@ pub async fn list_mappings(
         .await,
     )
 }
+
+/// A page of the outbox, optionally of one status (IntegrationsManage).
+#[server(prefix = "/rpc", endpoint = "list_outbox")]
+pub async fn list_outbox(
+    status: String,
+    page: i64,
+) -> Result<crate::domain::commerce::Page<crate::domain::sync::OutboxItem>, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let status = Some(status.trim()).filter(|s| !s.is_empty());
+            crate::server::service::sync_admin::list_outbox(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                status,
+                Some(page),
+                Some(50),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Re-sends one failed or abandoned row with its record's current state (IntegrationsManage).
+#[server(prefix = "/rpc", endpoint = "retry_outbox")]
+pub async fn retry_outbox(id: uuid::Uuid) -> Result<(), AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::sync_admin::retry_outbox(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                id,
+            )
+            .await?;
+            ctx::confirm_form_post("/integrations/outbox?done=retried");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Re-sends every failed and abandoned row of one ERP (IntegrationsManage); how many.
+#[server(prefix = "/rpc", endpoint = "retry_all_failed")]
+pub async fn retry_all_failed(provider: String) -> Result<u64, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let n = crate::server::service::sync_admin::retry_failed(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                &provider,
+            )
+            .await?;
+            ctx::confirm_form_post("/integrations/outbox?done=retried");
+            Ok(n)
+        }
+        .await,
+    )
+}
+
+/// Dismisses one waiting, failed or abandoned row (IntegrationsManage; audited with the reason).
+#[server(prefix = "/rpc", endpoint = "dismiss_outbox")]
+pub async fn dismiss_outbox(id: uuid::Uuid, reason: String) -> Result<(), AppError> {
+    use super::ctx;
+    use crate::server::service::sync_admin::{self, DismissInput};
+    ctx::respond(
+        async {
+            let input = DismissInput {
+                reason: Some(reason),
+            };
+            sync_admin::dismiss(&ctx::state()?.db, &ctx::principal()?, id, input).await?;
+            ctx::confirm_form_post("/integrations/outbox?done=dismissed");
+            Ok(())
+        }
+        .await,
+    )
+}

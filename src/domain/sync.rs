@@ -140,6 +140,36 @@ pub struct MappingItem {
     pub last_synced_at: Option<DateTime<Utc>>,
 }
 
+/// An outbox row as the console shows it (the payload is left out: it may hold personal data).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct OutboxItem {
+    /// Id.
+    pub id: Uuid,
+    /// Event.
+    pub event_type: String,
+    /// Entity type.
+    pub entity_type: String,
+    /// Entity id.
+    pub entity_id: String,
+    /// Target provider (None: no provider was connected).
+    pub target_system: Option<String>,
+    /// Status.
+    pub status: String,
+    /// Failed attempts.
+    pub retry_count: i64,
+    /// Attempts allowed.
+    pub max_retries: i64,
+    /// Next attempt.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// Last error or skip reason.
+    pub last_error: Option<String>,
+    /// Enqueued.
+    pub created_at: DateTime<Utc>,
+    /// Completed.
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
 /// One log row as the viewer shows it (payloads are left out: they may hold personal data).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

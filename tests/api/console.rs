@@ -18,6 +18,7 @@ both_backends!(
     sync_now_queues_a_record_skipped_before_the_connection,
     a_sync_run_counts_deliveries_not_queued_rows,
     a_retried_delivery_s_badge_follows_the_re_send,
+    console_pages_answer_each_role_with_the_right_status,
 );
 
 /// Posts a server-function form like a browser without JavaScript.
@@ -628,4 +629,74 @@ async fn a_retried_delivery_s_badge_follows_the_re_send(backend: Backend) {
         synced["state"], "Synced",
         "the re-send, not the row it replaced: {synced}"
     );
+}
+
+/// Each console page, rendered on the server for each role: the status a browser gets.
+async fn console_pages_answer_each_role_with_the_right_status(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = demo_tenant(&app.state.db).await;
+    connect(&app.state.db, tenant, Provider::QuickBooks).await;
+    let missing = uuid::Uuid::new_v4();
+    // [Admin, SalesManager, SalesRep, Customer]
+    let pages: Vec<(String, [u16; 4])> = vec![
+        ("/orders/new".into(), [200, 200, 200, 403]),
+        (
+            "/integrations/quickbooks/settings".into(),
+            [200, 200, 403, 403],
+        ),
+        ("/integrations/quickbooks/sync".into(), [200, 200, 403, 403]),
+        (
+            "/integrations/quickbooks/mappings".into(),
+            [200, 200, 403, 403],
+        ),
+        ("/integrations/outbox".into(), [200, 403, 403, 403]),
+        (
+            format!("/integrations/logs/{missing}"),
+            [404, 404, 403, 403],
+        ),
+        (
+            format!("/integrations/sync-runs/{missing}"),
+            [404, 404, 403, 403],
+        ),
+    ];
+    let roles = [
+        Role::Admin,
+        Role::SalesManager,
+        Role::SalesRep,
+        Role::Customer,
+    ];
+    let mut wrong = Vec::new();
+    for (i, role) in roles.into_iter().enumerate() {
+        let c = app.as_role(Some(role)).await;
+        for (path, expect) in &pages {
+            // A render that stalls is asked for once more and reported: one stall in about
+            // 1,700 page renders was seen under the test runtime (two worker threads shared
+            // with the client); it never reproduced against `serve` (see the closing note).
+            let get = || {
+                c.get(app.url(path))
+                    .header("accept", "text/html")
+                    .timeout(std::time::Duration::from_secs(15))
+                    .send()
+            };
+            let res = match get().await {
+                Ok(r) => Ok(r),
+                Err(e) if e.is_timeout() => {
+                    eprintln!("STALLED: {path} as {role:?} did not answer in 15 s; asking again");
+                    get().await
+                }
+                Err(e) => Err(e),
+            };
+            let status = match res {
+                Ok(r) => r.status().as_u16(),
+                Err(e) => panic!("{path} as {role:?}: {e}"),
+            };
+            if status != expect[i] {
+                wrong.push(format!(
+                    "{path} as {role:?}: {status}, expected {}",
+                    expect[i]
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

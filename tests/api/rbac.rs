@@ -405,6 +405,31 @@ fn cases() -> Vec<Case> {
         ),
         c(
             "POST",
+            "/rpc/list_outbox",
+            Form(|_, _| "status=Failed&page=1".into()),
+            ADMIN_ONLY,
+        ),
+        // 409: allowed, but the row is neither failed nor waiting any more.
+        c(
+            "POST",
+            "/rpc/retry_outbox",
+            Form(|_, ids| format!("id={}", ids.outbox)),
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/dismiss_outbox",
+            Form(|_, ids| format!("id={}&reason=rbac", ids.outbox)),
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/retry_all_failed",
+            Form(|_, _| "provider=quickbooks".into()),
+            ADMIN_ONLY,
+        ),
+        c(
+            "POST",
             "/rpc/dismiss_sync_log",
             Form(|_, ids| format!("id={}&reason=rbac", ids.log)),
             // 409: allowed, but the delivery behind it is no longer waiting (settled or dismissed).

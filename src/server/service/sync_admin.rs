@@ -2,7 +2,6 @@
 //! (DESIGN § 13 "Retry rights", § 14), dismiss them, close a breaker, and change a
 //! connection's sync settings.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -19,34 +18,7 @@ use crate::server::store::outbox::status;
 use crate::server::store::{audit, customers, health, orders, outbox, sync_logs, Db, Tx};
 use crate::server::time;
 
-/// An outbox row as the console shows it (the payload is left out: it may hold personal data).
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct OutboxItem {
-    /// Id.
-    pub id: Uuid,
-    /// Event.
-    pub event_type: String,
-    /// Entity type.
-    pub entity_type: String,
-    /// Entity id.
-    pub entity_id: String,
-    /// Target provider (None: no provider was connected).
-    pub target_system: Option<String>,
-    /// Status.
-    pub status: String,
-    /// Failed attempts.
-    pub retry_count: i64,
-    /// Attempts allowed.
-    pub max_retries: i64,
-    /// Next attempt.
-    pub scheduled_for: Option<DateTime<Utc>>,
-    /// Last error or skip reason.
-    pub last_error: Option<String>,
-    /// Enqueued.
-    pub created_at: DateTime<Utc>,
-    /// Completed.
-    pub processed_at: Option<DateTime<Utc>>,
-}
+pub use crate::domain::sync::OutboxItem;
 
 impl From<outbox::OutboxRow> for OutboxItem {
     fn from(r: outbox::OutboxRow) -> Self {

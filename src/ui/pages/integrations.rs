@@ -28,6 +28,9 @@ pub fn IntegrationsPage() -> impl IntoView {
     view! {
         <h1>"Integrations"</h1>
         <p><a href="/integrations/logs" data-testid="open-logs">"Sync log"</a>" — every delivery and every change that came back."</p>
+        {move || can_manage().then(|| view! {
+            <p><a href="/integrations/outbox" data-testid="open-outbox">"Outbox"</a>" — what waits to be delivered; retry or dismiss."</p>
+        })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let manage = can_manage();

@@ -10,6 +10,7 @@ pub mod login;
 pub mod mappings;
 pub mod order_new;
 pub mod orders;
+pub mod outbox;
 pub mod paging;
 pub mod sync_log_detail;
 pub mod sync_logs;
