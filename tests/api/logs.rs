@@ -11,6 +11,7 @@ use uuid::Uuid;
 both_backends!(
     the_log_viewer_filters_pages_and_stays_in_its_tenant,
     a_log_entry_opens_with_its_meaning_payloads_and_delivery,
+    the_csv_export_streams_every_row_of_the_range_without_formulas,
 );
 
 fn row(
@@ -200,4 +201,117 @@ async fn a_log_entry_opens_with_its_meaning_payloads_and_delivery(backend: Backe
         .get_json(&rep, &format!("/api/integrations/logs/{}", failed.id))
         .await;
     assert_eq!(status, 403);
+}
+
+async fn the_csv_export_streams_every_row_of_the_range_without_formulas(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = crate::outbox::demo_tenant(&app.state.db).await;
+    // More rows than one page of the export, over two days, plus one whose text is a formula.
+    let mut rows: Vec<SyncLogRow> = (0..1_205)
+        .map(|i| row(tenant, i, "QuickBooks", "Order", "ToExternal", "Completed"))
+        .collect();
+    let mut evil = row(
+        tenant,
+        1_300,
+        "QuickBooks",
+        "Customer",
+        "ToExternal",
+        "Failed",
+    );
+    evil.error_message = Some("=HYPERLINK(\"http://evil.example\",\"click\")".into());
+    rows.push(evil);
+    rows.push(row(
+        app.other_tenant,
+        5,
+        "QuickBooks",
+        "Order",
+        "ToExternal",
+        "Failed",
+    ));
+    let mut tx = app.state.db.begin().await.expect("tx");
+    sync_logs::insert_many(&mut tx, &rows).await.expect("logs");
+    tx.commit().await.expect("commit");
+
+    let admin = app.signed_in(demo_email(Role::Admin)).await;
+    let from = (Utc::now() - TimeDelta::days(3)).format("%Y-%m-%d");
+    let to = (Utc::now() + TimeDelta::days(1)).format("%Y-%m-%d");
+    let res = admin
+        .get(app.url(&format!(
+            "/api/integrations/export/sync-logs.csv?from={from}&to={to}"
+        )))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .expect("type")
+        .starts_with("text/csv"));
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .expect("disposition")
+        .contains("sync-logs-"));
+    let body = res.text().await.expect("body");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1 + 1_206,
+        "a header and every row of this tenant, across pages"
+    );
+    assert!(lines[0].starts_with("started_at,provider,direction"));
+    assert!(
+        body.contains(",\"'=HYPERLINK("),
+        "the formula is neutralised: {}",
+        &body[..200]
+    );
+    assert!(!body.contains(",=HYPERLINK(") && !body.contains(",\"=HYPERLINK("));
+    let mut times: Vec<&str> = lines[1..].iter().map(|l| &l[..24]).collect();
+    let sorted = {
+        let mut t = times.clone();
+        t.sort();
+        t
+    };
+    assert_eq!(times, sorted, "oldest first");
+    times.dedup();
+
+    // A range without rows is a header alone; a bad date is refused; only Admins export.
+    let (status, _) = app
+        .get_json(
+            &admin,
+            "/api/integrations/export/sync-logs.csv?from=2001-01-01&to=2001-01-02",
+        )
+        .await;
+    assert_eq!(status, 200);
+    let empty = admin
+        .get(app.url("/api/integrations/export/sync-logs.csv?from=2001-01-01&to=2001-01-02"))
+        .send()
+        .await
+        .expect("export")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(empty.lines().count(), 1);
+    let (status, _) = app
+        .get_json(
+            &admin,
+            "/api/integrations/export/sync-logs.csv?from=last+week",
+        )
+        .await;
+    assert_eq!(status, 400);
+    let manager = app.signed_in(demo_email(Role::SalesManager)).await;
+    let (status, _) = app
+        .get_json(&manager, "/api/integrations/export/sync-logs.csv")
+        .await;
+    assert_eq!(status, 403);
+    let audit = admin
+        .get(app.url("/api/integrations/export/audit.csv"))
+        .send()
+        .await
+        .expect("audit");
+    assert_eq!(audit.status(), 200);
+    assert!(audit
+        .text()
+        .await
+        .expect("body")
+        .starts_with("created_at,actor_kind"));
 }

@@ -218,6 +218,18 @@ fn cases() -> Vec<Case> {
         c("GET", "/api/integrations/sync-runs", None, VIEWERS),
         c(
             "GET",
+            "/api/integrations/export/sync-logs.csv",
+            None,
+            ADMIN_ONLY,
+        ),
+        c(
+            "GET",
+            "/api/integrations/export/audit.csv",
+            None,
+            ADMIN_ONLY,
+        ),
+        c(
+            "GET",
             "/api/integrations/mappings/quickbooks/Customer",
             None,
             VIEWERS,

@@ -111,6 +111,16 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::GET,
+            "/api/integrations/export/sync-logs.csv",
+            get(super::console_api::export_sync_logs),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/export/audit.csv",
+            get(super::console_api::export_audit),
+        ),
+        route(
+            Method::GET,
             "/api/integrations/sync-runs",
             get(super::console_api::list_sync_runs),
         ),

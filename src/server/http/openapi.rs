@@ -62,6 +62,7 @@ impl Modify for Security {
         commerce_api::retry_outbox, commerce_api::dismiss_outbox, commerce_api::close_breaker, commerce_api::retry_log, commerce_api::retry_failed,
         console_api::get_connection, console_api::update_settings, console_api::get_log,
         console_api::get_sync_run, console_api::list_sync_runs, console_api::list_mappings,
+        console_api::export_sync_logs, console_api::export_audit,
         super::quickbooks::authorize, super::quickbooks::disconnect, super::quickbooks::manual_sync,
     ),
     modifiers(&Security),

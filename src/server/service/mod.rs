@@ -9,6 +9,7 @@ pub mod connection_settings;
 pub mod connections;
 pub mod customers;
 pub mod errors;
+pub mod exports;
 pub mod manual_sync;
 pub mod mappings_view;
 pub mod oauth_state;

@@ -8,6 +8,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::integrations::list_sync_logs;
 use crate::domain::sync::{explain_log, LogFilterInput, SyncLogItem};
+use crate::domain::Policy;
+use crate::ui::components::access::allowed;
 use crate::ui::components::error_box::ErrorBox;
 
 const PROVIDERS: &[(&str, &str)] = &[
@@ -91,7 +93,25 @@ pub fn SyncLogsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let f = filter();
-                match logs.await {
+                let export = allowed(Policy::IntegrationsManage).await.then(|| {
+                    let mut href = "/api/integrations/export/sync-logs.csv".to_string();
+                    let range: Vec<String> = [("from", &f.from), ("to", &f.to)]
+                        .iter()
+                        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", encode(v))))
+                        .collect();
+                    if !range.is_empty() {
+                        href = format!("{href}?{}", range.join("&"));
+                    }
+                    view! {
+                        <p class="actions">
+                            <a class="button" href=href rel="external" download data-testid="export-csv">"Export CSV"</a>
+                            <a href="/api/integrations/export/audit.csv" rel="external" download>"Audit events (CSV)"</a>
+                            <span class="muted small">"The dates above (default: the last 31 days)."</span>
+                        </p>
+                    }
+                });
+                let logs = logs.await;
+                view! { {export} {match logs {
                     Ok(page) if page.items.is_empty() => view! {
                         <p class="card" data-testid="logs-empty">
                             "No sync activity matches these filters. Widen the dates or clear a filter; deliveries appear here as soon as an ERP is connected and records change."
@@ -119,7 +139,7 @@ pub fn SyncLogsPage() -> impl IntoView {
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-                }
+                }} }.into_any()
             })}
         </Suspense>
     }
