@@ -21,3 +21,6 @@ CREATE TABLE integration_sync_run_items (
     outbox_id  BLOB NOT NULL,
     PRIMARY KEY (run_id, outbox_id)
 );
+
+-- The dashboard counts a tenant's webhook events per day (issue 10).
+CREATE INDEX idx_inbox_received ON integration_inbox (tenant_id, provider, received_at);

@@ -403,3 +403,17 @@ pub async fn dismiss_outbox(id: uuid::Uuid, reason: String) -> Result<(), AppErr
         .await,
     )
 }
+
+/// The dashboard's charts and health table for every ERP the tenant connected (IntegrationsView).
+#[server(prefix = "/rpc", endpoint = "dashboard_health")]
+pub async fn dashboard_health() -> Result<Vec<crate::domain::connection::ProviderHealth>, AppError>
+{
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::dashboard::health_all(&ctx::state()?.db, &ctx::principal()?)
+                .await
+        }
+        .await,
+    )
+}

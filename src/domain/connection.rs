@@ -202,3 +202,49 @@ pub struct ConnectionDetail {
     /// Its settings; None for an ERP never connected.
     pub settings: Option<ConnectionSettings>,
 }
+
+/// Counts of one time bucket of a chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Bucket {
+    /// Start of the bucket (UTC).
+    pub start: DateTime<Utc>,
+    /// Went through (deliveries completed / webhook events processed).
+    pub ok: i64,
+    /// Failed.
+    pub failed: i64,
+    /// Neither (skipped, waiting).
+    pub other: i64,
+}
+
+/// The last success and failure of one kind of record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EntityHealth {
+    /// `Customer`, `Order`, `Payment`, …
+    pub entity_type: String,
+    /// Last delivery or change that went through (last 7 days).
+    pub last_success: Option<DateTime<Utc>>,
+    /// Last failure (last 7 days).
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+/// How one ERP connection has been doing: the dashboard's charts and health table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProviderHealth {
+    /// Which ERP.
+    pub provider: Provider,
+    /// Sync outcomes per hour, the last 24 hours, oldest first.
+    pub hourly: Vec<Bucket>,
+    /// Webhook events per day, the last 7 days, oldest first.
+    pub webhooks_daily: Vec<Bucket>,
+    /// Per entity type.
+    pub entities: Vec<EntityHealth>,
+    /// Webhook events received in the last 24 hours.
+    pub webhooks_24h: i64,
+    /// Of those, processed without failure.
+    pub webhooks_ok_24h: i64,
+    /// Deliveries refused for our credentials in the last 24 hours.
+    pub auth_failures_24h: i64,
+}

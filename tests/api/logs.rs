@@ -12,6 +12,7 @@ both_backends!(
     the_log_viewer_filters_pages_and_stays_in_its_tenant,
     a_log_entry_opens_with_its_meaning_payloads_and_delivery,
     the_csv_export_streams_every_row_of_the_range_without_formulas,
+    the_dashboard_counts_outcomes_per_hour_and_health_per_record_type,
 );
 
 fn row(
@@ -314,4 +315,128 @@ async fn the_csv_export_streams_every_row_of_the_range_without_formulas(backend:
         .await
         .expect("body")
         .starts_with("created_at,actor_kind"));
+}
+
+async fn the_dashboard_counts_outcomes_per_hour_and_health_per_record_type(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = crate::outbox::demo_tenant(&app.state.db).await;
+    crate::outbox::connect(
+        &app.state.db,
+        tenant,
+        erp_bridge::domain::connection::Provider::QuickBooks,
+    )
+    .await;
+    let at = |hours_ago: i64, mut r: SyncLogRow| {
+        r.started_at =
+            erp_bridge::server::time::truncate(Utc::now() - TimeDelta::minutes(hours_ago * 60 + 5));
+        r
+    };
+    let mut auth = row(tenant, 3, "QuickBooks", "Customer", "ToExternal", "Failed");
+    auth.error_message = Some("authentication failed: 401 AuthenticationFailed".into());
+    let rows = vec![
+        at(
+            0,
+            row(tenant, 1, "QuickBooks", "Order", "ToExternal", "Completed"),
+        ),
+        at(
+            0,
+            row(tenant, 2, "QuickBooks", "Order", "ToExternal", "Completed"),
+        ),
+        at(1, auth),
+        at(
+            2,
+            row(
+                tenant,
+                4,
+                "QuickBooks",
+                "Customer",
+                "ToExternal",
+                "Completed",
+            ),
+        ),
+        at(
+            2,
+            row(tenant, 5, "QuickBooks", "Order", "ToExternal", "Skipped"),
+        ),
+        // Older than a day, another ERP, another tenant: not in the hourly chart.
+        at(
+            30,
+            row(tenant, 6, "QuickBooks", "Order", "ToExternal", "Failed"),
+        ),
+        at(
+            1,
+            row(tenant, 7, "NetSuite", "Order", "ToExternal", "Failed"),
+        ),
+        at(
+            1,
+            row(
+                app.other_tenant,
+                8,
+                "QuickBooks",
+                "Order",
+                "ToExternal",
+                "Failed",
+            ),
+        ),
+    ];
+    let mut tx = app.state.db.begin().await.expect("tx");
+    sync_logs::insert_many(&mut tx, &rows).await.expect("logs");
+    tx.commit().await.expect("commit");
+
+    let manager = app.signed_in(demo_email(Role::SalesManager)).await;
+    let (status, all) = crate::helpers::read_json(
+        manager
+            .post(app.url("/rpc/dashboard_health"))
+            .header("accept", "application/json"),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    let qbo = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|h| h["provider"] == "QuickBooks")
+        .expect("QuickBooks")
+        .clone();
+    let hourly = qbo["hourly"].as_array().expect("hourly");
+    assert_eq!(hourly.len(), 24);
+    let sum = |k: &str| {
+        hourly
+            .iter()
+            .map(|b| b[k].as_i64().unwrap_or(0))
+            .sum::<i64>()
+    };
+    assert_eq!((sum("ok"), sum("failed"), sum("other")), (3, 1, 1), "{qbo}");
+    assert_eq!(qbo["auth_failures_24h"], 1);
+    assert_eq!(qbo["webhooks_daily"].as_array().map(Vec::len), Some(7));
+    let entities = qbo["entities"].as_array().expect("entities");
+    let customer = entities
+        .iter()
+        .find(|e| e["entity_type"] == "Customer")
+        .expect("customer health");
+    assert!(customer["last_success"].is_string() && customer["last_failure"].is_string());
+    let order = entities
+        .iter()
+        .find(|e| e["entity_type"] == "Order")
+        .expect("order health");
+    assert!(
+        order["last_failure"].is_string(),
+        "the 30-hour-old failure is within 7 days"
+    );
+
+    // The page draws it, readable without colour: each chart summed up in words.
+    let page = manager
+        .get(app.url("/integrations"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("3 went through, 1 failed, 1 skipped or waiting."),
+        "chart summary"
+    );
+    assert!(page.contains("1 authentication failure"));
 }

@@ -415,6 +415,7 @@ fn cases() -> Vec<Case> {
             Form(|_, _| "provider=quickbooks&entity_type=Customer&q=&page=1".into()),
             VIEWERS,
         ),
+        c("POST", "/rpc/dashboard_health", None, VIEWERS),
         c(
             "POST",
             "/rpc/list_outbox",

@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod connection_settings;
 pub mod connections;
 pub mod customers;
+pub mod dashboard;
 pub mod errors;
 pub mod exports;
 pub mod manual_sync;

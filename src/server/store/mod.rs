@@ -11,6 +11,7 @@ pub mod audit;
 pub mod checkpoints;
 pub mod connections;
 pub mod customers;
+pub mod dashboard;
 pub mod exports;
 pub mod health;
 pub mod inbox;

@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod error_box;
+pub mod health;
 pub mod layout;
 pub mod notice;
 pub mod payments;

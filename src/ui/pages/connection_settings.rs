@@ -8,13 +8,14 @@ use crate::api::integrations::{get_connection, SaveSettings};
 use crate::domain::connection::{ConnectionDetail, ConnectionSettings, Provider};
 use crate::domain::Policy;
 use crate::error::AppError;
-use crate::ui::components::access::allowed;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::DoneNotice;
 
 /// The page.
 #[component]
 pub fn ConnectionSettingsPage() -> impl IntoView {
+    let me = caller();
     let save = ServerAction::<SaveSettings>::new();
     let params = use_params_map();
     let provider = move || params.with(|p| p.get("provider").unwrap_or_default());
@@ -27,7 +28,7 @@ pub fn ConnectionSettingsPage() -> impl IntoView {
         <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let manage = allowed(Policy::IntegrationsManage).await;
+                let manage = can(me).await.allows(Policy::IntegrationsManage);
                 match detail.await {
                     Ok(ConnectionDetail { connection, settings: Some(settings) }) => view! {
                         <h1>{format!("{} settings", connection.provider.label())}</h1>

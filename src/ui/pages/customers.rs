@@ -8,7 +8,7 @@ use crate::api::commerce::{get_customer, list_customers, CreateCustomer, SyncRec
 use crate::app::UserResource;
 use crate::domain::commerce::Address;
 use crate::domain::Policy;
-use crate::ui::components::access::allowed;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::{CreatedNotice, DoneNotice};
 use crate::ui::components::sync_badges::{AbandonedBanner, SyncBadges};
@@ -17,6 +17,7 @@ use crate::ui::components::sync_now::SyncNow;
 /// The customer list.
 #[component]
 pub fn CustomersPage() -> impl IntoView {
+    let me = caller();
     let page = page_param();
     let customers = Resource::new(page, list_customers);
     let create = ServerAction::<CreateCustomer>::new();
@@ -24,7 +25,7 @@ pub fn CustomersPage() -> impl IntoView {
         <h1>"Customers"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let can_create = allowed(Policy::ManageCommerce).await;
+                let can_create = can(me).await.allows(Policy::ManageCommerce);
                 match customers.await {
                     Ok(p) => view! {
                         {(p.total == 0).then(|| view! {
@@ -86,6 +87,7 @@ fn NewCustomerForm(create: ServerAction<CreateCustomer>) -> impl IntoView {
 /// One customer: sync state per ERP, addresses, and what the role may do next.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
+    let me = caller();
     let retry = retry_action(expect_context::<UserResource>());
     let sync = ServerAction::<SyncRecord>::new();
     let versions = retry_version(retry);
@@ -95,8 +97,8 @@ pub fn CustomerPage() -> impl IntoView {
         <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let can_order = allowed(Policy::ManageCommerce).await;
-                let syncs = allowed(Policy::IntegrationsManage).await;
+                let who = can(me).await;
+                let (can_order, syncs) = (who.allows(Policy::ManageCommerce), who.allows(Policy::IntegrationsManage));
                 match customer.await {
                     Ok(c) => view! {
                         <h1>{c.name.clone()}</h1>

@@ -3,12 +3,15 @@
 
 use leptos::prelude::*;
 
-use crate::api::integrations::{list_connections, CloseBreaker, DisconnectProvider};
-use crate::app::UserResource;
+use crate::api::integrations::{
+    dashboard_health, list_connections, CloseBreaker, DisconnectProvider,
+};
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::sync::explain_log;
 use crate::domain::Policy;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
+use crate::ui::components::health::HealthPanel;
 
 /// The dashboard.
 #[component]
@@ -19,27 +22,34 @@ pub fn IntegrationsPage() -> impl IntoView {
         move || (disconnect.version().get(), resume.version().get()),
         |_| list_connections(),
     );
-    let user = expect_context::<UserResource>();
-    let can_manage = move || {
-        user.get()
-            .and_then(|u| u.ok().flatten())
-            .is_some_and(|u| u.role.allows(Policy::IntegrationsManage))
-    };
+    let health = Resource::new(
+        move || (disconnect.version().get(), resume.version().get()),
+        |_| dashboard_health(),
+    );
+    let me = caller();
     view! {
         <h1>"Integrations"</h1>
         <p><a href="/integrations/logs" data-testid="open-logs">"Sync log"</a>" — every delivery and every change that came back."</p>
-        {move || can_manage().then(|| view! {
-            <p><a href="/integrations/outbox" data-testid="open-outbox">"Outbox"</a>" — what waits to be delivered; retry or dismiss."</p>
-        })}
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let manage = can_manage();
+                let manage = can(me).await.allows(Policy::IntegrationsManage);
+                let outbox = manage.then(|| view! {
+                    <p><a href="/integrations/outbox" data-testid="open-outbox">"Outbox"</a>" — what waits to be delivered; retry or dismiss."</p>
+                });
                 match connections.await {
-                    Ok(list) => view! {
-                        <div class="connection-cards">
-                            {list.into_iter().map(|c| view! { <ConnectionCard c manage disconnect resume/> }).collect_view()}
-                        </div>
-                    }.into_any(),
+                    Ok(list) => {
+                        let panels = match health.await {
+                            Ok(all) => all.into_iter().map(|h| view! { <HealthPanel h/> }).collect_view().into_any(),
+                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                        };
+                        view! {
+                            {outbox}
+                            <div class="connection-cards">
+                                {list.into_iter().map(|c| view! { <ConnectionCard c manage disconnect resume/> }).collect_view()}
+                            </div>
+                            {panels}
+                        }.into_any()
+                    }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}

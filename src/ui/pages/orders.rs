@@ -12,7 +12,7 @@ use crate::app::UserResource;
 use crate::domain::commerce::{format_money, Order};
 use crate::domain::Policy;
 use crate::error::AppError;
-use crate::ui::components::access::allowed;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::{CreatedNotice, DoneNotice};
 use crate::ui::components::payments::{PaymentForms, PaymentList};
@@ -65,13 +65,14 @@ pub fn retry_version(
 /// The order list.
 #[component]
 pub fn OrdersPage() -> impl IntoView {
+    let me = caller();
     let page = page_param();
     let orders = Resource::new(page, list_orders);
     view! {
         <h1>"Orders"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let can_create = allowed(Policy::ManageCommerce).await;
+                let can_create = can(me).await.allows(Policy::ManageCommerce);
                 match orders.await {
                     Ok(p) if p.total == 0 => view! {
                         <p class="empty" data-testid="no-orders">"No orders yet. "
@@ -115,6 +116,7 @@ fn OrderRow(o: Order) -> impl IntoView {
 /// One order: lines, totals, payments, and the sync state per ERP with what the role may do.
 #[component]
 pub fn OrderPage() -> impl IntoView {
+    let me = caller();
     let retry = retry_action(expect_context::<UserResource>());
     let record = ServerAction::<RecordPayment>::new();
     let mark_paid = ServerAction::<MarkOrderPaid>::new();
@@ -131,8 +133,8 @@ pub fn OrderPage() -> impl IntoView {
         <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let pays = allowed(Policy::RecordPayments).await;
-                let syncs = allowed(Policy::IntegrationsManage).await;
+                let who = can(me).await;
+                let (pays, syncs) = (who.allows(Policy::RecordPayments), who.allows(Policy::IntegrationsManage));
                 match order.await {
                     Ok(o) => view! {
                         <OrderDetail o=o.clone() retry=retry()/>

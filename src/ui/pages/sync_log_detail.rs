@@ -10,13 +10,14 @@ use crate::api::integrations::{get_sync_log, DismissSyncLog, RetrySyncLog};
 use crate::domain::sync::{DeliveryState, SyncLogDetail};
 use crate::domain::Policy;
 use crate::error::AppError;
-use crate::ui::components::access::allowed;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::DoneNotice;
 
 /// The page.
 #[component]
 pub fn SyncLogDetailPage() -> impl IntoView {
+    let me = caller();
     let retry = ServerAction::<RetrySyncLog>::new();
     let dismiss = ServerAction::<DismissSyncLog>::new();
     let params = use_params_map();
@@ -35,8 +36,8 @@ pub fn SyncLogDetailPage() -> impl IntoView {
         <DoneNotice/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let may_retry = allowed(Policy::RequestRetry).await;
-                let may_dismiss = allowed(Policy::IntegrationsManage).await;
+                let who = can(me).await;
+                let (may_retry, may_dismiss) = (who.allows(Policy::RequestRetry), who.allows(Policy::IntegrationsManage));
                 match detail.await {
                     Ok(d) => view! { <Detail d may_retry may_dismiss retry dismiss/> }.into_any(),
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::integrations::list_sync_logs;
 use crate::domain::sync::{explain_log, LogFilterInput, SyncLogItem};
 use crate::domain::Policy;
-use crate::ui::components::access::allowed;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 
 const PROVIDERS: &[(&str, &str)] = &[
@@ -84,6 +84,7 @@ pub fn encode(s: &str) -> String {
 /// The viewer.
 #[component]
 pub fn SyncLogsPage() -> impl IntoView {
+    let me = caller();
     let filter = filter_from_query();
     let logs = Resource::new(filter, list_sync_logs);
     view! {
@@ -93,7 +94,7 @@ pub fn SyncLogsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let f = filter();
-                let export = allowed(Policy::IntegrationsManage).await.then(|| {
+                let export = can(me).await.allows(Policy::IntegrationsManage).then(|| {
                     let mut href = "/api/integrations/export/sync-logs.csv".to_string();
                     let range: Vec<String> = [("from", &f.from), ("to", &f.to)]
                         .iter()

@@ -12,12 +12,13 @@ use crate::domain::connection::Provider;
 use crate::domain::sync::SyncRun;
 use crate::domain::Policy;
 use crate::error::AppError;
-use crate::ui::components::access::allowed;
+use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 
 /// The backfill form and the latest runs.
 #[component]
 pub fn SyncRecordsPage() -> impl IntoView {
+    let me = caller();
     let start = ServerAction::<StartSyncRun>::new();
     let params = use_params_map();
     let provider =
@@ -27,7 +28,7 @@ pub fn SyncRecordsPage() -> impl IntoView {
         <p><a href="/integrations">"← Integrations"</a></p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let manage = allowed(Policy::IntegrationsManage).await;
+                let manage = can(me).await.allows(Policy::IntegrationsManage);
                 let Some(provider) = provider() else {
                     return view! { <ErrorBox error=AppError::NotFound/> }.into_any();
                 };
