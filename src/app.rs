@@ -13,6 +13,7 @@ use crate::ui::pages::{
     customers::{CustomerPage, CustomersPage},
     errors::NotFound,
     home::HomePage,
+    inbox::InboxPage,
     integrations::IntegrationsPage,
     login::LoginPage,
     mappings::MappingsPage,
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/sync-runs/:id") view=SyncRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/outbox") view=OutboxPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/inbox") view=InboxPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs/:id") view=SyncLogDetailPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/api-tokens") view=ApiTokensPage ssr=SsrMode::Async/>

@@ -417,3 +417,44 @@ pub async fn dashboard_health() -> Result<Vec<crate::domain::connection::Provide
         .await,
     )
 }
+
+/// A page of the inbox, optionally of one status (IntegrationsManage).
+#[server(prefix = "/rpc", endpoint = "list_inbox")]
+pub async fn list_inbox(
+    status: String,
+    page: i64,
+) -> Result<crate::domain::commerce::Page<crate::domain::sync::InboxItem>, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            crate::server::service::inbox_view::list(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                Some(status.as_str()),
+                Some(page),
+                Some(50),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Puts every failed inbox event back in line (IntegrationsManage); how many.
+#[server(prefix = "/rpc", endpoint = "retry_inbox_failed")]
+pub async fn retry_inbox_failed() -> Result<u64, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let n = crate::server::service::inbox_view::retry(
+                &ctx::state()?.db,
+                &ctx::principal()?,
+                None,
+            )
+            .await?;
+            ctx::confirm_form_post("/integrations/inbox?done=retried");
+            Ok(n)
+        }
+        .await,
+    )
+}

@@ -47,3 +47,40 @@ pub async fn create_user(
         .await,
     )
 }
+
+/// Changes a user's role and whether it may sign in (ManageUsers). The "active" checkbox is
+/// posted only when ticked; `customer_number` matters only for the Customer role (empty: keep).
+#[server(prefix = "/rpc", endpoint = "update_user")]
+pub async fn update_user(
+    id: uuid::Uuid,
+    role: Role,
+    #[server(default)] active: Option<String>,
+    #[server(default)] customer_number: String,
+) -> Result<UserSummary, AppError> {
+    use super::ctx;
+    use crate::server::service::user_access::{self, UserUpdate};
+    ctx::respond(
+        async {
+            let customer_number = match customer_number.trim() {
+                "" => None,
+                n => Some(n.parse::<i64>().map_err(|_| {
+                    AppError::BadRequest(format!("{n:?} is not a customer number."))
+                })?),
+            };
+            let input = UserUpdate {
+                role: Some(role),
+                customer_number: if role == Role::Customer {
+                    customer_number
+                } else {
+                    None
+                },
+                is_active: Some(active.is_some()),
+            };
+            let user =
+                user_access::update(&ctx::state()?.db, &ctx::principal()?, id, input).await?;
+            ctx::confirm_form_post("/admin/users?done=user");
+            Ok(user)
+        }
+        .await,
+    )
+}

@@ -111,9 +111,9 @@ pub struct ProductInput {
     /// Price per unit in minor units.
     #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 1_000_000_000))]
     pub unit_price: i64,
-    /// ISO 4217 code, three letters (default USD).
+    /// ISO 4217 code, upper case (default USD).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = "^[A-Za-z]{3}$"))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = super::money::currency_schema))]
     pub currency: Option<String>,
 }
 
@@ -235,9 +235,9 @@ pub struct NewOrder {
         schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)
     )]
     pub shipping_amount: i64,
-    /// Currency (default USD); every product must be priced in it (else 409).
+    /// Currency, upper case (default USD); every product must be priced in it (else 409).
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(pattern = "^[A-Za-z]{3}$"))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = super::money::currency_schema))]
     pub currency: Option<String>,
     /// Lines: 1 to 1,000.
     #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 1000))]

@@ -20,6 +20,46 @@ pub fn currency_code(code: &str) -> Result<String, String> {
     }
 }
 
+/// An API's currency code: exactly an upper-case ISO 4217 code with minor units (what the
+/// OpenAPI document's enum lists). Forms upper-case what a person typed first.
+pub fn strict_code(code: &str) -> Result<String, String> {
+    if code == code.to_ascii_uppercase() && decimals(code).is_some() {
+        Ok(code.to_string())
+    } else {
+        Err(format!(
+            "{code:?} is not an ISO 4217 currency code (three upper-case letters, such as USD)."
+        ))
+    }
+}
+
+/// Every code [`strict_code`] accepts, in order (the OpenAPI document's enum).
+pub fn all_codes() -> Vec<String> {
+    let letters = b'A'..=b'Z';
+    let mut out = Vec::new();
+    for a in letters.clone() {
+        for b in letters.clone() {
+            for c in letters.clone() {
+                let code = String::from_utf8_lossy(&[a, b, c]).into_owned();
+                if decimals(&code).is_some() {
+                    out.push(code);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The OpenAPI schema of a currency code: the enum of [`all_codes`].
+#[cfg(feature = "ssr")]
+pub fn currency_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(all_codes()))
+        .description(Some("ISO 4217 currency code (upper case)"))
+        .build()
+}
+
 /// `12345` minor units of `USD` → `"USD 123.45"`; of `JPY` → `"JPY 12345"`; of `KWD` →
 /// `"KWD 12.345"`. A code we do not know is shown with two decimals.
 pub fn format_money(minor: i64, currency: &str) -> String {
@@ -138,6 +178,16 @@ mod tests {
         assert!(parse_major("92233720368547758.07", "USD").is_ok());
         assert!(parse_major("92233720368547758.08", "USD").is_err());
         assert!(parse_major("1", "XYZ").is_err());
+    }
+
+    #[test]
+    fn the_api_takes_exactly_the_listed_codes() {
+        let all = all_codes();
+        assert!(all.contains(&"USD".to_string()) && all.contains(&"JPY".to_string()));
+        assert!(!all.contains(&"XAU".to_string()));
+        assert_eq!(strict_code("EUR"), Ok("EUR".into()));
+        assert!(strict_code("eur").is_err());
+        assert!(strict_code("AAA").is_err());
     }
 
     #[test]

@@ -170,6 +170,34 @@ pub struct OutboxItem {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
+/// An incoming ERP event as the inbox viewer shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InboxItem {
+    /// Id.
+    pub id: Uuid,
+    /// `QuickBooks` or `NetSuite`.
+    pub provider: String,
+    /// `Create`, `Update`, …
+    pub event_type: Option<String>,
+    /// The ERP's entity name (`Payment`, `Invoice`, …).
+    pub entity_type: Option<String>,
+    /// The ERP's id.
+    pub entity_id: Option<String>,
+    /// Received (UTC).
+    pub received_at: DateTime<Utc>,
+    /// Processed (UTC).
+    pub processed_at: Option<DateTime<Utc>>,
+    /// `Pending`, `InProgress`, `Completed`, `Failed`, `Skipped`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next attempt (UTC).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Last error or skip reason.
+    pub last_error: Option<String>,
+}
+
 /// One log row as the viewer shows it (payloads are left out: they may hold personal data).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -24,4 +24,5 @@ mod security;
 mod sign_in;
 mod store_contract;
 mod token_refresh;
+mod users;
 mod webhooks;

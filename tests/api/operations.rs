@@ -27,14 +27,7 @@ async fn health_readiness_and_metrics_answer(backend: Backend) {
         ready.headers().contains_key("x-request-id"),
         "every response carries a request id"
     );
-    let metrics = c
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = app.page(&c, "/metrics").await.text().await.expect("text");
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/readyz\""), "{metrics}");
 }
@@ -59,31 +52,16 @@ async fn pages_answer_with_the_right_status(backend: Backend) {
         .contains("action=\"/auth/login\""));
 
     let rep = app.as_role(Some(Role::SalesRep)).await;
-    let forbidden = rep
-        .get(app.url("/integrations"))
-        .send()
-        .await
-        .expect("page");
+    let forbidden = app.page(&rep, "/integrations").await;
     assert_eq!(forbidden.status(), 403);
     assert!(forbidden
         .text()
         .await
         .expect("body")
         .contains("You do not have permission"));
-    let missing = rep
-        .get(app.url("/no/such/page"))
-        .send()
-        .await
-        .expect("page");
+    let missing = app.page(&rep, "/no/such/page").await;
     assert_eq!(missing.status(), 404);
-    let rep_home = rep
-        .get(app.url("/"))
-        .send()
-        .await
-        .expect("home")
-        .text()
-        .await
-        .expect("body");
+    let rep_home = app.page(&rep, "/").await.text().await.expect("body");
     assert!(
         rep_home.contains("Sales rep at Demo Distribution Co."),
         "role home page"
@@ -94,11 +72,7 @@ async fn pages_answer_with_the_right_status(backend: Backend) {
     );
 
     let manager = app.as_role(Some(Role::SalesManager)).await;
-    let dashboard = manager
-        .get(app.url("/integrations"))
-        .send()
-        .await
-        .expect("page");
+    let dashboard = app.page(&manager, "/integrations").await;
     assert_eq!(dashboard.status(), 200);
     let html = dashboard.text().await.expect("body");
     assert!(

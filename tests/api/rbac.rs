@@ -83,6 +83,12 @@ fn cases() -> Vec<Case> {
             [401, 201, 403, 403, 403],
         ),
         c("GET", "/api/v1/users/{id}", None, ADMIN_ONLY),
+        c(
+            "PATCH",
+            "/api/v1/users/{id}",
+            Json(|_, _| serde_json::json!({ "is_active": true })),
+            ADMIN_ONLY,
+        ),
         c("GET", "/api/v1/api-tokens", None, ADMIN_ONLY),
         c(
             "POST",
@@ -227,6 +233,14 @@ fn cases() -> Vec<Case> {
             "/api/integrations/export/audit.csv",
             None,
             ADMIN_ONLY,
+        ),
+        c("GET", "/api/integrations/inbox", None, ADMIN_ONLY),
+        // 409: allowed, but there is no failed event with that id.
+        c(
+            "POST",
+            "/api/integrations/inbox/{outbox}/retry",
+            None,
+            [401, 409, 403, 403, 403],
         ),
         c(
             "GET",
@@ -414,6 +428,24 @@ fn cases() -> Vec<Case> {
             "/rpc/list_mappings",
             Form(|_, _| "provider=quickbooks&entity_type=Customer&q=&page=1".into()),
             VIEWERS,
+        ),
+        c(
+            "POST",
+            "/rpc/list_inbox",
+            Form(|_, _| "status=Failed&page=1".into()),
+            ADMIN_ONLY,
+        ),
+        c("POST", "/rpc/retry_inbox_failed", None, ADMIN_ONLY),
+        c(
+            "POST",
+            "/rpc/update_user",
+            Form(|_, ids| {
+                format!(
+                    "id={}&role=Admin&active=on&customer_number=",
+                    ids.admin_user
+                )
+            }),
+            ADMIN_ONLY,
         ),
         c("POST", "/rpc/dashboard_health", None, VIEWERS),
         c(

@@ -54,6 +54,7 @@ pub fn routes() -> Vec<ApiRoute> {
         route(Method::GET, "/api/v1/users", get(list_users)),
         route(Method::POST, "/api/v1/users", post(create_user)),
         route(Method::GET, "/api/v1/users/{id}", get(get_user)),
+        route(Method::PATCH, "/api/v1/users/{id}", patch(update_user)),
         route(Method::GET, "/api/v1/api-tokens", get(list_tokens)),
         route(Method::POST, "/api/v1/api-tokens", post(create_token)),
         route(
@@ -118,6 +119,16 @@ pub fn routes() -> Vec<ApiRoute> {
             Method::GET,
             "/api/integrations/export/audit.csv",
             get(super::console_api::export_audit),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/inbox",
+            get(super::console_api::list_inbox),
+        ),
+        route(
+            Method::POST,
+            "/api/integrations/inbox/{id}/retry",
+            post(super::console_api::retry_inbox),
         ),
         route(
             Method::GET,
@@ -230,6 +241,18 @@ pub(super) async fn get_user(
     ValidPath(id): ValidPath<Uuid>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(users::get(&state.db, &p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path, description = "Record id")), request_body = crate::server::service::user_access::UserUpdate, responses((status = 200, description = "The user after the change (applies from the user's next request)", body = UserSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "The last active Admin, yourself deactivated, an unknown customer number, a Customer without one, or a customer number for another role", body = ErrorBody)))]
+pub(super) async fn update_user(
+    State(state): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(id): ValidPath<Uuid>,
+    ValidJson(input): ValidJson<crate::server::service::user_access::UserUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        crate::server::service::user_access::update(&state.db, &p, id, input).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserInput, responses((status = 201, body = UserSummary), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]

@@ -13,12 +13,12 @@ use super::extract::{Caller, ValidJson, ValidPath};
 use super::openapi::ErrorBody;
 use crate::domain::commerce::Page;
 use crate::domain::connection::ConnectionDetail;
-use crate::domain::sync::{MappingItem, SyncLogDetail, SyncRun};
+use crate::domain::sync::{InboxItem, MappingItem, SyncLogDetail, SyncRun};
 use crate::error::AppError;
 use crate::server::service::connection_settings::{self, SettingsInput};
 use crate::server::service::mappings_view::{self, MappingQuery};
 use crate::server::service::sync_admin::ProviderSlug;
-use crate::server::service::{exports, sync_log_view, sync_runs};
+use crate::server::service::{exports, inbox_view, sync_log_view, sync_runs};
 use crate::server::state::AppState;
 use uuid::Uuid;
 
@@ -170,4 +170,63 @@ pub(super) async fn export_audit(
     ValidQuery(q): ValidQuery<ExportParams>,
 ) -> Result<axum::response::Response, AppError> {
     csv_download(&s, &p, exports::Export::Audit, &q)
+}
+
+/// An inbox status.
+#[derive(Clone, Copy, Debug, serde::Deserialize, utoipa::ToSchema)]
+pub enum InboxStatus {
+    /// Waiting to be processed.
+    Pending,
+    /// Being processed.
+    InProgress,
+    /// Processed.
+    Completed,
+    /// Failed (see its last error).
+    Failed,
+    /// Nothing to do.
+    Skipped,
+}
+
+/// `?status=&page=&per_page=` of the inbox viewer.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InboxParams {
+    /// Only this status.
+    #[param(inline)]
+    status: Option<InboxStatus>,
+    /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// Rows per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/integrations/inbox", tag = "integrations", params(InboxParams), responses((status = 200, description = "Events the ERPs sent, newest first", body = Page<InboxItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub(super) async fn list_inbox(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidQuery(q): ValidQuery<InboxParams>,
+) -> Result<impl IntoResponse, AppError> {
+    let status = q.status.map(|s| format!("{s:?}"));
+    Ok(Json(
+        inbox_view::list(&s.db, &p, status.as_deref(), q.page, q.per_page).await?,
+    ))
+}
+
+/// How many events were put back in line.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Requeued {
+    /// Events put back in line.
+    requeued: u64,
+}
+
+#[utoipa::path(post, path = "/api/integrations/inbox/{id}/retry", tag = "integrations", params(("id" = Uuid, Path, description = "Inbox event id")), responses((status = 200, body = Requeued), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub(super) async fn retry_inbox(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    ValidPath(id): ValidPath<Uuid>,
+) -> Result<impl IntoResponse, AppError> {
+    let requeued = inbox_view::retry(&s.db, &p, Some(id)).await?;
+    Ok(Json(Requeued { requeued }))
 }

@@ -52,7 +52,7 @@ impl Modify for Security {
 #[openapi(
     info(title = "erp-bridge JSON API", description = "Commerce records, users and the ERP integration console. Money is integer minor units."),
     paths(
-        api::me, api::list_users, api::create_user, api::get_user, api::list_tokens, api::create_token,
+        api::me, api::list_users, api::create_user, api::get_user, api::update_user, api::list_tokens, api::create_token,
         api::revoke_token, api::list_connections,
         commerce_api::list_customers, commerce_api::create_customer, commerce_api::get_customer,
         commerce_api::update_customer, commerce_api::list_products, commerce_api::create_product,
@@ -62,7 +62,7 @@ impl Modify for Security {
         commerce_api::retry_outbox, commerce_api::dismiss_outbox, commerce_api::close_breaker, commerce_api::retry_log, commerce_api::retry_failed,
         console_api::get_connection, console_api::update_settings, console_api::get_log,
         console_api::get_sync_run, console_api::list_sync_runs, console_api::list_mappings,
-        console_api::export_sync_logs, console_api::export_audit,
+        console_api::export_sync_logs, console_api::export_audit, console_api::list_inbox, console_api::retry_inbox,
         super::quickbooks::authorize, super::quickbooks::disconnect, super::quickbooks::manual_sync,
     ),
     modifiers(&Security),

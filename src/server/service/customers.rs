@@ -178,9 +178,9 @@ fn validate_product(input: &ProductInput) -> Result<String, AppError> {
     currency(input.currency.as_deref())
 }
 
-/// A currency code: an ISO 4217 currency with minor units, upper-cased; USD by default.
+/// A currency code as the API takes it: an upper-case ISO 4217 code; USD by default.
 pub fn currency(code: Option<&str>) -> Result<String, AppError> {
-    crate::domain::money::currency_code(code.unwrap_or("USD")).map_err(AppError::BadRequest)
+    crate::domain::money::strict_code(code.unwrap_or("USD")).map_err(AppError::BadRequest)
 }
 
 fn duplicate_sku(e: StoreError, sku: &str) -> AppError {

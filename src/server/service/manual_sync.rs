@@ -49,9 +49,24 @@ pub struct ManualSyncInput {
     #[serde(default)]
     #[schema(max_items = 10000)]
     pub entity_ids: Option<Vec<Uuid>>,
-    /// Only records changed at or after this time (UTC), when no ids are named.
-    #[serde(default)]
+    /// Only records changed at or after this time (UTC), when no ids are named; empty or
+    /// absent: all.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub since: Option<DateTime<Utc>>,
+}
+
+/// An absent, null or empty time is "no cut-over".
+fn empty_as_none<'de, D>(d: D) -> Result<Option<DateTime<Utc>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text: Option<String> = Option::deserialize(d)?;
+    match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 /// What was queued.

@@ -201,3 +201,64 @@ pub async fn prune_finished(db: &Db, before: DateTime<Utc>, limit: i64) -> Store
         .execute(p).await.map(|r| r.rows_affected()))?,
     )
 }
+
+/// An inbox row as the console lists it (the payload is left out).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InboxListRow {
+    /// Id.
+    pub id: Uuid,
+    /// Provider name.
+    pub provider: String,
+    /// `Create`, `Update`, …
+    pub event_type: Option<String>,
+    /// The ERP's entity name.
+    pub entity_type: Option<String>,
+    /// The ERP's entity id.
+    pub entity_id: Option<String>,
+    /// Received.
+    pub received_at: DateTime<Utc>,
+    /// Processed.
+    pub processed_at: Option<DateTime<Utc>>,
+    /// Status.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next attempt.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Last error.
+    pub last_error: Option<String>,
+}
+
+/// One page of the tenant's inbox, newest first, optionally of one status, and the count.
+pub async fn search(
+    db: &Db,
+    tenant_id: Uuid,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<InboxListRow>, i64)> {
+    let sql = "SELECT id, provider, event_type, entity_type, entity_id, received_at, processed_at, status, attempts, \
+        next_attempt_at, last_error FROM integration_inbox WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
+        ORDER BY received_at DESC, id DESC LIMIT $3 OFFSET $4";
+    let rows = on_conn!(db.read(), p => sqlx::query_as::<_, InboxListRow>(sql)
+        .bind(tenant_id).bind(status).bind(limit).bind(offset).fetch_all(p).await)?;
+    let count = "SELECT COUNT(*) FROM integration_inbox WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2)";
+    let total: i64 = on_conn!(db.read(), p => sqlx::query_scalar(count).bind(tenant_id).bind(status).fetch_one(p).await)?;
+    Ok((rows, total))
+}
+
+/// Puts failed events of the tenant back in line now (all failed ones when `id` is None);
+/// returns how many.
+pub async fn retry_failed(
+    db: &Db,
+    tenant_id: Uuid,
+    id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let sql = "UPDATE integration_inbox SET status = 'Pending', next_attempt_at = $3, locked_by = NULL, locked_until = NULL \
+        WHERE tenant_id = $1 AND status = 'Failed' AND ($2 IS NULL OR id = $2)";
+    Ok(
+        on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(id).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?,
+    )
+}

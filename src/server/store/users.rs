@@ -97,3 +97,40 @@ pub async fn record_login(db: &Db, id: Uuid, at: DateTime<Utc>) -> StoreResult<(
     on_conn!(db.write(), p => sqlx::query(sql).bind(id).bind(at).execute(p).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// Serializes changes to a tenant's users' access (role, active) in the caller's transaction, so
+/// two Admins demoting each other cannot both pass the "one active Admin remains" check.
+pub async fn lock_tenant_access(tx: &mut Tx, tenant_id: Uuid) -> StoreResult<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE tenants SET name = name WHERE id = $1")
+        .bind(tenant_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Active Admins of a tenant other than `except`.
+pub async fn other_active_admins(tx: &mut Tx, tenant_id: Uuid, except: Uuid) -> StoreResult<i64> {
+    let sql = "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id <> $2 AND role = 'Admin' AND is_active";
+    Ok(on_tx!(tx, c => sqlx::query_scalar(sql).bind(tenant_id).bind(except).fetch_one(c).await)?)
+}
+
+/// A user of the tenant, read in the caller's transaction.
+pub async fn find_in(tx: &mut Tx, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<UserRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2");
+    Ok(
+        on_tx!(tx, c => sqlx::query_as::<_, UserRow>(&sql).bind(tenant_id).bind(id).fetch_optional(c).await)?,
+    )
+}
+
+/// Sets a user's role, customer and whether it may sign in.
+pub async fn set_access(
+    tx: &mut Tx,
+    tenant_id: Uuid,
+    id: Uuid,
+    role: &str,
+    customer_id: Option<Uuid>,
+    is_active: bool,
+) -> StoreResult<()> {
+    let sql = "UPDATE users SET role = $3, customer_id = $4, is_active = $5 WHERE tenant_id = $1 AND id = $2";
+    on_tx!(tx, c => sqlx::query(sql).bind(tenant_id).bind(id).bind(role).bind(customer_id).bind(is_active)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

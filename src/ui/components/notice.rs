@@ -23,6 +23,7 @@ fn message(done: &str) -> Option<&'static str> {
         "paid" => "Order marked paid.",
         "queued" => "Queued for delivery. The badge changes when the ERP answers.",
         "saved" => "Settings saved.",
+        "user" => "User saved.",
         "retried" => "Queued again; it is sent on the next pass.",
         "dismissed" => "Dismissed. It will not be sent.",
         _ => return None,

@@ -79,8 +79,9 @@ fn CreateTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
                 <label>
                     "Role"
                     <select name="role">
-                        {[Role::Admin, Role::SalesManager, Role::SalesRep].into_iter()
-                            .map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                        // Least privilege first and chosen.
+                        {[Role::SalesRep, Role::SalesManager, Role::Admin].into_iter()
+                            .map(|r| view! { <option value=r.as_str() selected=r == Role::SalesRep>{r.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <button type="submit">"Create token"</button>

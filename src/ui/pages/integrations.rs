@@ -34,7 +34,8 @@ pub fn IntegrationsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let manage = can(me).await.allows(Policy::IntegrationsManage);
                 let outbox = manage.then(|| view! {
-                    <p><a href="/integrations/outbox" data-testid="open-outbox">"Outbox"</a>" — what waits to be delivered; retry or dismiss."</p>
+                    <p><a href="/integrations/outbox" data-testid="open-outbox">"Outbox"</a>" — what waits to be delivered; retry or dismiss. "
+                        <a href="/integrations/inbox" data-testid="open-inbox">"Inbox"</a>" — what the ERPs told us."</p>
                 });
                 match connections.await {
                     Ok(list) => {

@@ -5,6 +5,7 @@ pub mod connection_settings;
 pub mod customers;
 pub mod errors;
 pub mod home;
+pub mod inbox;
 pub mod integrations;
 pub mod login;
 pub mod mappings;
