@@ -51,7 +51,7 @@ pub fn UsersPage() -> impl IntoView {
 fn AddUserForm(create: ServerAction<CreateUser>) -> impl IntoView {
     let result = create.value();
     view! {
-        <section class="card">
+        <section class="card" data-testid="add-user">
             <h2>"Add a user"</h2>
             <ActionForm action=create attr:class="stack">
                 <label>"Email" <input type="email" name="email" required/></label>
