@@ -9,6 +9,7 @@ use crate::domain::connection::Provider;
 use crate::domain::sync::InboxItem;
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::DoneNotice;
+use crate::ui::pages::paging::{page_links, status_tabs};
 
 const STATUSES: &[(&str, &str)] = &[
     ("", "All"),
@@ -48,16 +49,7 @@ pub fn InboxPage() -> impl IntoView {
             Ok(n) => view! { <p class="notice" role="status">{format!("{n} failed events put back in line.")}</p> }.into_any(),
             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
         })}
-        <nav class="tabs" aria-label="Status">
-            {move || {
-                let (current, _) = wanted();
-                STATUSES.iter().map(|(v, l)| {
-                    let href = if v.is_empty() { "/integrations/inbox".to_string() } else { format!("/integrations/inbox?status={v}") };
-                    let here = current == *v;
-                    view! { <a href=href aria-current=here.then_some("page") class:current=here>{*l}</a> }
-                }).collect_view()
-            }}
-        </nav>
+        {move || status_tabs("/integrations/inbox", STATUSES, &wanted().0)}
         <ActionForm action=retry attr:class="actions">
             <button type="submit" class="secondary">"Retry all failed events"</button>
         </ActionForm>
@@ -69,10 +61,7 @@ pub fn InboxPage() -> impl IntoView {
                         <p class="empty" data-testid="inbox-empty">"Nothing here. Events appear when an ERP reports a change (a payment recorded in QuickBooks, say)."</p>
                     }.into_any(),
                     Ok(page) => {
-                        let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
                         let link = |n: i64| format!("/integrations/inbox?status={status}&page={n}");
-                        let prev = (page.page > 1).then(|| link(page.page - 1));
-                        let next = (page.page < pages).then(|| link(page.page + 1));
                         view! {
                             <div class="table-frame">
                                 <table class="table" data-testid="inbox">
@@ -80,11 +69,7 @@ pub fn InboxPage() -> impl IntoView {
                                     <tbody>{page.items.into_iter().map(|i| view! { <InboxRow i/> }).collect_view()}</tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href>"← Newer"</a> })}
-                                <span>{format!("Page {} of {pages} · {} events", page.page, page.total)}</span>
-                                {next.map(|href| view! { <a href=href>"Older →"</a> })}
-                            </nav>
+                            {page_links(page.page, page.per_page, page.total, link, "events", true)}
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),

@@ -11,6 +11,7 @@ use crate::domain::connection::Provider;
 use crate::domain::sync::MappingItem;
 use crate::error::AppError;
 use crate::ui::components::error_box::ErrorBox;
+use crate::ui::pages::paging::page_links;
 use crate::ui::pages::sync_logs::encode;
 
 const ENTITIES: &[(&str, &str)] = &[
@@ -75,17 +76,10 @@ pub fn MappingsPage() -> impl IntoView {
                             <p class="empty" data-testid="mappings-empty">"No mappings match. Records get one when they are first delivered to the ERP or matched to one of its records."</p>
                         }.into_any(),
                         Ok(page) => {
-                            let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
                             let link = |n: i64| format!("{base}&page={n}");
-                            let prev = (page.page > 1).then(|| link(page.page - 1));
-                            let next = (page.page < pages).then(|| link(page.page + 1));
                             view! {
                                 <MappingTable items=page.items/>
-                                <nav class="pager" aria-label="Pages">
-                                    {prev.map(|href| view! { <a href=href>"← Previous"</a> })}
-                                    <span>{format!("Page {} of {pages} · {} mappings", page.page, page.total)}</span>
-                                    {next.map(|href| view! { <a href=href>"Next →"</a> })}
-                                </nav>
+                                {page_links(page.page, page.per_page, page.total, link, "mappings", false)}
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),

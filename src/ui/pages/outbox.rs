@@ -10,6 +10,7 @@ use crate::domain::connection::Provider;
 use crate::domain::sync::{explain_log, OutboxItem};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::DoneNotice;
+use crate::ui::pages::paging::{page_links, status_tabs};
 
 const STATUSES: &[(&str, &str)] = &[
     ("", "All"),
@@ -75,16 +76,7 @@ pub fn OutboxPage() -> impl IntoView {
         <p class="muted">"Every change waiting to be delivered to an ERP, and what became of it."</p>
         <DoneNotice/>
         {feedback}
-        <nav class="tabs" aria-label="Status">
-            {move || {
-                let (current, _) = wanted();
-                STATUSES.iter().map(|(v, l)| {
-                    let href = if v.is_empty() { "/integrations/outbox".to_string() } else { format!("/integrations/outbox?status={v}") };
-                    let here = current == *v;
-                    view! { <a href=href aria-current=here.then_some("page") class:current=here>{*l}</a> }
-                }).collect_view()
-            }}
-        </nav>
+        {move || status_tabs("/integrations/outbox", STATUSES, &wanted().0)}
         <div class="actions">
             {Provider::ALL.into_iter().map(|p| view! {
                 <ActionForm action=retry_all attr:class="inline">
@@ -101,10 +93,7 @@ pub fn OutboxPage() -> impl IntoView {
                         <p class="empty" data-testid="outbox-empty">"Nothing here. Deliveries appear as records change while an ERP is connected."</p>
                     }.into_any(),
                     Ok(page) => {
-                        let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
                         let link = |n: i64| format!("/integrations/outbox?status={status}&page={n}");
-                        let prev = (page.page > 1).then(|| link(page.page - 1));
-                        let next = (page.page < pages).then(|| link(page.page + 1));
                         view! {
                             <div class="table-frame">
                                 <table class="table" data-testid="outbox">
@@ -112,11 +101,7 @@ pub fn OutboxPage() -> impl IntoView {
                                     <tbody>{page.items.into_iter().map(|o| view! { <OutboxRow o retry dismiss/> }).collect_view()}</tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href>"← Newer"</a> })}
-                                <span>{format!("Page {} of {pages} · {} deliveries", page.page, page.total)}</span>
-                                {next.map(|href| view! { <a href=href>"Older →"</a> })}
-                            </nav>
+                            {page_links(page.page, page.per_page, page.total, link, "deliveries", true)}
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),

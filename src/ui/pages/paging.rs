@@ -27,3 +27,53 @@ pub fn page_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
         })
     }
 }
+
+/// "Page N of M · T nouns" with links built by `link(page)`; newest-first lists say
+/// "Newer" / "Older".
+pub fn page_links(
+    page: i64,
+    per_page: i64,
+    total: i64,
+    link: impl Fn(i64) -> String,
+    noun: &str,
+    newest_first: bool,
+) -> AnyView {
+    let pages = ((total + per_page - 1) / per_page.max(1)).max(1);
+    let (back, forward) = if newest_first {
+        ("← Newer", "Older →")
+    } else {
+        ("← Previous", "Next →")
+    };
+    let prev = (page > 1).then(|| link(page - 1));
+    let next = (page < pages).then(|| link(page + 1));
+    let summary = format!("Page {page} of {pages} · {total} {noun}");
+    view! {
+        <nav class="pager" aria-label="Pages">
+            {prev.map(|href| view! { <a href=href>{back}</a> })}
+            <span>{summary}</span>
+            {next.map(|href| view! { <a href=href>{forward}</a> })}
+        </nav>
+    }
+    .into_any()
+}
+
+/// Links to each status of a list (`""` is "all"), the current one marked.
+pub fn status_tabs(
+    base: &str,
+    statuses: &[(&'static str, &'static str)],
+    current: &str,
+) -> AnyView {
+    let links = statuses
+        .iter()
+        .map(|(value, label)| {
+            let href = if value.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?status={value}")
+            };
+            let here = current == *value;
+            view! { <a href=href aria-current=here.then_some("page") class:current=here>{*label}</a> }
+        })
+        .collect_view();
+    view! { <nav class="tabs" aria-label="Status">{links}</nav> }.into_any()
+}
