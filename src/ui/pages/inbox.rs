@@ -69,7 +69,7 @@ pub fn InboxPage() -> impl IntoView {
                                     <tbody>{page.items.into_iter().map(|i| view! { <InboxRow i/> }).collect_view()}</tbody>
                                 </table>
                             </div>
-                            {page_links(page.page, page.per_page, page.total, link, "events", true)}
+                            {page_links(page.page, page.per_page, page.total, link, ("event", "events"), true)}
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),

@@ -79,7 +79,7 @@ pub fn MappingsPage() -> impl IntoView {
                             let link = |n: i64| format!("{base}&page={n}");
                             view! {
                                 <MappingTable items=page.items/>
-                                {page_links(page.page, page.per_page, page.total, link, "mappings", false)}
+                                {page_links(page.page, page.per_page, page.total, link, ("mapping", "mappings"), false)}
                             }.into_any()
                         }
                         Err(e) => view! { <ErrorBox error=e/> }.into_any(),

@@ -101,7 +101,7 @@ pub fn OutboxPage() -> impl IntoView {
                                     <tbody>{page.items.into_iter().map(|o| view! { <OutboxRow o retry dismiss/> }).collect_view()}</tbody>
                                 </table>
                             </div>
-                            {page_links(page.page, page.per_page, page.total, link, "deliveries", true)}
+                            {page_links(page.page, page.per_page, page.total, link, ("delivery", "deliveries"), true)}
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),

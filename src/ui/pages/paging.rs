@@ -28,16 +28,17 @@ pub fn page_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     }
 }
 
-/// "Page N of M · T nouns" with links built by `link(page)`; newest-first lists say
-/// "Newer" / "Older".
+/// "Page N of M · T nouns" with links built by `link(page)`; `noun` is (one, several);
+/// newest-first lists say "Newer" / "Older".
 pub fn page_links(
     page: i64,
     per_page: i64,
     total: i64,
     link: impl Fn(i64) -> String,
-    noun: &str,
+    noun: (&str, &str),
     newest_first: bool,
 ) -> AnyView {
+    let noun = if total == 1 { noun.0 } else { noun.1 };
     let pages = ((total + per_page - 1) / per_page.max(1)).max(1);
     let (back, forward) = if newest_first {
         ("← Newer", "Older →")
