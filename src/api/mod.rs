@@ -3,6 +3,7 @@
 //! gets generated client stubs.
 
 pub mod commerce;
+pub mod deliveries;
 pub mod integrations;
 pub mod session;
 pub mod tokens;

@@ -80,6 +80,24 @@ pub async fn retry_from_log(db: &Db, p: &Principal, log_id: Uuid) -> Result<Outb
     requeue(db, p, outbox_id).await
 }
 
+/// Dismisses the delivery behind a log entry (IntegrationsManage; audited like [`dismiss`]).
+pub async fn dismiss_from_log(
+    db: &Db,
+    p: &Principal,
+    log_id: Uuid,
+    input: DismissInput,
+) -> Result<OutboxItem, AppError> {
+    p.require(Policy::IntegrationsManage)?;
+    let log = sync_logs::get(db, p.tenant_id, log_id)
+        .await
+        .map_err(store)?
+        .ok_or(AppError::NotFound)?;
+    let outbox_id = log
+        .outbox_id
+        .ok_or_else(|| AppError::Conflict("This log entry has no delivery to dismiss.".into()))?;
+    dismiss(db, p, outbox_id, input).await
+}
+
 /// Re-queues the failed delivery shown on an order or customer page (RequestRetry).
 pub async fn retry_failed_sync(
     db: &Db,

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::integrations::{list_inbox, RetryInboxFailed};
+use crate::api::deliveries::{list_inbox, RetryInboxFailed};
 use crate::domain::connection::Provider;
 use crate::domain::sync::InboxItem;
 use crate::ui::components::error_box::ErrorBox;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::integrations::{list_outbox, DismissOutbox, RetryAllFailed, RetryOutbox};
+use crate::api::deliveries::{list_outbox, DismissOutbox, RetryAllFailed, RetryOutbox};
 use crate::domain::connection::Provider;
 use crate::domain::sync::{explain_log, OutboxItem};
 use crate::ui::components::error_box::ErrorBox;

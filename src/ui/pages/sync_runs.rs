@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
-use crate::api::integrations::{get_sync_run, list_sync_runs, StartSyncRun};
+use crate::api::deliveries::{get_sync_run, list_sync_runs, StartSyncRun};
 use crate::domain::connection::Provider;
 use crate::domain::sync::SyncRun;
 use crate::domain::Policy;
