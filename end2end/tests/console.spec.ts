@@ -76,16 +76,27 @@ test("an admin runs the whole demo in the browser", async ({ page }) => {
 
   // Backfill: what was made before the connection goes out; the run page follows it to 100 %
   // by itself (no reload).
+  // "Sync records…" opens a modal: keyboard focus moves into it and Escape closes it.
+  const dialog = card.getByTestId("sync-dialog");
   await card.getByTestId("sync-link").click();
-  await shoot(page, "sync-form");
-  await page.getByTestId("start-sync").click();
+  await expect(dialog).toBeVisible();
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await card.getByTestId("sync-link").click();
+  await expect(dialog).toBeVisible();
+  await shoot(page, "sync-dialog");
+  await dialog.getByTestId("start-sync").click();
   await expect(page).toHaveURL(/\/integrations\/sync-runs\/[0-9a-f-]+$/);
   await expect(page.getByTestId("run-percent")).toHaveText("100 %", { timeout: 60_000 });
   await expect(page.getByTestId("run-progress")).toHaveAttribute("data-complete", "true");
   await expect(page.getByTestId("run-failed")).toHaveText("0");
   await shoot(page, "sync-run");
   await badgeBecomes(page, earlyOrder, "Synced");
-  await expect(page.getByTestId("erp-id")).toBeVisible();
+  // The ERP id links to its mapping.
+  await page.getByTestId("erp-id").click();
+  await expect(page.getByTestId("mappings").locator("tbody tr")).toHaveCount(1);
+  await expect(page.getByTestId("mappings")).toContainText(earlyOrder.split("/").pop() ?? "");
 
   // The mapping viewer finds the early customer by our id.
   const earlyId = early.split("/").pop() ?? "";
@@ -213,4 +224,24 @@ test("a sales rep places an order but records no payment", async ({ page }) => {
   await expect(page.getByTestId("created")).toHaveText("Order created.");
   await expect(page.getByTestId("record-payment")).toHaveCount(0);
   await expect(page.getByTestId("totals")).toContainText("USD 1.25");
+});
+
+test("a customer sees its own orders' badges and nothing of the console", async ({ page }) => {
+  await new LoginPage(page).signInAs("Customer");
+  await page.goto("/orders");
+  await page.getByTestId("orders").getByRole("link").first().click();
+  await expect(page.locator(".sync-badge, .badge").first()).toBeVisible();
+  // No staff action and no ERP detail on its own order.
+  for (const id of ["mark-paid", "record-payment", "sync-now", "erp-id"]) {
+    await expect(page.getByTestId(id)).toHaveCount(0);
+  }
+  await expect(page.getByRole("button", { name: "Retry" })).toHaveCount(0);
+  await shoot(page, "customer-order");
+  // Every console page, and the staff pages, refuse it.
+  for (const path of ["/integrations", "/integrations/logs", "/integrations/outbox", "/integrations/quickbooks/mappings", "/customers"]) {
+    const res = await page.goto(path);
+    expect(res?.status(), path).toBe(403);
+    await expect(page.getByRole("alert")).toContainText("You do not have permission");
+  }
+  // (The server functions' refusals, called directly, are in the RBAC table test: tests/api/rbac.rs.)
 });

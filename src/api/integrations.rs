@@ -56,7 +56,7 @@ pub async fn close_breaker(provider: String) -> Result<(), AppError> {
 #[server(prefix = "/rpc", endpoint = "list_sync_logs")]
 pub async fn list_sync_logs(
     filter: crate::domain::sync::LogFilterInput,
-) -> Result<crate::domain::commerce::Page<crate::domain::sync::SyncLogItem>, AppError> {
+) -> Result<crate::domain::sync::LogPage, AppError> {
     use super::ctx;
     use crate::server::service::sync_log_view::{self, LogQuery};
     ctx::respond(

@@ -66,6 +66,8 @@ pub struct SyncBadge {
     pub state: SyncState,
     /// The ERP's id, when mapped.
     pub external_id: Option<String>,
+    /// The mapping viewer's page of this record (for roles that reach the console).
+    pub mapping_href: Option<String>,
     /// The last error, for failed states (shown to roles that may see sync details).
     pub detail: Option<String>,
     /// The outbox row to retry, for failed states.
@@ -284,7 +286,35 @@ pub struct LogFilterInput {
     pub q: Option<String>,
     /// Page, from 1.
     pub page: i64,
+    /// Where the page starts (a `cursor` or `prev_cursor` of an earlier answer); wins over `page`.
+    pub cursor: Option<String>,
 }
+
+/// A page of the sync log, newest first. Paged by keyset: `cursor` reads the next (older) page
+/// and `prev_cursor` the previous (newer) one, each as fast as the first; `page` numbers still work.
+/// `total` counts no further than [`LOG_TOTAL_CAP`]: past it, `total_capped` says "at least".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LogPage {
+    /// The rows, newest first.
+    pub items: Vec<SyncLogItem>,
+    /// 1-based page number.
+    pub page: i64,
+    /// Rows per page.
+    pub per_page: i64,
+    /// Rows matching, counted up to [`LOG_TOTAL_CAP`].
+    pub total: i64,
+    /// True when more rows match than `total` (the count stopped at the cap).
+    pub total_capped: bool,
+    /// The next (older) page, when there is one.
+    pub cursor: Option<String>,
+    /// The previous (newer) page, when there is one.
+    pub prev_cursor: Option<String>,
+}
+
+/// The most log rows a page's `total` counts (counting stops there, so it costs the same for a
+/// tenant with a million rows as for one with ten thousand).
+pub const LOG_TOTAL_CAP: i64 = 10_000;
 
 /// What a sync log row's error means, in words a person can act on (the raw text is shown folded
 /// away beside it). The worker writes the kind as a prefix: `authentication failed:`,

@@ -251,9 +251,16 @@ pub struct LogsQuery {
     /// Rows per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     per_page: Option<i64>,
+    /// The `cursor` (older) or `prev_cursor` (newer) of an earlier answer, with the same filters;
+    /// wins over `page`. Every page read by cursor is as fast as the first.
+    #[param(
+        max_length = 100,
+        pattern = "^[on][0-9]{1,7}-[0-9]{1,19}-[0-9a-f]{32}$"
+    )]
+    cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/integrations/logs", tag = "integrations", params(LogsQuery), responses((status = 200, description = "Newest first", body = Page<crate::domain::sync::SyncLogItem>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/integrations/logs", tag = "integrations", params(LogsQuery), responses((status = 200, description = "Newest first", body = crate::domain::sync::LogPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub(super) async fn list_logs(
     State(s): State<AppState>,
     Caller(p): Caller,
@@ -269,6 +276,7 @@ pub(super) async fn list_logs(
         q: q.q,
         page: q.page,
         per_page: q.per_page,
+        cursor: q.cursor,
     };
     Ok(Json(sync_log_view::list(&s.db, &p, query).await?))
 }

@@ -125,14 +125,7 @@ pub async fn get(db: &Db, p: &Principal, id: Uuid) -> Result<Customer, AppError>
         .await
         .map_err(store)?
         .ok_or(AppError::NotFound)?;
-    c.sync = sync_status::badges(
-        db,
-        p.tenant_id,
-        "Customer",
-        id,
-        p.role.allows(Policy::ViewSyncStatus),
-    )
-    .await?;
+    c.sync = sync_status::badges(db, p, "Customer", id).await?;
     Ok(c)
 }
 
@@ -150,7 +143,7 @@ pub async fn list(
         .await
         .map_err(store)?;
     for c in &mut items {
-        c.sync = sync_status::badges(db, p.tenant_id, "Customer", c.id, true).await?;
+        c.sync = sync_status::badges(db, p, "Customer", c.id).await?;
     }
     Ok(Page {
         items,

@@ -474,14 +474,7 @@ pub async fn get(db: &Db, p: &Principal, id: Uuid) -> Result<Order, AppError> {
     if p.role == Role::Customer && p.customer_id != Some(order.customer_id) {
         return Err(AppError::NotFound);
     }
-    order.sync = sync_status::badges(
-        db,
-        p.tenant_id,
-        "Order",
-        id,
-        p.role.allows(Policy::ViewSyncStatus),
-    )
-    .await?;
+    order.sync = sync_status::badges(db, p, "Order", id).await?;
     Ok(order)
 }
 
@@ -501,9 +494,8 @@ pub async fn list(
     let (mut items, total) = orders::list(db, p.tenant_id, customer, per_page, offset)
         .await
         .map_err(store)?;
-    let detail = p.role.allows(Policy::ViewSyncStatus);
     for o in &mut items {
-        o.sync = sync_status::badges(db, p.tenant_id, "Order", o.id, detail).await?;
+        o.sync = sync_status::badges(db, p, "Order", o.id).await?;
     }
     Ok(Page {
         items,

@@ -6,14 +6,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::paging::Paging;
-use crate::domain::commerce::Page;
 use crate::domain::connection::Provider;
-use crate::domain::sync::{explain_log, DeliveryState, LogFilterInput, SyncLogDetail, SyncLogItem};
+use crate::domain::sync::{
+    explain_log, DeliveryState, LogFilterInput, LogPage, SyncLogDetail, SyncLogItem, LOG_TOTAL_CAP,
+};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
 use crate::server::service::errors::store;
-use crate::server::store::sync_logs::{self, LogFilter, SyncLogRow};
+use crate::server::store::sync_logs::{self, LogFilter, Position, SyncLogRow};
 use crate::server::store::{outbox, Db};
 use uuid::Uuid;
 
@@ -84,6 +85,8 @@ pub struct LogQuery {
     pub page: Option<i64>,
     /// Rows per page.
     pub per_page: Option<i64>,
+    /// A `cursor` or `prev_cursor` of an earlier answer; wins over `page`.
+    pub cursor: Option<String>,
 }
 
 impl From<SyncLogRow> for SyncLogItem {
@@ -148,12 +151,58 @@ impl LogQuery {
             q: given(f.q),
             page: Some(f.page),
             per_page: None,
+            cursor: given(f.cursor),
         })
     }
 }
 
-/// A page of the tenant's sync logs (IntegrationsView).
-pub async fn list(db: &Db, p: &Principal, q: LogQuery) -> Result<Page<SyncLogItem>, AppError> {
+/// A keyset position in the log and the page number it leads to, as the opaque text the API
+/// hands out: `o3-<nanos>-<id>` is page 3, the rows older than (nanos, id); `n…` the newer ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Cursor {
+    page: i64,
+    at: Position,
+}
+
+impl Cursor {
+    fn encode(page: i64, older: bool, row: &SyncLogItem) -> Option<String> {
+        let nanos = row.started_at.timestamp_nanos_opt()?;
+        let dir = if older { 'o' } else { 'n' };
+        Some(format!("{dir}{page}-{nanos}-{}", row.id.simple()))
+    }
+
+    fn decode(text: &str) -> Result<Cursor, AppError> {
+        let bad = || {
+            AppError::BadRequest(
+                "cursor: not one this server gave out; start again from the first page.".into(),
+            )
+        };
+        let mut chars = text.chars();
+        let dir = chars.next().ok_or_else(bad)?;
+        let mut parts = chars.as_str().splitn(3, '-');
+        let page: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let nanos: i64 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+        let id = parts
+            .next()
+            .and_then(|p| Uuid::try_parse(p).ok())
+            .ok_or_else(bad)?;
+        let at = DateTime::<Utc>::from_timestamp_nanos(nanos);
+        let at = match dir {
+            'o' => Position::Older(at, id),
+            'n' => Position::Newer(at, id),
+            _ => return Err(bad()),
+        };
+        Ok(Cursor {
+            page: page.clamp(1, super::paging::MAX_PAGE),
+            at,
+        })
+    }
+}
+
+/// A page of the tenant's sync logs, newest first (IntegrationsView): by keyset when a cursor is
+/// given, else by page number. One row more than the page is read to know whether an older page
+/// exists; the total is counted up to [`LOG_TOTAL_CAP`].
+pub async fn list(db: &Db, p: &Principal, q: LogQuery) -> Result<LogPage, AppError> {
     p.require(Policy::IntegrationsView)?;
     let provider = match q.provider.as_deref() {
         Some(name) => Some(
@@ -175,15 +224,71 @@ pub async fn list(db: &Db, p: &Principal, q: LogQuery) -> Result<Page<SyncLogIte
         record: text(q.q),
     };
     let paging = Paging::new(q.page, q.per_page);
-    let (rows, total) =
-        sync_logs::search(db, p.tenant_id, &filter, paging.per_page, paging.offset())
+    let per_page = paging.per_page;
+    let mut at = match text(q.cursor) {
+        Some(c) => Cursor::decode(&c)?,
+        None => Cursor {
+            page: paging.page,
+            at: Position::Offset(paging.offset()),
+        },
+    };
+    let mut rows = sync_logs::search(db, p.tenant_id, &filter, per_page + 1, at.at)
+        .await
+        .map_err(store)?;
+    if matches!(at.at, Position::Newer(..)) && (rows.len() as i64) <= per_page {
+        // Fewer newer rows than a page: this is the first page, read it whole.
+        at = Cursor {
+            page: 1,
+            at: Position::Offset(0),
+        };
+        rows = sync_logs::search(db, p.tenant_id, &filter, per_page + 1, at.at)
             .await
             .map_err(store)?;
-    Ok(Page {
-        items: rows.into_iter().map(Into::into).collect(),
-        page: paging.page,
-        per_page: paging.per_page,
-        total,
+    }
+    let more = rows.len() as i64 > per_page;
+    let (has_older, has_newer) = match at.at {
+        Position::Offset(_) => (more, at.page > 1),
+        Position::Older(..) => (more, true),
+        Position::Newer(..) => (true, true),
+    };
+    if more {
+        match at.at {
+            // Newest first: the extra row of a newer page is its first, of any other its last.
+            Position::Newer(..) => {
+                rows.remove(0);
+            }
+            _ => {
+                rows.pop();
+            }
+        }
+    }
+    let items: Vec<SyncLogItem> = rows.into_iter().map(Into::into).collect();
+    let cursor = if has_older {
+        items
+            .last()
+            .and_then(|r| Cursor::encode(at.page + 1, true, r))
+    } else {
+        None
+    };
+    // Rows that arrived since the first page was read can leave newer rows before "page 1".
+    let prev_cursor = if has_newer {
+        items
+            .first()
+            .and_then(|r| Cursor::encode((at.page - 1).max(1), false, r))
+    } else {
+        None
+    };
+    let counted = sync_logs::count_up_to(db, p.tenant_id, &filter, LOG_TOTAL_CAP)
+        .await
+        .map_err(store)?;
+    Ok(LogPage {
+        items,
+        page: at.page,
+        per_page,
+        total: counted.min(LOG_TOTAL_CAP),
+        total_capped: counted > LOG_TOTAL_CAP,
+        cursor,
+        prev_cursor,
     })
 }
 

@@ -5,20 +5,26 @@ use uuid::Uuid;
 
 use crate::domain::connection::Provider;
 use crate::domain::sync::{SyncBadge, SyncState};
+use crate::domain::Policy;
 use crate::error::AppError;
+use crate::server::auth::Principal;
 use crate::server::service::errors::store;
 use crate::server::store::outbox::status;
 use crate::server::store::{connections, mappings, outbox, Db};
 
-/// One badge per provider the tenant has connected (not disconnected). `detail` carries the
-/// last error only when `with_detail` (roles that may see sync details).
+/// One badge per provider the tenant has connected (not disconnected), as `p` may see it:
+/// `detail` carries the last error for roles that see sync details (ViewSyncStatus), and
+/// `mapping_href` links the ERP id to the mapping viewer for roles that reach the console
+/// (IntegrationsView).
 pub async fn badges(
     db: &Db,
-    tenant_id: Uuid,
+    p: &Principal,
     entity_type: &str,
     entity_id: Uuid,
-    with_detail: bool,
 ) -> Result<Vec<SyncBadge>, AppError> {
+    let tenant_id = p.tenant_id;
+    let with_detail = p.role.allows(Policy::ViewSyncStatus);
+    let with_links = p.role.allows(Policy::IntegrationsView);
     let conns = connections::list(db, tenant_id).await.map_err(store)?;
     let id = entity_id.to_string();
     let mapped = mappings::for_entity(db, tenant_id, entity_type, &id)
@@ -74,10 +80,17 @@ pub async fn badges(
             }
             _ => None,
         };
+        let mapping_href = external_id.as_ref().filter(|_| with_links).map(|_| {
+            format!(
+                "/integrations/{}/mappings?entity_type={entity_type}&q={id}",
+                provider.slug()
+            )
+        });
         out.push(SyncBadge {
             provider,
             state,
             external_id,
+            mapping_href,
             detail,
             outbox_id: if failed { latest.map(|r| r.id) } else { None },
         });

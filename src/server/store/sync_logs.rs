@@ -232,39 +232,146 @@ fn conditions(f: &LogFilter) -> (String, Vec<Arg<'_>>) {
     (sql, args)
 }
 
-/// A page of the tenant's log rows matching `f`, newest first, and how many match in all.
+/// Where a page of the log starts, newest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Position {
+    /// Skip this many rows (page-number paging).
+    Offset(i64),
+    /// The rows just older than this (started_at, id): the next page.
+    Older(DateTime<Utc>, Uuid),
+    /// The rows just newer than this (started_at, id): the previous page.
+    Newer(DateTime<Utc>, Uuid),
+}
+
+/// Binds the tenant and the filter's arguments, in order, to a query of either backend.
+macro_rules! bind_filter {
+    ($query:expr, $tenant_id:expr, $args:expr) => {{
+        let mut q = $query.bind($tenant_id);
+        for a in $args {
+            q = match a {
+                Arg::Text(t) => q.bind(*t),
+                Arg::Time(t) => q.bind(*t),
+            };
+        }
+        q
+    }};
+}
+
+/// The page query of `f` from `at` and its arguments after the tenant; then come the keyset
+/// (time, id) when `at` has one, then the limit, then the offset when `at` is one. Each is a range
+/// of one index that ends in (started_at, id) (migration `log_paging`): row-value comparisons for
+/// the keyset, which both backends read as an index range.
+fn page_sql(f: &LogFilter, at: Position) -> (String, Vec<Arg<'_>>) {
+    let (filter, args) = conditions(f);
+    let n = args.len();
+    let (key, order, tail) = match at {
+        Position::Offset(_) => (
+            String::new(),
+            "DESC",
+            format!("LIMIT ${} OFFSET ${}", n + 2, n + 3),
+        ),
+        Position::Older(..) => (
+            format!(" AND (started_at, id) < (${}, ${})", n + 2, n + 3),
+            "DESC",
+            format!("LIMIT ${}", n + 4),
+        ),
+        Position::Newer(..) => (
+            format!(" AND (started_at, id) > (${}, ${})", n + 2, n + 3),
+            "ASC",
+            format!("LIMIT ${}", n + 4),
+        ),
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM integration_sync_logs WHERE {filter}{key} \
+         ORDER BY started_at {order}, id {order} {tail}"
+    );
+    (sql, args)
+}
+
+/// The count query of `f` (its last argument is the cap + 1) and its arguments after the tenant.
+fn count_sql(f: &LogFilter) -> (String, Vec<Arg<'_>>) {
+    let (filter, args) = conditions(f);
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM integration_sync_logs WHERE {filter} LIMIT ${}) AS matching",
+        args.len() + 2
+    );
+    (sql, args)
+}
+
+/// Up to `limit` of the tenant's log rows matching `f` from `at`, newest first.
 pub async fn search(
     db: &Db,
     tenant_id: Uuid,
     f: &LogFilter,
     limit: i64,
-    offset: i64,
-) -> StoreResult<(Vec<SyncLogRow>, i64)> {
-    let (filter, args) = conditions(f);
-    let n = args.len();
-    let page = format!(
-        "SELECT {COLUMNS} FROM integration_sync_logs WHERE {filter} \
-         ORDER BY started_at DESC, id DESC LIMIT ${} OFFSET ${}",
-        n + 2,
-        n + 3
-    );
-    let count = format!("SELECT COUNT(*) FROM integration_sync_logs WHERE {filter}");
-    // Binds the filter's arguments, in order, to a query of either backend.
-    macro_rules! bind_args {
-        ($query:expr) => {{
-            let mut q = $query.bind(tenant_id);
-            for a in &args {
-                q = match a {
-                    Arg::Text(t) => q.bind(*t),
-                    Arg::Time(t) => q.bind(*t),
-                };
-            }
-            q
+    at: Position,
+) -> StoreResult<Vec<SyncLogRow>> {
+    let (sql, args) = page_sql(f, at);
+    let mut rows = match at {
+        Position::Offset(offset) => {
+            on_conn!(db.read(), p => bind_filter!(sqlx::query_as::<_, SyncLogRow>(&sql), tenant_id, &args)
+            .bind(limit).bind(offset).fetch_all(p).await)?
+        }
+        Position::Older(t, id) | Position::Newer(t, id) => {
+            on_conn!(db.read(), p => bind_filter!(sqlx::query_as::<_, SyncLogRow>(&sql), tenant_id, &args)
+            .bind(t).bind(id).bind(limit).fetch_all(p).await)?
+        }
+    };
+    if matches!(at, Position::Newer(..)) {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// How many of the tenant's log rows match `f`, counting no further than `cap` + 1: the count
+/// reads at most that many index entries, however many rows the tenant has.
+pub async fn count_up_to(db: &Db, tenant_id: Uuid, f: &LogFilter, cap: i64) -> StoreResult<i64> {
+    let (sql, args) = count_sql(f);
+    Ok(
+        on_conn!(db.read(), p => bind_filter!(sqlx::query_scalar::<_, i64>(&sql), tenant_id, &args)
+        .bind(cap.saturating_add(1)).fetch_one(p).await)?,
+    )
+}
+
+/// The database's plans for the page (`at`, `limit`) and the count of `f`, one line per step:
+/// what the benchmark reports and a test reads to prove the viewer never scans the table.
+pub async fn plans(
+    db: &Db,
+    tenant_id: Uuid,
+    f: &LogFilter,
+    limit: i64,
+    at: Position,
+) -> StoreResult<(Vec<String>, Vec<String>)> {
+    let explain = match db.backend() {
+        super::Backend::Postgres => "EXPLAIN ",
+        super::Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+    };
+    // The plan text is the last column of either backend's answer.
+    macro_rules! lines {
+        ($query:expr, $p:expr) => {{
+            use sqlx::Row;
+            $query.fetch_all($p).await.and_then(|rows| {
+                rows.iter()
+                    .map(|r| r.try_get::<String, _>(r.len() - 1))
+                    .collect::<Result<Vec<String>, _>>()
+            })
         }};
     }
-    let rows = on_conn!(db.read(), p => bind_args!(sqlx::query_as::<_, SyncLogRow>(&page))
-        .bind(limit).bind(offset).fetch_all(p).await)?;
-    let total = on_conn!(db.read(), p => bind_args!(sqlx::query_scalar::<_, i64>(&count))
-        .fetch_one(p).await)?;
-    Ok((rows, total))
+    let (page, args) = page_sql(f, at);
+    let page = format!("{explain}{page}");
+    let page_plan = match at {
+        Position::Offset(offset) => {
+            on_conn!(db.read(), p => lines!(bind_filter!(sqlx::query(&page), tenant_id, &args)
+            .bind(limit).bind(offset), p))?
+        }
+        Position::Older(t, id) | Position::Newer(t, id) => {
+            on_conn!(db.read(), p => lines!(bind_filter!(sqlx::query(&page), tenant_id, &args)
+            .bind(t).bind(id).bind(limit), p))?
+        }
+    };
+    let (count, args) = count_sql(f);
+    let count = format!("{explain}{count}");
+    let count_plan = on_conn!(db.read(), p => lines!(bind_filter!(sqlx::query(&count), tenant_id, &args)
+        .bind(crate::domain::sync::LOG_TOTAL_CAP + 1), p))?;
+    Ok((page_plan, count_plan))
 }

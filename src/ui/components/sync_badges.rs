@@ -31,8 +31,11 @@ pub fn SyncBadges(
             view! {
                 <span class="sync-badge" data-provider=b.provider.slug() data-state=b.state.as_str()>
                     <span class=class>{b.state.label(b.provider)}</span>
-                    {(b.state == SyncState::Synced).then_some(b.external_id.clone()).flatten().map(|id| view! {
-                        <span class="muted small" data-testid="erp-id">{format!(" id {id}")}</span>
+                    {(b.state == SyncState::Synced).then_some(b.external_id.clone()).flatten().map(|id| match b.mapping_href.clone() {
+                        Some(href) => view! {
+                            <a class="small" href=href data-testid="erp-id" title="Open the mapping">{format!(" id {id}")}</a>
+                        }.into_any(),
+                        None => view! { <span class="muted small" data-testid="erp-id">{format!(" id {id}")}</span> }.into_any(),
                     })}
                     {b.detail.map(|d| view! { <span class="muted small">" " {d}</span> })}
                     {retry_form}

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::api::deliveries::StartSyncRun;
 use crate::api::integrations::{
     dashboard_health, list_connections, CloseBreaker, DisconnectProvider,
 };
@@ -12,6 +13,7 @@ use crate::domain::Policy;
 use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::health::HealthPanel;
+use crate::ui::pages::sync_runs::StartForm;
 
 /// The dashboard.
 #[component]
@@ -76,6 +78,38 @@ fn last_error(provider: Provider, error: Option<String>) -> AnyView {
     .into_any()
 }
 
+/// "Sync records…": with JavaScript, a modal dialog holding the backfill form (the browser's own
+/// `<dialog>`: focus moves into it, Escape and Cancel close it, the page behind is inert); without
+/// it, a link to the same form on its own page. Starting a run opens the run's progress page.
+#[component]
+fn BackfillDialog(provider: Provider) -> impl IntoView {
+    let start = ServerAction::<StartSyncRun>::new();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let open = move |ev: leptos::ev::MouseEvent| {
+        if let Some(d) = dialog.get() {
+            ev.prevent_default();
+            if let Err(e) = d.show_modal() {
+                leptos::logging::warn!("the sync dialog did not open: {e:?}");
+            }
+        }
+    };
+    let close = move |_| {
+        if let Some(d) = dialog.get() {
+            d.close();
+        }
+    };
+    let title = format!("sync-title-{}", provider.slug());
+    let labelled_by = title.clone();
+    view! {
+        <a href=format!("/integrations/{}/sync", provider.slug()) data-testid="sync-link" on:click=open>"Sync records…"</a>
+        <dialog node_ref=dialog class="modal" aria-labelledby=labelled_by data-testid="sync-dialog">
+            <h2 id=title>{format!("Sync records to {}", provider.label())}</h2>
+            <StartForm provider start/>
+            <p class="actions"><button type="button" class="secondary" on:click=close data-testid="sync-cancel">"Cancel"</button></p>
+        </dialog>
+    }
+}
+
 #[component]
 fn ConnectionCard(
     c: ConnectionSummary,
@@ -121,7 +155,11 @@ fn ConnectionCard(
                 <p class="actions">
                     <a href=format!("/integrations/{provider}/settings") data-testid="settings-link">"Settings"</a>
                     <a href=format!("/integrations/{provider}/mappings") data-testid="mappings-link">"Mappings"</a>
-                    <a href=format!("/integrations/{provider}/sync") data-testid="sync-link">"Sync records…"</a>
+                    {if manage {
+                        view! { <BackfillDialog provider=c.provider/> }.into_any()
+                    } else {
+                        view! { <a href=format!("/integrations/{provider}/sync") data-testid="sync-link">"Sync records…"</a> }.into_any()
+                    }}
                 </p>
             })}
             {connect}

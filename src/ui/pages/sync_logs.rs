@@ -38,13 +38,14 @@ fn filter_from_query() -> impl Fn() -> LogFilterInput + Copy + Send + Sync + 'st
                 to: get("to"),
                 q: get("q"),
                 page: get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+                cursor: get("cursor"),
             }
         })
     }
 }
 
-/// `/integrations/logs?…&page=n` for the same filters.
-fn page_link(f: &LogFilterInput, page: i64) -> String {
+/// `/integrations/logs?…&cursor=c` for the same filters (no cursor: the newest page).
+fn page_link(f: &LogFilterInput, cursor: Option<&str>) -> String {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     let fields = [
         ("provider", &f.provider),
@@ -60,13 +61,30 @@ fn page_link(f: &LogFilterInput, page: i64) -> String {
             pairs.push((k, v));
         }
     }
-    let page = page.to_string();
-    pairs.push(("page", &page));
+    if let Some(c) = cursor {
+        pairs.push(("cursor", c));
+    }
     let query: Vec<String> = pairs
         .iter()
         .map(|(k, v)| format!("{k}={}", encode(v)))
         .collect();
     format!("/integrations/logs?{}", query.join("&"))
+}
+
+/// 12345 as "12,345".
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass as they are).
@@ -119,9 +137,16 @@ pub fn SyncLogsPage() -> impl IntoView {
                         </p>
                     }.into_any(),
                     Ok(page) => {
-                        let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
-                        let prev = (page.page > 1).then(|| page_link(&f, page.page - 1));
-                        let next = (page.page < pages).then(|| page_link(&f, page.page + 1));
+                        let prev = page.prev_cursor.as_deref().map(|c| page_link(&f, Some(c)));
+                        let next = page.cursor.as_deref().map(|c| page_link(&f, Some(c)));
+                        let newest = (page.page > 2).then(|| page_link(&f, None));
+                        let summary = if page.total_capped {
+                            format!("Page {} · more than {} entries", page.page, thousands(page.total))
+                        } else {
+                            let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
+                            let noun = if page.total == 1 { "entry" } else { "entries" };
+                            format!("Page {} of {pages} · {} {noun}", page.page, thousands(page.total))
+                        };
                         view! {
                             <div class="table-frame">
                                 <table class="table" data-testid="sync-logs">
@@ -133,9 +158,10 @@ pub fn SyncLogsPage() -> impl IntoView {
                                 </table>
                             </div>
                             <nav class="pager" aria-label="Pages">
-                                {prev.map(|href| view! { <a href=href>"← Newer"</a> })}
-                                <span>{format!("Page {} of {pages} · {} entries", page.page, page.total)}</span>
-                                {next.map(|href| view! { <a href=href>"Older →"</a> })}
+                                {newest.map(|href| view! { <a href=href>"⇤ Newest"</a> })}
+                                {prev.map(|href| view! { <a href=href data-testid="logs-newer">"← Newer"</a> })}
+                                <span data-testid="logs-summary">{summary}</span>
+                                {next.map(|href| view! { <a href=href data-testid="logs-older">"Older →"</a> })}
                             </nav>
                         }.into_any()
                     }

@@ -52,8 +52,9 @@ pub fn SyncRecordsPage() -> impl IntoView {
     }
 }
 
+/// The backfill form (its own page, or the dashboard's dialog).
 #[component]
-fn StartForm(provider: Provider, start: ServerAction<StartSyncRun>) -> impl IntoView {
+pub fn StartForm(provider: Provider, start: ServerAction<StartSyncRun>) -> impl IntoView {
     let result = start.value();
     view! {
         <section class="card" data-testid="sync-form">
