@@ -80,19 +80,27 @@ fn last_error(provider: Provider, error: Option<String>) -> AnyView {
 
 /// "Sync records…": with JavaScript, a modal dialog holding the backfill form (the browser's own
 /// `<dialog>`: focus moves into it, Escape and Cancel close it, the page behind is inert); without
-/// it, a link to the same form on its own page. Starting a run opens the run's progress page.
+/// it, the link leads to the same form on its own page. The link sits in the card's action row
+/// and the dialog after it (a `<dialog>` may not sit inside a paragraph), sharing `dialog`.
 #[component]
-fn BackfillDialog(provider: Provider) -> impl IntoView {
-    let start = ServerAction::<StartSyncRun>::new();
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
+fn SyncLink(provider: Provider, dialog: Option<NodeRef<leptos::html::Dialog>>) -> impl IntoView {
     let open = move |ev: leptos::ev::MouseEvent| {
-        if let Some(d) = dialog.get() {
+        if let Some(d) = dialog.and_then(|d| d.get()) {
             ev.prevent_default();
             if let Err(e) = d.show_modal() {
                 leptos::logging::warn!("the sync dialog did not open: {e:?}");
             }
         }
     };
+    view! {
+        <a href=format!("/integrations/{}/sync", provider.slug()) data-testid="sync-link" on:click=open>"Sync records…"</a>
+    }
+}
+
+/// The backfill dialog of [`SyncLink`].
+#[component]
+fn BackfillDialog(provider: Provider, dialog: NodeRef<leptos::html::Dialog>) -> impl IntoView {
+    let start = ServerAction::<StartSyncRun>::new();
     let close = move |_| {
         if let Some(d) = dialog.get() {
             d.close();
@@ -101,7 +109,6 @@ fn BackfillDialog(provider: Provider) -> impl IntoView {
     let title = format!("sync-title-{}", provider.slug());
     let labelled_by = title.clone();
     view! {
-        <a href=format!("/integrations/{}/sync", provider.slug()) data-testid="sync-link" on:click=open>"Sync records…"</a>
         <dialog node_ref=dialog class="modal" aria-labelledby=labelled_by data-testid="sync-dialog">
             <h2 id=title>{format!("Sync records to {}", provider.label())}</h2>
             <StartForm provider start/>
@@ -125,6 +132,8 @@ fn ConnectionCard(
         view! { <p><a class="button" href="/api/integrations/quickbooks/authorize" rel="external" data-testid="connect">{label}</a></p> }
     });
     let can_disconnect = manage && c.status != ConnectionStatus::NotConnected;
+    // Only Admins start syncs: only they get the dialog (others follow the link to the page).
+    let dialog = manage.then(NodeRef::<leptos::html::Dialog>::new);
     let provider = c.provider.slug();
     view! {
         <article class="card connection" data-provider=c.provider.slug()>
@@ -155,13 +164,10 @@ fn ConnectionCard(
                 <p class="actions">
                     <a href=format!("/integrations/{provider}/settings") data-testid="settings-link">"Settings"</a>
                     <a href=format!("/integrations/{provider}/mappings") data-testid="mappings-link">"Mappings"</a>
-                    {if manage {
-                        view! { <BackfillDialog provider=c.provider/> }.into_any()
-                    } else {
-                        view! { <a href=format!("/integrations/{provider}/sync") data-testid="sync-link">"Sync records…"</a> }.into_any()
-                    }}
+                    <SyncLink provider=c.provider dialog=dialog/>
                 </p>
-            })}
+                {dialog.map(|dialog| view! { <BackfillDialog provider=c.provider dialog/> })}
+            }.into_any())}
             {connect}
             {can_disconnect.then(|| view! {
                 <details class="disconnect">

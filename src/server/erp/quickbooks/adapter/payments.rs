@@ -132,16 +132,13 @@ async fn post(
     fresh: bool,
 ) -> Result<usize, DeliveryError> {
     let (invoice_id, customer_ref) = (invoice.id, invoice.customer_ref);
-    if !payments_on(call).await? {
-        return Ok(0);
-    }
     let mut todo = Vec::new();
     for p in ours(payments) {
         if call.mapped("Payment", p.id).await?.is_none() {
             todo.push(p);
         }
     }
-    if todo.is_empty() {
+    if todo.is_empty() || !payments_on(call).await? {
         return Ok(0);
     }
     let mut found = if fresh {
