@@ -47,6 +47,25 @@ fn row(
     }
 }
 
+/// `GET /api/integrations/logs{query}` as `who`, which must answer 200.
+async fn logs(app: &TestApp, who: &reqwest::Client, query: String) -> Value {
+    let (status, body) = app
+        .get_json(who, &format!("/api/integrations/logs{query}"))
+        .await;
+    assert_eq!(status, 200, "{query}: {body}");
+    body
+}
+
+/// One text field of every item of a page.
+fn column(body: &Value, field: &str) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i[field].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 async fn seed(app: &TestApp) -> Uuid {
     let tenant = crate::outbox::demo_tenant(&app.state.db).await;
     let mut rows = Vec::new();
@@ -79,24 +98,8 @@ async fn the_log_viewer_filters_pages_and_stays_in_its_tenant(backend: Backend) 
     let app = spawn_app(backend).await;
     seed(&app).await;
     let admin = app.signed_in(demo_email(Role::Admin)).await;
-    let get = |query: String| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let (status, body) = app
-                .get_json(admin, &format!("/api/integrations/logs{query}"))
-                .await;
-            assert_eq!(status, 200, "{query}: {body}");
-            body
-        }
-    };
-    let ids = |body: &Value| -> Vec<String> {
-        body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|i| i["entity_id"].as_str().unwrap_or_default().to_string())
-            .collect()
-    };
+    let get = |query: String| logs(&app, &admin, query);
+    let ids = |body: &Value| column(body, "entity_id");
     let all = get(String::new()).await;
     assert_eq!(all["total"], 30, "the tenant's rows only");
     assert_eq!(ids(&all)[0], "rec-29", "newest first");
@@ -459,24 +462,8 @@ async fn the_log_pages_by_cursor_both_ways_and_caps_its_count(backend: Backend) 
     sync_logs::insert_many(&mut tx, &rows).await.expect("logs");
     tx.commit().await.expect("commit");
     let admin = app.signed_in(demo_email(Role::Admin)).await;
-    let get = |query: String| {
-        let (app, admin) = (&app, &admin);
-        async move {
-            let (status, body) = app
-                .get_json(admin, &format!("/api/integrations/logs{query}"))
-                .await;
-            assert_eq!(status, 200, "{query}: {body}");
-            body
-        }
-    };
-    let ids = |body: &Value| -> Vec<String> {
-        body["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|i| i["id"].as_str().unwrap_or_default().to_string())
-            .collect()
-    };
+    let get = |query: String| logs(&app, &admin, query);
+    let ids = |body: &Value| column(body, "id");
     let cursor = |body: &Value, key: &str| body[key].as_str().map(str::to_string);
 
     // The whole log in one page is the order every walk must reproduce.

@@ -1726,6 +1726,26 @@ async fn qbo_payments(q: &Qbo) -> Vec<(i64, String, String, String)> {
         .collect()
 }
 
+/// Processes the inbox until `want` Payment events are Skipped (or time runs out); how many are.
+async fn skipped_payments(q: &Qbo, want: usize) -> usize {
+    let mut skipped = 0;
+    for _ in 0..200 {
+        q.qb().process_inbox_once(100).await.expect("inbox");
+        let rows = erp_bridge::server::store::inbox::list(&q.app.state.db, q.tenant, 50)
+            .await
+            .expect("inbox");
+        skipped = rows
+            .iter()
+            .filter(|r| r.entity_type.as_deref() == Some("Payment") && r.status == "Skipped")
+            .count();
+        if skipped >= want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    skipped
+}
+
 async fn invoice_balance(q: &Qbo, invoice: &str) -> i64 {
     let found = q
         .query(&format!("select * from Invoice where Id = '{invoice}'"))
@@ -1865,24 +1885,9 @@ async fn payments_made_here_close_the_invoice_exactly_once(backend: Backend) {
     assert_eq!(invoice_balance(&q, &invoice).await, 0);
 
     // The webhooks of our own payments come back and are recognised.
-    let db = &q.app.state.db;
-    let mut skipped = 0;
-    for _ in 0..200 {
-        q.qb().process_inbox_once(100).await.expect("inbox");
-        let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)
-            .await
-            .expect("inbox");
-        skipped = rows
-            .iter()
-            .filter(|r| r.entity_type.as_deref() == Some("Payment") && r.status == "Skipped")
-            .count();
-        if skipped >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     assert_eq!(
-        skipped, 2,
+        skipped_payments(&q, 2).await,
+        2,
         "both of our payments came back and were skipped"
     );
     let (_, o) = q
@@ -1927,23 +1932,11 @@ async fn payments_stay_here_while_payment_sync_is_off(backend: Backend) {
     );
     // The bookkeeper closes it in QuickBooks; that payment is QuickBooks' side of ours.
     q.pay_invoice(&invoice, total).await;
-    let db = &q.app.state.db;
-    let mut seen = false;
-    for _ in 0..200 {
-        q.qb().process_inbox_once(100).await.expect("inbox");
-        let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)
-            .await
-            .expect("inbox");
-        if rows
-            .iter()
-            .any(|r| r.entity_type.as_deref() == Some("Payment") && r.status == "Skipped")
-        {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(seen, "the QuickBooks payment was looked at and skipped");
+    assert_eq!(
+        skipped_payments(&q, 1).await,
+        1,
+        "the QuickBooks payment was looked at and skipped"
+    );
     let (_, o) = q
         .app
         .get_json(&admin, &format!("/api/v1/orders/{id}"))
