@@ -518,60 +518,17 @@ async fn bench_backend(backend: &str, url: &str) {
 async fn plans(backend: &str, db: &Db, tenant: Uuid) {
     let text = |s: &str| Some(s.to_string());
     let since = time::now() - TimeDelta::days(60);
+    let none = LogFilter::default;
+    #[rustfmt::skip]
     let shapes: [(&str, LogFilter); 8] = [
-        ("no filter", LogFilter::default()),
-        (
-            "provider",
-            LogFilter {
-                provider: text("NetSuite"),
-                ..LogFilter::default()
-            },
-        ),
-        (
-            "entity type",
-            LogFilter {
-                entity_type: text("Payment"),
-                ..LogFilter::default()
-            },
-        ),
-        (
-            "direction",
-            LogFilter {
-                direction: text("FromExternal"),
-                ..LogFilter::default()
-            },
-        ),
-        (
-            "status",
-            LogFilter {
-                status: text("Failed"),
-                ..LogFilter::default()
-            },
-        ),
-        (
-            "date range",
-            LogFilter {
-                from: Some(since),
-                to: Some(since + TimeDelta::days(7)),
-                ..LogFilter::default()
-            },
-        ),
-        (
-            "status + date range",
-            LogFilter {
-                status: text("Failed"),
-                from: Some(since),
-                to: Some(since + TimeDelta::days(30)),
-                ..LogFilter::default()
-            },
-        ),
-        (
-            "record",
-            LogFilter {
-                record: text("1234"),
-                ..LogFilter::default()
-            },
-        ),
+        ("no filter", none()),
+        ("provider", LogFilter { provider: text("NetSuite"), ..none() }),
+        ("entity type", LogFilter { entity_type: text("Payment"), ..none() }),
+        ("direction", LogFilter { direction: text("FromExternal"), ..none() }),
+        ("status", LogFilter { status: text("Failed"), ..none() }),
+        ("date range", LogFilter { from: Some(since), to: Some(since + TimeDelta::days(7)), ..none() }),
+        ("status + date range", LogFilter { status: text("Failed"), from: Some(since), to: Some(since + TimeDelta::days(30)), ..none() }),
+        ("record", LogFilter { record: text("1234"), ..none() }),
     ];
     println!("\n{backend}: query plans (page, then count)");
     for (what, f) in shapes {
