@@ -389,7 +389,9 @@ impl SandboxClient {
     /// Runs a query against the company with the test's own token (waiting out throttles).
     pub async fn query(&self, statement: &str) -> Value {
         let token = self.token().await;
-        for _ in 0..100 {
+        // Past a whole minute: under load the app can hold the company's per-minute rate
+        // window full, and the test's reads queue behind it as another client's would.
+        for _ in 0..700 {
             let res = self
                 .http
                 .post(format!(
