@@ -389,9 +389,7 @@ impl SandboxClient {
     /// Runs a query against the company with the test's own token (waiting out throttles).
     pub async fn query(&self, statement: &str) -> Value {
         let token = self.token().await;
-        // Past a whole minute: under load the app can hold the company's per-minute rate
-        // window full, and the test's reads queue behind it as another client's would.
-        for _ in 0..700 {
+        for _ in 0..100 {
             let res = self
                 .http
                 .post(format!(
@@ -1698,251 +1696,47 @@ async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Ba
     );
 }
 
-both_backends!(
-    payments_made_here_close_the_invoice_exactly_once,
-    payments_stay_here_while_payment_sync_is_off
-);
+both_backends!(a_quickbooks_payment_for_an_order_paid_here_is_not_counted_twice);
 
-/// The order's payments in QuickBooks: (amount in cents, invoice id, deposit account, note).
-async fn qbo_payments(q: &Qbo) -> Vec<(i64, String, String, String)> {
-    let found = q.query("select * from Payment maxresults 1000").await;
-    found["Payment"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .map(|p| {
-            (
-                (p["TotalAmt"].as_f64().expect("TotalAmt") * 100.0).round() as i64,
-                p["Line"][0]["LinkedTxn"][0]["TxnId"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                p["DepositToAccountRef"]["value"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                p["PrivateNote"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// Processes the inbox until `want` Payment events are Skipped (or time runs out); how many are.
-async fn skipped_payments(q: &Qbo, want: usize) -> usize {
-    let mut skipped = 0;
+/// The usual flow for an order paid in erp-bridge: its invoice goes to QuickBooks open, and the
+/// bookkeeper records the payment there to close it. That payment reconciles QuickBooks' side;
+/// it is not a second payment of the order.
+async fn a_quickbooks_payment_for_an_order_paid_here_is_not_counted_twice(backend: Backend) {
+    let q = qbo_app(backend, |_, _| {}).await;
+    q.connect().await;
+    let admin = q.admin().await;
+    let order = q.order(&admin, 300).await;
+    let id = order["id"].as_str().expect("id");
+    q.mark_paid(&admin, id).await;
+    q.drain().await;
+    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
+    q.pay_invoice(&invoice, order["total"].as_i64().expect("total"))
+        .await;
+    let db = &q.app.state.db;
+    let mut note = None;
     for _ in 0..200 {
         q.qb().process_inbox_once(100).await.expect("inbox");
-        let rows = erp_bridge::server::store::inbox::list(&q.app.state.db, q.tenant, 50)
+        let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)
             .await
             .expect("inbox");
-        skipped = rows
+        if rows
             .iter()
-            .filter(|r| r.entity_type.as_deref() == Some("Payment") && r.status == "Skipped")
-            .count();
-        if skipped >= want {
+            .any(|r| r.entity_type.as_deref() == Some("Payment") && r.status == "Skipped")
+        {
+            note = Some(());
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    skipped
-}
-
-async fn invoice_balance(q: &Qbo, invoice: &str) -> i64 {
-    let found = q
-        .query(&format!("select * from Invoice where Id = '{invoice}'"))
-        .await;
-    (found["Invoice"][0]["Balance"].as_f64().expect("Balance") * 100.0).round() as i64
-}
-
-/// A part payment before the invoice and the rest when the order is marked paid: QuickBooks
-/// ends with one invoice, two payments applied to it and a zero balance — no more after a
-/// re-send of the invoice and of each payment, and the webhooks of our own payments record
-/// nothing a second time.
-async fn payments_made_here_close_the_invoice_exactly_once(backend: Backend) {
-    let q = qbo_app(backend, |_, _| {}).await;
-    q.connect().await;
-    let admin = q.admin().await;
-    let order = q.order(&admin, 300).await;
-    let id = order["id"].as_str().expect("id").to_string();
-    let total = order["total"].as_i64().expect("total");
-    let part = total / 3;
-    let (status, body) = q
-        .app
-        .send_json(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/orders/{id}/payments"),
-            json!({ "amount": part, "method": "Card", "reference": "a card payment with a long reference" }),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let part_id = body["payments"][0]["id"]
-        .as_str()
-        .expect("the payment")
-        .to_string();
-    q.drain().await;
     assert!(
-        q.mapping("Order", &id).await.is_none(),
-        "no invoice before the order is paid"
-    );
-    assert!(
-        qbo_payments(&q).await.is_empty(),
-        "the part payment waits for the invoice"
-    );
-    let waiting = q
-        .rows()
-        .await
-        .into_iter()
-        .find(|r| r.event_type == "PaymentAdded" && r.entity_id == part_id)
-        .expect("the part payment's row");
-    assert!(
-        waiting
-            .last_error
-            .as_deref()
-            .is_some_and(|e| e.contains("with the order's invoice")),
-        "{:?}",
-        waiting.last_error
-    );
-
-    q.mark_paid(&admin, &id).await;
-    q.drain().await;
-    let invoice = q.mapping("Order", &id).await.expect("invoiced").external_id;
-    let posted = qbo_payments(&q).await;
-    let mut amounts: Vec<i64> = posted.iter().map(|p| p.0).collect();
-    amounts.sort();
-    let mut expected = vec![part, total - part];
-    expected.sort();
-    assert_eq!(amounts, expected, "both payments, each once: {posted:?}");
-    assert!(
-        posted.iter().all(|p| p.1 == invoice),
-        "applied to the order's invoice"
-    );
-    assert_eq!(
-        invoice_balance(&q, &invoice).await,
-        0,
-        "the invoice is closed"
-    );
-    let udf = q
-        .query("select * from Account where AccountSubType = 'UndepositedFunds'")
-        .await;
-    let udf = udf["Account"][0]["Id"]
-        .as_str()
-        .expect("Undeposited Funds")
-        .to_string();
-    assert!(
-        posted.iter().all(|p| p.2 == udf),
-        "deposited to Undeposited Funds"
-    );
-    assert!(
-        posted
-            .iter()
-            .any(|p| p.3.contains("a card payment with a long reference")),
-        "a reference too long for PaymentRefNum is kept in the note"
-    );
-    let (_, o) = q
-        .app
-        .get_json(&admin, &format!("/api/v1/orders/{id}"))
-        .await;
-    for p in o["payments"].as_array().expect("payments") {
-        let ours = p["id"].as_str().expect("payment id");
-        assert!(
-            q.mapping("Payment", ours).await.is_some(),
-            "payment {ours} is mapped"
-        );
-    }
-
-    // Re-sends: the invoice (a manual sync) and every payment row (retried by hand) post nothing
-    // new.
-    q.manual_sync(
-        &admin,
-        json!({ "entity_type": "Order", "entity_ids": [id.clone()] }),
-    )
-    .await;
-    let ours: Vec<String> = o["payments"]
-        .as_array()
-        .expect("payments")
-        .iter()
-        .map(|p| p["id"].as_str().unwrap_or_default().to_string())
-        .collect();
-    for row in q
-        .rows()
-        .await
-        .into_iter()
-        .filter(|r| ours.contains(&r.entity_id))
-    {
-        let (status, body) = q
-            .app
-            .send_json(
-                &admin,
-                Method::POST,
-                &format!("/api/integrations/outbox/{}/retry", row.id),
-                json!({}),
-            )
-            .await;
-        assert!(status == 200 || status == 409, "{status} {body}");
-    }
-    q.drain().await;
-    assert_eq!(qbo_payments(&q).await.len(), 2, "no payment posted twice");
-    assert_eq!(invoice_balance(&q, &invoice).await, 0);
-
-    // The webhooks of our own payments come back and are recognised.
-    assert_eq!(
-        skipped_payments(&q, 2).await,
-        2,
-        "both of our payments came back and were skipped"
-    );
-    let (_, o) = q
-        .app
-        .get_json(&admin, &format!("/api/v1/orders/{id}"))
-        .await;
-    assert_eq!(
-        o["payments"].as_array().expect("payments").len(),
-        2,
-        "nothing recorded twice"
-    );
-    assert_eq!(o["amount_paid"], o["total"]);
-}
-
-/// "Sync payments" off: the invoice goes out, its payments do not (the invoice stays open for
-/// the bookkeeper), and a QuickBooks payment still comes back.
-async fn payments_stay_here_while_payment_sync_is_off(backend: Backend) {
-    let q = qbo_app(backend, |_, _| {}).await;
-    q.connect().await;
-    let admin = q.admin().await;
-    let (status, body) = q
-        .app
-        .send_json(
-            &admin,
-            Method::PUT,
-            "/api/integrations/connections/quickbooks/settings",
-            json!({ "sync_payments": false }),
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
-    let order = q.order(&admin, 300).await;
-    let id = order["id"].as_str().expect("id");
-    let total = order["total"].as_i64().expect("total");
-    q.mark_paid(&admin, id).await;
-    q.drain().await;
-    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
-    assert!(qbo_payments(&q).await.is_empty(), "no payment sent");
-    assert_eq!(
-        invoice_balance(&q, &invoice).await,
-        total,
-        "the invoice stays open"
-    );
-    // The bookkeeper closes it in QuickBooks; that payment is QuickBooks' side of ours.
-    q.pay_invoice(&invoice, total).await;
-    assert_eq!(
-        skipped_payments(&q, 1).await,
-        1,
+        note.is_some(),
         "the QuickBooks payment was looked at and skipped"
     );
     let (_, o) = q
         .app
         .get_json(&admin, &format!("/api/v1/orders/{id}"))
         .await;
+    assert_eq!(o["payment_status"], "Paid");
     assert_eq!(
         o["payments"].as_array().expect("payments").len(),
         1,

@@ -7,11 +7,6 @@
 //! outbox idempotency key; and because `requestid` alone has been reported to fail (reference
 //! § 2), QuickBooks is asked for the order's invoice (DocNumber and our marker in PrivateNote)
 //! before every create, and again when a create's outcome is unknown (a timeout, a 5xx).
-//!
-//! Payments recorded here go out with the invoice and after it, applied to it ([`payments`]).
-
-mod payments;
-pub use payments::{payment_marker, MARKER_PREFIX as PAYMENT_MARKER_PREFIX};
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
@@ -257,7 +252,11 @@ impl ErpAdapter for QuickBooks {
             events::ORDER_CREATED | events::ORDER_UPDATED => {
                 return skip("QuickBooks receives an invoice when the order is paid in full");
             }
-            events::PAYMENT_ADDED => {}
+            events::PAYMENT_ADDED => {
+                return skip(
+                    "payments recorded in erp-bridge are not posted to QuickBooks in this version",
+                );
+            }
             other => {
                 return Err(DeliveryError::permanent(format!(
                     "QuickBooks has no use for {other} events"
@@ -272,9 +271,6 @@ impl ErpAdapter for QuickBooks {
             token: access.token,
             ev,
         };
-        if ev.event_type == events::PAYMENT_ADDED {
-            return payments::deliver(&call).await;
-        }
         if is_invoice_event(ev) {
             let order: Order = parse(ev.payload.get("order"), "order")?;
             let customer: Customer = parse(ev.payload.get("customer"), "customer")?;
@@ -594,8 +590,6 @@ async fn sync_invoice(
     customer: &Customer,
 ) -> Result<Delivered, DeliveryError> {
     if let Some(m) = call.mapped("Order", order.id).await? {
-        let (customer_id, _) = sync_customer(call, customer, false).await?;
-        payments::post_for_invoice(call, order, &m.external_id, &customer_id, false).await?;
         return Ok(Delivered {
             skipped: None,
             external_id: Some(m.external_id),
@@ -617,7 +611,6 @@ async fn sync_invoice(
     // retry_count 0 yet may have been sent, and `requestid` alone is not trusted (reference § 2).
     if let Some(found) = find_invoice(call, order).await? {
         let id = map_invoice(call, order, &found).await?;
-        payments::post_for_invoice(call, order, &id, &customer_id, false).await?;
         return Ok(Delivered {
             skipped: None,
             external_id: Some(id),
@@ -629,7 +622,6 @@ async fn sync_invoice(
     match call.write("Invoice", &body, "invoice").await {
         Ok(invoice) => {
             let id = map_invoice(call, order, &invoice).await?;
-            payments::post_for_invoice(call, order, &id, &customer_id, true).await?;
             Ok(Delivered {
                 skipped: None,
                 external_id: Some(id),
@@ -643,7 +635,6 @@ async fn sync_invoice(
             match find_invoice(call, order).await {
                 Ok(Some(found)) => {
                     let id = map_invoice(call, order, &found).await?;
-                    payments::post_for_invoice(call, order, &id, &customer_id, false).await?;
                     Ok(Delivered {
                         skipped: None,
                         external_id: Some(id),
@@ -707,9 +698,6 @@ async fn invoice_batch(
             let order: Order = parse(call.ev.payload.get("order"), "order")?;
             let customer: Customer = parse(call.ev.payload.get("customer"), "customer")?;
             if let Some(m) = call.mapped("Order", order.id).await? {
-                let (customer_id, _) = sync_customer(call, &customer, false).await?;
-                payments::post_for_invoice(call, &order, &m.external_id, &customer_id, false)
-                    .await?;
                 return Ok(Err(m.external_id));
             }
             if order.items.is_empty() {
@@ -787,14 +775,13 @@ async fn send_batch(
                     .find(|a| a["bId"].as_str() == Some(b.to_string().as_str()));
                 out[i] = Some(match answer {
                     Some(a) if a.get("Invoice").is_some() => {
-                        let invoice = &a["Invoice"];
-                        invoiced(&calls[i], &order, invoice, true)
+                        map_invoice(&calls[i], &order, &a["Invoice"])
                             .await
                             .map(|id| Delivered {
                                 skipped: None,
                                 external_id: Some(id),
                                 request: Some(body),
-                                response: Some(invoice.clone()),
+                                response: Some(a["Invoice"].clone()),
                             })
                     }
                     Some(a) if a.get("Fault").is_some() => Err(item_fault(&a["Fault"])),
@@ -821,22 +808,6 @@ async fn send_batch(
             }
         }
     }
-}
-
-/// Maps an invoice the batch path created (`fresh`) or found, then posts the order's payments to
-/// it; returns the invoice's id.
-async fn invoiced(
-    call: &Call<'_>,
-    order: &Order,
-    invoice: &Value,
-    fresh: bool,
-) -> Result<String, DeliveryError> {
-    let id = map_invoice(call, order, invoice).await?;
-    let customer_ref = invoice["CustomerRef"]["value"].as_str().ok_or_else(|| {
-        DeliveryError::retryable("QuickBooks returned an invoice without a CustomerRef")
-    })?;
-    payments::post_for_invoice(call, order, &id, customer_ref, fresh).await?;
-    Ok(id)
 }
 
 /// Maps the invoices of `todo` that QuickBooks already has (DocNumber + marker) and removes
@@ -868,7 +839,7 @@ async fn adopt_found(
         }) {
             Some(inv) => {
                 out[i] = Some(
-                    invoiced(&calls[i], &order, inv, false)
+                    map_invoice(&calls[i], &order, inv)
                         .await
                         .map(|id| Delivered {
                             skipped: None,

@@ -158,26 +158,6 @@ impl QuickBooks {
 
     async fn apply_payment(&self, tenant_id: Uuid, realm: &str, payment: &Value) -> Outcome {
         let payment_id = payment["Id"].as_str().unwrap_or_default();
-        // Our own payment coming back (its webhook can beat the mapping we write after the
-        // create's answer, so the marker decides first): it is already recorded here.
-        let ours = payment["PrivateNote"]
-            .as_str()
-            .is_some_and(|n| n.starts_with(super::adapter::PAYMENT_MARKER_PREFIX));
-        let payments = Scope {
-            tenant_id,
-            provider: PROVIDER,
-            external_company_id: realm,
-            entity_type: "Payment",
-        };
-        let mapped = match mappings::by_theirs(&self.db, payments, payment_id).await {
-            Ok(m) => m.is_some(),
-            Err(e) => return retry_in(1, format!("reading mappings failed: {e}")),
-        };
-        if ours || mapped {
-            return Outcome::Skipped(format!(
-                "QuickBooks payment {payment_id} was posted by erp-bridge; it is already recorded here"
-            ));
-        }
         let orders = Scope {
             tenant_id,
             provider: PROVIDER,

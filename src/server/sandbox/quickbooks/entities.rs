@@ -73,61 +73,35 @@ fn meta(created: &str, now: DateTime<Utc>) -> Value {
     json!({ "CreateTime": created, "LastUpdatedTime": clock::intuit_time(now) })
 }
 
-/// Creates the standing data every company starts with: an income account, a "Sales" service
-/// item and the Undeposited Funds account.
+/// Creates the standing data every company starts with: an income account and a "Sales"
+/// service item.
 pub async fn seed_company(
     c: &mut SqliteConnection,
     realm: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let accounts = store::all(c, realm, "Account").await?;
-    if accounts.is_empty() {
-        let account = create(
-            c,
-            realm,
-            "Account",
-            json!({ "Name": "Sales of Product Income", "AccountType": "Income", "AccountSubType": "SalesOfProductIncome" }),
-            now,
-        )
-        .await?;
-        let account_id = account["Id"].clone();
-        create(
-            c,
-            realm,
-            "Item",
-            json!({ "Name": "Sales", "Type": "Service", "IncomeAccountRef": { "value": account_id, "name": "Sales of Product Income" } }),
-            now,
-        )
-        .await?;
+    if !store::all(c, realm, "Account").await?.is_empty() {
+        return Ok(());
     }
-    // Where payments are deposited by default (companies seeded before the sandbox had it get
-    // it now).
-    if !accounts
-        .iter()
-        .any(|a| a["AccountSubType"].as_str() == Some(UNDEPOSITED_FUNDS))
-    {
-        create(
-            c,
-            realm,
-            "Account",
-            json!({ "Name": "Undeposited Funds", "AccountType": "Other Current Asset", "AccountSubType": UNDEPOSITED_FUNDS }),
-            now,
-        )
-        .await?;
-    }
+    let account = create(
+        c,
+        realm,
+        "Account",
+        json!({ "Name": "Sales of Product Income", "AccountType": "Income", "AccountSubType": "SalesOfProductIncome" }),
+        now,
+    )
+    .await?;
+    let account_id = account["Id"].clone();
+    create(
+        c,
+        realm,
+        "Item",
+        json!({ "Name": "Sales", "Type": "Service", "IncomeAccountRef": { "value": account_id, "name": "Sales of Product Income" } }),
+        now,
+    )
+    .await?;
     Ok(())
 }
-
-/// The company's Undeposited Funds account (every QuickBooks company has one).
-async fn undeposited_funds(c: &mut SqliteConnection, realm: &str) -> ApiResult<Value> {
-    store::all(c, realm, "Account")
-        .await?
-        .into_iter()
-        .find(|a| a["AccountSubType"].as_str() == Some(UNDEPOSITED_FUNDS))
-        .ok_or_else(|| Fail::business("The company has no Undeposited Funds account."))
-}
-
-const UNDEPOSITED_FUNDS: &str = "UndepositedFunds";
 
 /// Reads one entity; 610 when it does not exist.
 pub async fn read(
@@ -746,19 +720,6 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
     doc["Line"] = json!(lines);
     doc["TotalAmt"] = amount(total);
     doc["UnappliedAmt"] = amount(total - applied);
-    // Where the money is deposited: the account named, which must exist; by default the
-    // company's Undeposited Funds (reference § 3: Payment).
-    match ref_value(doc, "DepositToAccountRef") {
-        Some(id) => {
-            store::get(c, realm, "Account", parse_id(&id, "Account")?)
-                .await?
-                .ok_or_else(|| Fail::not_found(&format!("Account {id}")))?;
-        }
-        None => {
-            let udf = undeposited_funds(c, realm).await?;
-            doc["DepositToAccountRef"] = json!({ "value": udf["Id"], "name": udf["Name"] });
-        }
-    }
     doc["ProcessPayment"] = json!(false);
     let today = clock::now().format("%Y-%m-%d").to_string();
     if str_field(doc, "TxnDate").is_none() {
