@@ -70,14 +70,24 @@ pub async fn retry_outbox(db: &Db, p: &Principal, id: Uuid) -> Result<OutboxItem
 /// Re-queues the failed sync behind a log entry (RequestRetry: Admin and SalesManager).
 pub async fn retry_from_log(db: &Db, p: &Principal, log_id: Uuid) -> Result<OutboxItem, AppError> {
     p.require(Policy::RequestRetry)?;
-    let log = sync_logs::get(db, p.tenant_id, log_id)
+    let outbox_id = delivery_of_log(db, p, log_id, "retry").await?;
+    requeue(db, p, outbox_id).await
+}
+
+/// The outbox row behind one of the tenant's log entries; `what` names the action refused
+/// when the entry has none (an inbound change, a skip).
+async fn delivery_of_log(
+    db: &Db,
+    p: &Principal,
+    log_id: Uuid,
+    what: &str,
+) -> Result<Uuid, AppError> {
+    sync_logs::get(db, p.tenant_id, log_id)
         .await
         .map_err(store)?
-        .ok_or(AppError::NotFound)?;
-    let outbox_id = log
+        .ok_or(AppError::NotFound)?
         .outbox_id
-        .ok_or_else(|| AppError::Conflict("This log entry has no delivery to retry.".into()))?;
-    requeue(db, p, outbox_id).await
+        .ok_or_else(|| AppError::Conflict(format!("This log entry has no delivery to {what}.")))
 }
 
 /// Dismisses the delivery behind a log entry (IntegrationsManage; audited like [`dismiss`]).
@@ -88,13 +98,7 @@ pub async fn dismiss_from_log(
     input: DismissInput,
 ) -> Result<OutboxItem, AppError> {
     p.require(Policy::IntegrationsManage)?;
-    let log = sync_logs::get(db, p.tenant_id, log_id)
-        .await
-        .map_err(store)?
-        .ok_or(AppError::NotFound)?;
-    let outbox_id = log
-        .outbox_id
-        .ok_or_else(|| AppError::Conflict("This log entry has no delivery to dismiss.".into()))?;
+    let outbox_id = delivery_of_log(db, p, log_id, "dismiss").await?;
     dismiss(db, p, outbox_id, input).await
 }
 

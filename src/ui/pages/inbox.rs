@@ -2,14 +2,13 @@
 //! last error — and a button that puts every failed one back in line. Works without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::deliveries::{list_inbox, RetryInboxFailed};
 use crate::domain::connection::Provider;
 use crate::domain::sync::InboxItem;
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::DoneNotice;
-use crate::ui::pages::paging::{page_links, status_tabs};
+use crate::ui::pages::paging::{page_links, status_and_page, status_tabs};
 
 const STATUSES: &[(&str, &str)] = &[
     ("", "All"),
@@ -24,17 +23,7 @@ const STATUSES: &[(&str, &str)] = &[
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let retry = ServerAction::<RetryInboxFailed>::new();
-    let query = use_query_map();
-    let wanted = move || {
-        query.with(|q| {
-            (
-                q.get("status").unwrap_or_default(),
-                q.get("page")
-                    .and_then(|p| p.parse::<i64>().ok())
-                    .unwrap_or(1),
-            )
-        })
-    };
+    let wanted = status_and_page();
     let rows = Resource::new(
         move || (wanted(), retry.version().get()),
         |((status, page), _)| list_inbox(status, page),

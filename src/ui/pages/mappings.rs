@@ -11,7 +11,7 @@ use crate::domain::connection::Provider;
 use crate::domain::sync::MappingItem;
 use crate::error::AppError;
 use crate::ui::components::error_box::ErrorBox;
-use crate::ui::pages::paging::page_links;
+use crate::ui::pages::paging::{page_links, page_param};
 use crate::ui::pages::sync_logs::encode;
 
 const ENTITIES: &[(&str, &str)] = &[
@@ -28,18 +28,17 @@ pub fn MappingsPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let provider = move || params.with(|p| p.get("provider").unwrap_or_default());
+    let page = page_param();
     let wanted = move || {
-        query.with(|q| {
+        let (entity, q) = query.with(|q| {
             (
                 q.get("entity_type")
                     .filter(|v| !v.is_empty())
                     .unwrap_or_else(|| "Customer".into()),
                 q.get("q").unwrap_or_default(),
-                q.get("page")
-                    .and_then(|p| p.parse::<i64>().ok())
-                    .unwrap_or(1),
             )
-        })
+        });
+        (entity, q, page())
     };
     let rows = Resource::new(
         move || (provider(), wanted()),

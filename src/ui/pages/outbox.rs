@@ -3,14 +3,13 @@
 //! Superseded and Dismissed rows say what they are. Forms work without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::deliveries::{list_outbox, DismissOutbox, RetryAllFailed, RetryOutbox};
 use crate::domain::connection::Provider;
 use crate::domain::sync::{explain_log, OutboxItem};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::notice::DoneNotice;
-use crate::ui::pages::paging::{page_links, status_tabs};
+use crate::ui::pages::paging::{page_links, status_and_page, status_tabs};
 
 const STATUSES: &[(&str, &str)] = &[
     ("", "All"),
@@ -29,17 +28,7 @@ pub fn OutboxPage() -> impl IntoView {
     let retry = ServerAction::<RetryOutbox>::new();
     let retry_all = ServerAction::<RetryAllFailed>::new();
     let dismiss = ServerAction::<DismissOutbox>::new();
-    let query = use_query_map();
-    let wanted = move || {
-        query.with(|q| {
-            (
-                q.get("status").unwrap_or_default(),
-                q.get("page")
-                    .and_then(|p| p.parse::<i64>().ok())
-                    .unwrap_or(1),
-            )
-        })
-    };
+    let wanted = status_and_page();
     let rows = Resource::new(
         move || {
             (

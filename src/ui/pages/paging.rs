@@ -28,6 +28,14 @@ pub fn page_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     }
 }
 
+/// The `?status=` ("" when absent) and `?page=` of the current URL, tracked reactively: the
+/// inbox and outbox viewers' position.
+pub fn status_and_page() -> impl Fn() -> (String, i64) + Copy + Send + Sync + 'static {
+    let query = use_query_map();
+    let page = page_param();
+    move || (query.with(|q| q.get("status").unwrap_or_default()), page())
+}
+
 /// "Page N of M · T nouns" with links built by `link(page)`; `noun` is (one, several);
 /// newest-first lists say "Newer" / "Older".
 pub fn page_links(
