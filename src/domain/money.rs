@@ -128,6 +128,15 @@ pub fn parse_major(text: &str, currency: &str) -> Result<i64, String> {
         .ok_or_else(too_big)
 }
 
+/// The minor units of `currency` in a decimal number an ERP's JSON carries (`19.99` USD →
+/// `1999`), rounded to the currency's decimals, which absorbs binary noise such as
+/// `59.97000000000001`; None for a number that is not finite or is beyond 2^53 minor units.
+pub fn from_major_f64(major: f64, currency: &str) -> Option<i64> {
+    let places = decimals(currency).unwrap_or(2);
+    let minor = (major * 10f64.powi(places as i32)).round();
+    (minor.is_finite() && minor.abs() < 9.0e15).then_some(minor as i64)
+}
+
 /// Minor units as the decimal number an ERP's JSON carries (`1999` USD → `19.99`, `500` JPY →
 /// `500`), exact for every amount below 2^53 minor units.
 pub fn to_major_f64(minor: i64, currency: &str) -> f64 {

@@ -1,7 +1,8 @@
 //! Chaos: bulk delivery of 120 paid orders at the default batch size while QuickBooks (the
 //! sandbox, a process of its own) answers 5xx and 429 at random, commits writes whose answers it
 //! then withholds, and ignores `requestid` — and the app is SIGKILLed three times mid-delivery.
-//! Once the faults stop, the drain finishes within 150 s with exactly one invoice per order.
+//! Once the faults stop, the drain finishes within 150 s with exactly one invoice and one payment
+//! per order.
 
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -115,5 +116,22 @@ async fn bulk_delivery_survives_kills_and_faults_with_one_invoice_per_order(back
     let mut expected = numbers;
     expected.sort();
     assert_eq!(docs, expected, "exactly one invoice per paid order");
+    // And exactly one payment per order (each was paid by one payment), applied to its invoice.
+    let payments = sandbox.query("select * from Payment maxresults 1000").await;
+    let mut notes: Vec<String> = payments["Payment"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p["PrivateNote"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let posted = notes.len();
+    notes.sort();
+    notes.dedup();
+    assert_eq!(
+        (posted, notes.len()),
+        (ORDERS, ORDERS),
+        "exactly one payment per paid order"
+    );
     drop(app);
 }

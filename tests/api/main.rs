@@ -16,6 +16,7 @@ mod isolation;
 mod logs;
 mod operations;
 mod outbox;
+mod qbo_books;
 mod quickbooks;
 mod rbac;
 mod restart;

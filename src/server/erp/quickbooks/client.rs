@@ -634,6 +634,30 @@ impl QboClient {
         Ok(v.get(entity).cloned().unwrap_or(Value::Null))
     }
 
+    /// Voids a transaction (`?operation=void`; `body` holds at least Id and SyncToken): it
+    /// stays, with its amounts zeroed (reference § 9).
+    pub async fn void(
+        &self,
+        realm: &str,
+        token: &SecretString,
+        entity: &str,
+        body: &Value,
+        request_id: &str,
+    ) -> Result<Value, QboError> {
+        let path = entity.to_lowercase();
+        let v = self
+            .call(
+                realm,
+                token,
+                Method::POST,
+                &path,
+                &[("operation", "void"), ("requestid", request_id)],
+                Body::Json(body),
+            )
+            .await?;
+        Ok(v.get(entity).cloned().unwrap_or(Value::Null))
+    }
+
     /// Sends a batch (at most 30 items); returns `BatchItemResponse`.
     pub async fn batch(
         &self,
@@ -682,6 +706,14 @@ impl QboClient {
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default())
+    }
+
+    /// The company's Preferences document (home currency, closing date, …).
+    pub async fn preferences(&self, realm: &str, token: &SecretString) -> Result<Value, QboError> {
+        let v = self
+            .call(realm, token, Method::GET, "preferences", &[], Body::None)
+            .await?;
+        Ok(v.get("Preferences").cloned().unwrap_or(Value::Null))
     }
 
     /// The company's name.

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use super::client::QboClient;
+use super::company::PrefsCache;
 use crate::server::crypto::Cipher;
 use crate::server::store::Db;
 
@@ -22,6 +23,8 @@ pub struct QuickBooks {
     pub client: QboClient,
     /// Identifies this process in single-flight claims.
     pub owner: String,
+    /// Each company's preferences, as the pre-write checks need them.
+    pub prefs: PrefsCache,
 }
 
 impl QuickBooks {
@@ -33,6 +36,7 @@ impl QuickBooks {
             cipher,
             client,
             owner: format!("{host}:{}:{}", std::process::id(), Uuid::now_v7()),
+            prefs: PrefsCache::default(),
         }
     }
 }

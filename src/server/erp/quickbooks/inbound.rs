@@ -158,6 +158,26 @@ impl QuickBooks {
 
     async fn apply_payment(&self, tenant_id: Uuid, realm: &str, payment: &Value) -> Outcome {
         let payment_id = payment["Id"].as_str().unwrap_or_default();
+        // Our own payment coming back (its webhook can beat the mapping we write after the
+        // create's answer, so the marker decides first): it is already recorded here.
+        let ours = payment["PrivateNote"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(super::adapter::PAYMENT_MARKER_PREFIX));
+        let payments = Scope {
+            tenant_id,
+            provider: PROVIDER,
+            external_company_id: realm,
+            entity_type: "Payment",
+        };
+        let mapped = match mappings::by_theirs(&self.db, payments, payment_id).await {
+            Ok(m) => m.is_some(),
+            Err(e) => return retry_in(1, format!("reading mappings failed: {e}")),
+        };
+        if ours || mapped {
+            return Outcome::Skipped(format!(
+                "QuickBooks payment {payment_id} was posted by erp-bridge; it is already recorded here"
+            ));
+        }
         let orders = Scope {
             tenant_id,
             provider: PROVIDER,
@@ -166,8 +186,10 @@ impl QuickBooks {
         };
         let mut recorded = 0;
         let mut notes = Vec::new();
+        // QuickBooks names every transaction's currency; amounts are in its own decimals.
+        let currency = payment["CurrencyRef"]["value"].as_str().unwrap_or("USD");
         for line in payment["Line"].as_array().cloned().unwrap_or_default() {
-            let Some(amount) = minor(line.get("Amount")) else {
+            let Some(amount) = minor(line.get("Amount"), currency) else {
                 continue;
             };
             for link in line["LinkedTxn"].as_array().cloned().unwrap_or_default() {

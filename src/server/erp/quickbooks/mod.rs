@@ -5,6 +5,7 @@
 
 pub mod adapter;
 pub mod client;
+pub mod company;
 pub mod config;
 pub mod connector;
 pub mod fault;

@@ -15,8 +15,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::entities::{self, ApiResult};
 use super::fault::Fail;
 use super::limits::Permit;
-use super::query;
 use super::{clock, store, Sandbox};
+use super::{preferences, query};
 
 /// Most items one batch call may carry (reference § 4: the client cap is 30).
 pub const MAX_BATCH_ITEMS: usize = 30;
@@ -120,6 +120,12 @@ pub async fn get_collection(
             None => Err(Fail::required("query")),
         },
         "cdc" => cdc(&s, &realm, &params).await,
+        "preferences" => async {
+            let mut c = s.inner.db.acquire().await?;
+            preferences::read(&mut c, &realm).await
+        }
+        .await
+        .map(|doc| wrap("Preferences", doc)),
         other => Err(Fail::business(format!(
             "GET /{other} is not an operation; read an entity at /{other}/{{id}}."
         ))),
@@ -296,8 +302,17 @@ async fn single(
     request: Value,
     now: DateTime<Utc>,
 ) -> ApiResult<Value> {
+    if entity == "Preferences" {
+        return match operation {
+            "" | "update" => preferences::update(c, realm, request, now).await,
+            other => Err(Fail::business(format!(
+                "Preferences can only be read and updated, not {other:?}."
+            ))),
+        };
+    }
     match operation {
         "delete" => entities::delete(c, realm, entity, request, now).await,
+        "void" => super::void::void(c, realm, entity, request, now).await,
         "update" => entities::update(c, realm, entity, request, now).await,
         "" | "create" if request.get("Id").is_some() => {
             entities::update(c, realm, entity, request, now).await

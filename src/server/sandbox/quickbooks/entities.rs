@@ -1,7 +1,7 @@
 //! The accounting rules of the emulated companies: create, read, update (full or sparse, with
 //! SyncToken checks) and delete of Customer, Item, Account, Invoice and Payment, plus
 //! CompanyInfo. Documents keep Intuit's JSON shapes (reference § 3); amounts are decimal
-//! numbers on the wire and whole cents inside.
+//! numbers on the wire and ten-thousandths of a unit inside (exact in every currency).
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -33,20 +33,21 @@ pub fn canonical(name: &str) -> Option<&'static str> {
         "invoice" => "Invoice",
         "payment" => "Payment",
         "companyinfo" => "CompanyInfo",
+        "preferences" => "Preferences",
         _ => return None,
     })
 }
 
-pub use crate::server::erp::quickbooks::money::{from_minor as amount, to_minor as cents};
+pub use crate::server::erp::quickbooks::money::{from_scaled as amount, to_scaled as scaled};
 
-fn str_field<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
+pub(super) fn str_field<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
     doc.get(key)
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
 }
 
-fn ref_value(doc: &Value, key: &str) -> Option<String> {
+pub(super) fn ref_value(doc: &Value, key: &str) -> Option<String> {
     let r = doc.get(key)?;
     match r.get("value") {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
@@ -55,13 +56,13 @@ fn ref_value(doc: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn parse_id(v: &str, what: &str) -> ApiResult<i64> {
+pub(super) fn parse_id(v: &str, what: &str) -> ApiResult<i64> {
     v.trim()
         .parse()
         .map_err(|_| Fail::not_found(&format!("{what} {v}")))
 }
 
-fn sync_token(doc: &Value) -> i64 {
+pub(super) fn sync_token(doc: &Value) -> i64 {
     match doc.get("SyncToken") {
         Some(Value::String(s)) => s.parse().unwrap_or(-1),
         Some(Value::Number(n)) => n.as_i64().unwrap_or(-1),
@@ -69,39 +70,65 @@ fn sync_token(doc: &Value) -> i64 {
     }
 }
 
-fn meta(created: &str, now: DateTime<Utc>) -> Value {
+pub(super) fn meta(created: &str, now: DateTime<Utc>) -> Value {
     json!({ "CreateTime": created, "LastUpdatedTime": clock::intuit_time(now) })
 }
 
-/// Creates the standing data every company starts with: an income account and a "Sales"
-/// service item.
+/// Creates the standing data every company starts with: an income account, a "Sales" service
+/// item and the Undeposited Funds account.
 pub async fn seed_company(
     c: &mut SqliteConnection,
     realm: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if !store::all(c, realm, "Account").await?.is_empty() {
-        return Ok(());
+    let accounts = store::all(c, realm, "Account").await?;
+    if accounts.is_empty() {
+        let account = create(
+            c,
+            realm,
+            "Account",
+            json!({ "Name": "Sales of Product Income", "AccountType": "Income", "AccountSubType": "SalesOfProductIncome" }),
+            now,
+        )
+        .await?;
+        let account_id = account["Id"].clone();
+        create(
+            c,
+            realm,
+            "Item",
+            json!({ "Name": "Sales", "Type": "Service", "IncomeAccountRef": { "value": account_id, "name": "Sales of Product Income" } }),
+            now,
+        )
+        .await?;
     }
-    let account = create(
-        c,
-        realm,
-        "Account",
-        json!({ "Name": "Sales of Product Income", "AccountType": "Income", "AccountSubType": "SalesOfProductIncome" }),
-        now,
-    )
-    .await?;
-    let account_id = account["Id"].clone();
-    create(
-        c,
-        realm,
-        "Item",
-        json!({ "Name": "Sales", "Type": "Service", "IncomeAccountRef": { "value": account_id, "name": "Sales of Product Income" } }),
-        now,
-    )
-    .await?;
+    // Where payments are deposited by default (companies seeded before the sandbox had it get
+    // it now).
+    if !accounts
+        .iter()
+        .any(|a| a["AccountSubType"].as_str() == Some(UNDEPOSITED_FUNDS))
+    {
+        create(
+            c,
+            realm,
+            "Account",
+            json!({ "Name": "Undeposited Funds", "AccountType": "Other Current Asset", "AccountSubType": UNDEPOSITED_FUNDS }),
+            now,
+        )
+        .await?;
+    }
     Ok(())
 }
+
+/// The company's Undeposited Funds account (every QuickBooks company has one).
+async fn undeposited_funds(c: &mut SqliteConnection, realm: &str) -> ApiResult<Value> {
+    store::all(c, realm, "Account")
+        .await?
+        .into_iter()
+        .find(|a| a["AccountSubType"].as_str() == Some(UNDEPOSITED_FUNDS))
+        .ok_or_else(|| Fail::business("The company has no Undeposited Funds account."))
+}
+
+const UNDEPOSITED_FUNDS: &str = "UndepositedFunds";
 
 /// Reads one entity; 610 when it does not exist.
 pub async fn read(
@@ -112,6 +139,9 @@ pub async fn read(
 ) -> ApiResult<Value> {
     if entity == "CompanyInfo" {
         return company_info(c, realm).await;
+    }
+    if entity == "Preferences" {
+        return super::preferences::read(c, realm).await;
     }
     let n = parse_id(id, entity)?;
     store::get(c, realm, entity, n)
@@ -286,7 +316,7 @@ pub async fn delete(
         unapply_payment(c, realm, &current, now).await?;
     }
     if entity == "Invoice" {
-        let balance = cents(current.get("Balance")).unwrap_or(0);
+        let balance = scaled(current.get("Balance")).unwrap_or(0);
         adjust_customer_balance(
             c,
             realm,
@@ -520,6 +550,7 @@ async fn prepare_invoice(
     doc: &mut Value,
     current: Option<&Value>,
 ) -> ApiResult<()> {
+    super::preferences::check_transaction(c, realm, "Invoice", doc).await?;
     let (customer_id, customer) = customer_ref(c, realm, doc).await?;
     doc["CustomerRef"] = json!({ "value": customer_id, "name": customer["DisplayName"] });
     let lines_in = doc
@@ -529,13 +560,29 @@ async fn prepare_invoice(
         .unwrap_or_default();
     let mut lines = Vec::new();
     let mut total = 0i64;
+    // A line sent with the Id of one of the invoice's lines keeps it; any other line gets a new
+    // one, as QuickBooks gives replaced lines new ids (reference § 9).
+    let kept: Vec<String> = current
+        .and_then(|cur| cur["Line"].as_array())
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x["Id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut next_line_id = kept
+        .iter()
+        .filter_map(|id| id.parse::<i64>().ok())
+        .max()
+        .unwrap_or(0);
     for line in lines_in {
         let detail_type = line["DetailType"].as_str().unwrap_or_default().to_string();
         if detail_type == "SubTotalLineDetail" {
             continue; // computed by QuickBooks
         }
         let mut line = line;
-        let line_amount = cents(line.get("Amount")).ok_or_else(|| Fail::required("Line.Amount"))?;
+        let line_amount =
+            scaled(line.get("Amount")).ok_or_else(|| Fail::required("Line.Amount"))?;
         if line_amount < 0 {
             return Err(Fail::business("A line amount cannot be negative."));
         }
@@ -559,14 +606,14 @@ async fn prepare_invoice(
                 {
                     // [UNCONFIRMED] whether QuickBooks rejects Amount ≠ Qty × UnitPrice; the
                     // sandbox does, so a connector that sends inconsistent lines finds out.
-                    let expected = (qty * price * 100.0).round() as i64;
+                    let expected = scaled(Some(&json!(qty * price))).unwrap_or_default();
                     if expected != line_amount {
                         return Err(Fail::validation(
                             "6070",
                             "Amount is not equal to UnitPrice * Qty",
                             format!(
                                 "Amount is not equal to UnitPrice * Qty. Supplied value:{}",
-                                line_amount as f64 / 100.0
+                                amount(line_amount)
                             ),
                         ));
                     }
@@ -583,7 +630,13 @@ async fn prepare_invoice(
         }
         total += line_amount;
         let n = lines.len() + 1;
-        line["Id"] = json!(n.to_string());
+        let keeps = line["Id"]
+            .as_str()
+            .is_some_and(|id| kept.iter().any(|k| k == id));
+        if !keeps {
+            next_line_id += 1;
+            line["Id"] = json!(next_line_id.to_string());
+        }
         line["LineNum"] = json!(n);
         line["Amount"] = amount(line_amount);
         lines.push(line);
@@ -593,7 +646,9 @@ async fn prepare_invoice(
     }
     lines.push(json!({ "DetailType": "SubTotalLineDetail", "Amount": amount(total), "SubTotalLineDetail": {} }));
     let paid = current
-        .map(|cur| cents(cur.get("TotalAmt")).unwrap_or(0) - cents(cur.get("Balance")).unwrap_or(0))
+        .map(|cur| {
+            scaled(cur.get("TotalAmt")).unwrap_or(0) - scaled(cur.get("Balance")).unwrap_or(0)
+        })
         .unwrap_or(0);
     if total < paid {
         return Err(Fail::business(
@@ -653,16 +708,17 @@ async fn prepare_invoice(
         }
     }
     if let Some(cur) = current {
-        let delta = total - cents(cur.get("TotalAmt")).unwrap_or(0);
+        let delta = total - scaled(cur.get("TotalAmt")).unwrap_or(0);
         adjust_customer_balance(c, realm, Some(&customer_id), delta, clock::now()).await?;
     }
     Ok(())
 }
 
 async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value) -> ApiResult<()> {
+    super::preferences::check_transaction(c, realm, "Payment", doc).await?;
     let (customer_id, customer) = customer_ref(c, realm, doc).await?;
     doc["CustomerRef"] = json!({ "value": customer_id, "name": customer["DisplayName"] });
-    let total = cents(doc.get("TotalAmt")).ok_or_else(|| Fail::required("TotalAmt"))?;
+    let total = scaled(doc.get("TotalAmt")).ok_or_else(|| Fail::required("TotalAmt"))?;
     if total < 0 {
         return Err(Fail::business("A payment amount cannot be negative."));
     }
@@ -673,7 +729,8 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
         .cloned()
         .unwrap_or_default();
     for line in &mut lines {
-        let line_amount = cents(line.get("Amount")).ok_or_else(|| Fail::required("Line.Amount"))?;
+        let line_amount =
+            scaled(line.get("Amount")).ok_or_else(|| Fail::required("Line.Amount"))?;
         let links = line["LinkedTxn"].as_array().cloned().unwrap_or_default();
         for link in &links {
             if link["TxnType"].as_str() != Some("Invoice") {
@@ -690,17 +747,17 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
                     "Invoice {txn} belongs to another customer."
                 )));
             }
-            let balance = cents(invoice.get("Balance")).unwrap_or(0);
+            let balance = scaled(invoice.get("Balance")).unwrap_or(0);
             if line_amount > balance {
                 return Err(Fail::business(format!(
                     "The amount applied to invoice {txn} ({}) exceeds its balance ({}).",
-                    line_amount as f64 / 100.0,
-                    balance as f64 / 100.0
+                    amount(line_amount),
+                    amount(balance)
                 )));
             }
             line["LineEx"] = json!({ "any": [
                 { "name": "{http://schema.intuit.com/finance/v3}NameValue", "declaredType": "com.intuit.schema.finance.v3.NameValue", "scope": "javax.xml.bind.JAXBElement$GlobalScope", "value": { "Name": "txnId", "Value": txn }, "nil": false, "globalScope": true, "typeSubstituted": false },
-                { "name": "{http://schema.intuit.com/finance/v3}NameValue", "declaredType": "com.intuit.schema.finance.v3.NameValue", "scope": "javax.xml.bind.JAXBElement$GlobalScope", "value": { "Name": "txnOpenBalance", "Value": (balance as f64 / 100.0).to_string() }, "nil": false, "globalScope": true, "typeSubstituted": false },
+                { "name": "{http://schema.intuit.com/finance/v3}NameValue", "declaredType": "com.intuit.schema.finance.v3.NameValue", "scope": "javax.xml.bind.JAXBElement$GlobalScope", "value": { "Name": "txnOpenBalance", "Value": amount(balance).to_string() }, "nil": false, "globalScope": true, "typeSubstituted": false },
                 { "name": "{http://schema.intuit.com/finance/v3}NameValue", "declaredType": "com.intuit.schema.finance.v3.NameValue", "scope": "javax.xml.bind.JAXBElement$GlobalScope", "value": { "Name": "txnReferenceNumber", "Value": invoice["DocNumber"] }, "nil": false, "globalScope": true, "typeSubstituted": false }
             ]});
         }
@@ -720,6 +777,19 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
     doc["Line"] = json!(lines);
     doc["TotalAmt"] = amount(total);
     doc["UnappliedAmt"] = amount(total - applied);
+    // Where the money is deposited: the account named, which must exist; by default the
+    // company's Undeposited Funds (reference § 3: Payment).
+    match ref_value(doc, "DepositToAccountRef") {
+        Some(id) => {
+            store::get(c, realm, "Account", parse_id(&id, "Account")?)
+                .await?
+                .ok_or_else(|| Fail::not_found(&format!("Account {id}")))?;
+        }
+        None => {
+            let udf = undeposited_funds(c, realm).await?;
+            doc["DepositToAccountRef"] = json!({ "value": udf["Id"], "name": udf["Name"] });
+        }
+    }
     doc["ProcessPayment"] = json!(false);
     let today = clock::now().format("%Y-%m-%d").to_string();
     if str_field(doc, "TxnDate").is_none() {
@@ -739,7 +809,7 @@ async fn after_create(
 ) -> ApiResult<()> {
     match entity {
         "Invoice" => {
-            let total = cents(doc.get("TotalAmt")).unwrap_or(0);
+            let total = scaled(doc.get("TotalAmt")).unwrap_or(0);
             adjust_customer_balance(
                 c,
                 realm,
@@ -753,7 +823,7 @@ async fn after_create(
             let payment_id = doc["Id"].as_str().unwrap_or_default().to_string();
             let mut applied = 0;
             for line in doc["Line"].as_array().cloned().unwrap_or_default() {
-                let amt = cents(line.get("Amount")).unwrap_or(0);
+                let amt = scaled(line.get("Amount")).unwrap_or(0);
                 for link in line["LinkedTxn"].as_array().cloned().unwrap_or_default() {
                     let txn = link["TxnId"].as_str().unwrap_or_default();
                     apply_to_invoice(c, realm, txn, &payment_id, -amt, now).await?;
@@ -773,7 +843,7 @@ async fn after_create(
     }
 }
 
-/// Changes an invoice's balance by `delta` cents and links (delta < 0) or unlinks the payment.
+/// Changes an invoice's balance by `delta` (ten-thousandths) and links (delta < 0) or unlinks the payment.
 async fn apply_to_invoice(
     c: &mut SqliteConnection,
     realm: &str,
@@ -786,7 +856,7 @@ async fn apply_to_invoice(
     let Some(mut invoice) = store::get(c, realm, "Invoice", id).await? else {
         return Ok(()); // deleted since; nothing to adjust
     };
-    let balance = cents(invoice.get("Balance")).unwrap_or(0) + delta;
+    let balance = scaled(invoice.get("Balance")).unwrap_or(0) + delta;
     invoice["Balance"] = amount(balance);
     let mut links = invoice["LinkedTxn"].as_array().cloned().unwrap_or_default();
     if delta < 0 {
@@ -815,7 +885,7 @@ async fn unapply_payment(
     let payment_id = payment["Id"].as_str().unwrap_or_default();
     let mut applied = 0;
     for line in payment["Line"].as_array().cloned().unwrap_or_default() {
-        let amt = cents(line.get("Amount")).unwrap_or(0);
+        let amt = scaled(line.get("Amount")).unwrap_or(0);
         for link in line["LinkedTxn"].as_array().cloned().unwrap_or_default() {
             apply_to_invoice(
                 c,
@@ -840,7 +910,7 @@ async fn unapply_payment(
 }
 
 /// Open balance bookkeeping on the customer (not a user change: SyncToken stays).
-async fn adjust_customer_balance(
+pub(super) async fn adjust_customer_balance(
     c: &mut SqliteConnection,
     realm: &str,
     customer_id: Option<&str>,
@@ -856,7 +926,7 @@ async fn adjust_customer_balance(
     let Some(mut customer) = store::get(c, realm, "Customer", id).await? else {
         return Ok(());
     };
-    let balance = cents(customer.get("Balance")).unwrap_or(0) + delta;
+    let balance = scaled(customer.get("Balance")).unwrap_or(0) + delta;
     customer["Balance"] = amount(balance);
     customer["BalanceWithJobs"] = amount(balance);
     store::put(c, realm, "Customer", id, &customer, false, now).await?;

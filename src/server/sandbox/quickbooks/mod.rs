@@ -17,8 +17,10 @@ pub mod fault;
 pub mod limits;
 mod oauth;
 mod page;
+mod preferences;
 pub mod query;
 mod store;
+mod void;
 mod webhooks;
 
 use anyhow::Context;

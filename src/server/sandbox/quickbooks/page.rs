@@ -35,10 +35,7 @@ fn s(v: &Value) -> String {
 }
 
 fn money(v: &Value) -> String {
-    format!(
-        "{:.2}",
-        entities::cents(Some(v)).unwrap_or(0) as f64 / 100.0
-    )
+    format!("{:.2}", v.as_f64().unwrap_or(0.0))
 }
 
 /// `GET /`.
@@ -94,7 +91,7 @@ async fn render(sb: &Sandbox, message: Option<&str>) -> Result<String, sqlx::Err
                         .count()
                 })
                 .unwrap_or(0);
-            let balance = entities::cents(Some(&inv["Balance"])).unwrap_or(0);
+            let balance = entities::scaled(Some(&inv["Balance"])).unwrap_or(0);
             let form = if balance > 0 {
                 format!(
                     "<form method=\"post\" action=\"/companies/{}/invoices/{}/payments\"><input name=\"amount\" value=\"{}\" size=\"8\" aria-label=\"Amount\"> <button type=\"submit\">Record payment</button></form>",
@@ -146,7 +143,7 @@ pub async fn record_payment(
     Form(f): Form<PaymentForm>,
 ) -> Response {
     let amount = match f.amount.trim().parse::<f64>() {
-        Ok(a) if a > 0.0 && a.is_finite() => (a * 100.0).round() as i64,
+        Ok(a) if a > 0.0 && a.is_finite() => entities::scaled(Some(&json!(a))).unwrap_or(0),
         _ => {
             return message(
                 &sb,
