@@ -20,6 +20,7 @@ use crate::ui::pages::{
     order_new::NewOrderPage,
     orders::{OrderPage, OrdersPage},
     outbox::OutboxPage,
+    reconciliation::ReconciliationPage,
     sync_log_detail::SyncLogDetailPage,
     sync_logs::SyncLogsPage,
     sync_runs::{SyncRecordsPage, SyncRunPage},
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/settings") view=ConnectionSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/mappings") view=MappingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/quickbooks/reconciliation") view=ReconciliationPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/sync") view=SyncRecordsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/sync-runs/:id") view=SyncRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>

@@ -46,6 +46,8 @@ async function badgeBecomes(page: Page, url: string, state: string) {
     await page.goto(url);
     await expect(badge).toHaveAttribute("data-state", state, { timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
+  // The steps after it click as a JavaScript user would: wait for the page to come alive.
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
 }
 
 async function faults(page: Page, body: object) {

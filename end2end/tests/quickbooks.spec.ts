@@ -1,8 +1,18 @@
-import { expect, test } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { LoginPage } from "./fixtures/login-page";
 
 // The QuickBooks sandbox `serve --demo` starts (scripts/test.sh passes its URL).
 const SANDBOX = process.env.SANDBOX_URL ?? "http://127.0.0.1:3901";
+
+async function shoot(page: Page, name: string) {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    expect(scroll, `${name}: no sideways scroll at ${width} px`).toBeLessThanOrEqual(inner);
+    await page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
 
 test("an admin connects QuickBooks, an order is invoiced and a payment recorded there comes back", async ({ page }) => {
   await new LoginPage(page).signInAs("Admin");
@@ -53,6 +63,25 @@ test("an admin connects QuickBooks, an order is invoiced and a payment recorded 
   await expect(async () => {
     await page.goto(`/orders/${order.id}`);
     await expect(page.getByText("PartiallyPaid").first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+
+  // The reconciliation report: the demo order paid before QuickBooks was connected was never
+  // invoiced; the report finds it, and a re-send invoices it.
+  await page.goto("/integrations");
+  await card.getByTestId("reconcile-link").click();
+  await expect(page.getByTestId("recon-idle")).toBeVisible();
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await page.getByRole("button", { name: "Compare with QuickBooks" }).click();
+  await expect(page.getByTestId("recon-summary")).toContainText("orders compared with");
+  const missing = page.getByTestId("recon-rows").locator('tr[data-kind="missing_there"]').first();
+  await expect(missing).toContainText("is paid but the ERP has no invoice");
+  await shoot(page, "reconciliation");
+  await missing.getByRole("button", { name: "Re-send" }).click();
+  await expect(page.getByTestId("recon-done")).toContainText("Queued again");
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("recon-summary")).toBeVisible({ timeout: 2_000 });
+    await expect(page.getByTestId("recon-rows").locator('tr[data-kind="missing_there"]')).toHaveCount(0, { timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
 
   // Disconnect (confirmed), leaving the demo as it was for the other tests.

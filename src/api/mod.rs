@@ -5,6 +5,7 @@
 pub mod commerce;
 pub mod deliveries;
 pub mod integrations;
+pub mod reconciliation;
 pub mod session;
 pub mod tokens;
 pub mod users;

@@ -6,6 +6,7 @@ pub mod commerce;
 pub mod connection;
 pub mod forms;
 pub mod money;
+pub mod reconcile;
 pub mod sync;
 pub mod user;
 

@@ -17,6 +17,7 @@ mod logs;
 mod operations;
 mod outbox;
 mod qbo_books;
+mod qbo_reconcile;
 mod quickbooks;
 mod rbac;
 mod restart;

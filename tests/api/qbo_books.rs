@@ -63,7 +63,7 @@ async fn skipped_payments(q: &Qbo, want: usize) -> usize {
     skipped
 }
 
-async fn invoice_balance(q: &Qbo, invoice: &str) -> i64 {
+pub(crate) async fn invoice_balance(q: &Qbo, invoice: &str) -> i64 {
     let found = q
         .query(&format!("select * from Invoice where Id = '{invoice}'"))
         .await;
@@ -363,7 +363,7 @@ async fn preferences(q: &Qbo) -> Value {
 
 /// Worker passes until a pass changes nothing (a permanent refusal stays Failed and holds its
 /// record's later events, so `Qbo::drain` would wait for them forever).
-async fn settle(q: &Qbo) {
+pub(crate) async fn settle(q: &Qbo) {
     let statuses = || async {
         q.rows()
             .await
@@ -594,7 +594,7 @@ async fn what_quickbooks_would_refuse_is_refused_here_with_the_field_named(backe
 }
 
 /// The invoice as QuickBooks holds it.
-async fn invoice_doc(q: &Qbo, invoice: &str) -> Value {
+pub(crate) async fn invoice_doc(q: &Qbo, invoice: &str) -> Value {
     q.query(&format!("select * from Invoice where Id = '{invoice}'"))
         .await["Invoice"][0]
         .clone()
@@ -611,7 +611,7 @@ fn item_line_ids(invoice: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn patch_order(q: &Qbo, admin: &reqwest::Client, id: &str, change: Value) {
+pub(crate) async fn patch_order(q: &Qbo, admin: &reqwest::Client, id: &str, change: Value) {
     let (status, body) = q
         .app
         .send_json(

@@ -235,6 +235,25 @@ fn cases() -> Vec<Case> {
             ADMIN_ONLY,
         ),
         c("GET", "/api/integrations/inbox", None, ADMIN_ONLY),
+        // 400: allowed, but this app has no QuickBooks configured.
+        c(
+            "GET",
+            "/api/integrations/quickbooks/reconciliation",
+            None,
+            [401, 400, 403, 403, 403],
+        ),
+        c(
+            "GET",
+            "/api/integrations/quickbooks/reconciliation.csv",
+            None,
+            [401, 400, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/api/integrations/quickbooks/reconciliation/actions",
+            Json(|_, _| serde_json::json!({ "action": "Dismiss", "kind": "Unmapped", "key": "k" })),
+            [401, 400, 403, 403, 403],
+        ),
         // 409: allowed, but there is no failed event with that id.
         c(
             "POST",
@@ -436,6 +455,19 @@ fn cases() -> Vec<Case> {
             ADMIN_ONLY,
         ),
         c("POST", "/rpc/retry_inbox_failed", None, ADMIN_ONLY),
+        // 400: allowed, but this app has no QuickBooks configured.
+        c(
+            "POST",
+            "/rpc/reconciliation_report",
+            Form(|_, _| "from=&to=".into()),
+            [401, 400, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/reconciliation_action",
+            Form(|_, _| "action=Dismiss&kind=unmapped&key=k&order_id=&external_id=&back=".into()),
+            [401, 400, 403, 403, 403],
+        ),
         c(
             "POST",
             "/rpc/update_user",

@@ -122,6 +122,21 @@ pub fn routes() -> Vec<ApiRoute> {
         ),
         route(
             Method::GET,
+            "/api/integrations/quickbooks/reconciliation",
+            get(super::reconciliation_api::report),
+        ),
+        route(
+            Method::GET,
+            "/api/integrations/quickbooks/reconciliation.csv",
+            get(super::reconciliation_api::report_csv),
+        ),
+        route(
+            Method::POST,
+            "/api/integrations/quickbooks/reconciliation/actions",
+            post(super::reconciliation_api::act),
+        ),
+        route(
+            Method::GET,
             "/api/integrations/inbox",
             get(super::console_api::list_inbox),
         ),

@@ -131,6 +131,18 @@ pub struct ExportParams {
     to: Option<String>,
 }
 
+impl ExportParams {
+    /// The first day as given.
+    pub fn first_day(&self) -> Option<&str> {
+        self.from.as_deref()
+    }
+
+    /// The last day as given.
+    pub fn last_day(&self) -> Option<&str> {
+        self.to.as_deref()
+    }
+}
+
 fn csv_download(
     s: &AppState,
     p: &crate::server::auth::Principal,

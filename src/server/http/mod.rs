@@ -11,5 +11,6 @@ pub mod health;
 pub mod observe;
 pub mod openapi;
 pub mod quickbooks;
+pub mod reconciliation_api;
 pub mod source;
 pub mod webhooks;

@@ -63,6 +63,7 @@ impl Modify for Security {
         console_api::get_connection, console_api::update_settings, console_api::get_log,
         console_api::get_sync_run, console_api::list_sync_runs, console_api::list_mappings,
         console_api::export_sync_logs, console_api::export_audit, console_api::list_inbox, console_api::retry_inbox,
+        super::reconciliation_api::report, super::reconciliation_api::report_csv, super::reconciliation_api::act,
         super::quickbooks::authorize, super::quickbooks::disconnect, super::quickbooks::manual_sync,
     ),
     modifiers(&Security),

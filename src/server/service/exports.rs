@@ -78,6 +78,11 @@ fn cell(text: &str) -> String {
     }
 }
 
+/// A small CSV file (a report) with the same formula guard as the exports.
+pub fn csv_file(rows: Vec<Vec<String>>) -> Result<Vec<u8>, std::io::Error> {
+    csv_bytes(rows)
+}
+
 fn csv_bytes(rows: Vec<Vec<String>>) -> Result<Vec<u8>, std::io::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in rows {

@@ -18,6 +18,7 @@ pub mod oauth_state;
 pub mod orders;
 pub mod paging;
 pub mod quickbooks;
+pub mod reconciliation;
 pub mod sign_in;
 pub mod sync_admin;
 pub mod sync_log_view;

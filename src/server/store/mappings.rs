@@ -60,6 +60,27 @@ pub async fn by_ours(db: &Db, s: Scope<'_>, prometheus_id: &str) -> StoreResult<
         .fetch_optional(p).await)?)
 }
 
+/// Every mapping of a scope (our id → theirs).
+pub async fn all(db: &Db, s: Scope<'_>) -> StoreResult<Vec<Mapping>> {
+    let sql = format!(
+        "SELECT {MAPPING_COLUMNS} FROM integration_entity_mappings WHERE tenant_id = $1 AND provider = $2 \
+         AND external_company_id = $3 AND entity_type = $4"
+    );
+    Ok(on_conn!(db.read(), p => sqlx::query_as::<_, Mapping>(&sql)
+        .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type)
+        .fetch_all(p).await)?)
+}
+
+/// Forgets the mapping of one of our records (its ERP record is gone); true if there was one.
+pub async fn forget(db: &Db, s: Scope<'_>, prometheus_id: &str) -> StoreResult<bool> {
+    let sql = "DELETE FROM integration_entity_mappings WHERE tenant_id = $1 AND provider = $2 \
+        AND external_company_id = $3 AND entity_type = $4 AND prometheus_id = $5";
+    let n = on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(s.tenant_id).bind(s.provider).bind(s.external_company_id).bind(s.entity_type).bind(prometheus_id)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
 /// The mapping of one of the ERP's records.
 pub async fn by_theirs(db: &Db, s: Scope<'_>, external_id: &str) -> StoreResult<Option<Mapping>> {
     let sql = format!(

@@ -21,6 +21,7 @@ pub mod oauth_states;
 pub mod orders;
 pub mod outbox;
 pub mod products;
+pub mod reconciliation;
 pub mod session_store;
 pub mod sign_in_throttle;
 pub mod sync_logs;

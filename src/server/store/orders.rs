@@ -206,6 +206,24 @@ pub async fn list(
     Ok((rows.into_iter().map(Into::into).collect(), total))
 }
 
+/// The tenant's orders placed in `[from, to)`, by number (headers only: no items, payments or
+/// badges), at most `limit`.
+pub async fn placed_between(
+    db: &Db,
+    tenant_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<Order>> {
+    let sql = format!(
+        "{ORDER_SELECT} WHERE o.tenant_id = $1 AND o.created_at >= $2 AND o.created_at < $3 \
+         ORDER BY o.order_number LIMIT $4"
+    );
+    let rows = on_conn!(db.read(), p => sqlx::query_as::<_, OrderRow>(&sql)
+        .bind(tenant_id).bind(from).bind(to).bind(limit).fetch_all(p).await)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
 /// Writes an order's header fields and bumps its version.
 pub async fn update_header(
     tx: &mut Tx,

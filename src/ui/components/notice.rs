@@ -26,6 +26,7 @@ fn message(done: &str) -> Option<&'static str> {
         "user" => "User saved.",
         "retried" => "Queued again; it is sent on the next pass.",
         "dismissed" => "Dismissed. It will not be sent.",
+        "reconciled" => "Done. The report below is read again from QuickBooks.",
         _ => return None,
     })
 }

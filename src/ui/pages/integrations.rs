@@ -164,6 +164,9 @@ fn ConnectionCard(
                 <p class="actions">
                     <a href=format!("/integrations/{provider}/settings") data-testid="settings-link">"Settings"</a>
                     <a href=format!("/integrations/{provider}/mappings") data-testid="mappings-link">"Mappings"</a>
+                    {(manage && c.provider == Provider::QuickBooks).then(|| view! {
+                        <a href="/integrations/quickbooks/reconciliation" data-testid="reconcile-link">"Reconcile"</a>
+                    })}
                     <SyncLink provider=c.provider dialog=dialog/>
                 </p>
                 {dialog.map(|dialog| view! { <BackfillDialog provider=c.provider dialog/> })}

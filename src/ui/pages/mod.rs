@@ -13,6 +13,7 @@ pub mod order_new;
 pub mod orders;
 pub mod outbox;
 pub mod paging;
+pub mod reconciliation;
 pub mod sync_log_detail;
 pub mod sync_logs;
 pub mod sync_runs;

@@ -39,9 +39,20 @@ use customers::sync_customer;
 pub use invoices::invoice_body;
 use invoices::sync_invoice;
 
+/// How the marker in the PrivateNote of every invoice we create begins.
+pub const INVOICE_MARKER_PREFIX: &str = "erp-bridge order ";
+
 /// The PrivateNote marker that identifies our invoice for an order.
 pub fn invoice_marker(order_id: Uuid) -> String {
-    format!("erp-bridge order {order_id}")
+    format!("{INVOICE_MARKER_PREFIX}{order_id}")
+}
+
+/// Whether an invoice was voided (by anyone): QuickBooks prepends "Voided" to its PrivateNote
+/// (reference § 9).
+pub fn invoice_voided(invoice: &Value) -> bool {
+    invoice["PrivateNote"]
+        .as_str()
+        .is_some_and(|n| n.starts_with("Voided"))
 }
 
 pub use super::money::{from_minor as decimal, to_minor as minor};

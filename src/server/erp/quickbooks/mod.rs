@@ -11,6 +11,7 @@ pub mod connector;
 pub mod fault;
 pub mod inbound;
 pub mod money;
+pub mod reconcile;
 pub mod request_id;
 pub mod tokens;
 pub mod webhook;

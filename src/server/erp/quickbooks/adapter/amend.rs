@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::customers::sync_customer;
 use super::invoices::{invoice_body, map_invoice};
 use super::items::sync_item;
-use super::{checks, minor, Call};
+use super::{checks, invoice_voided, minor, Call};
 use crate::domain::commerce::{Customer, Order, OrderStatus};
 use crate::server::erp::{Delivered, DeliveryError};
 
@@ -28,13 +28,6 @@ fn payment_applied(invoice: &Value, currency: &str) -> bool {
     let total = minor(invoice.get("TotalAmt"), currency);
     let balance = minor(invoice.get("Balance"), currency);
     linked || matches!((total, balance), (Some(t), Some(b)) if b < t)
-}
-
-/// Whether the invoice was voided (in QuickBooks, by anyone).
-fn voided(invoice: &Value) -> bool {
-    invoice["PrivateNote"]
-        .as_str()
-        .is_some_and(|n| n.starts_with("Voided"))
 }
 
 /// What the item lines of an invoice (sent or read back) say, in a comparable form:
@@ -75,7 +68,7 @@ pub(super) async fn amend_invoice(
 ) -> Result<Delivered, DeliveryError> {
     let current = call.read("Invoice", invoice_id).await?;
     let number = order.order_number;
-    if voided(&current) {
+    if invoice_voided(&current) {
         if order.status == OrderStatus::Cancelled {
             return Ok(Delivered::skipped("its QuickBooks invoice is already void"));
         }

@@ -1,0 +1,237 @@
+//! The reconciliation report (issue 12): for a date range, every order of ours compared with
+//! what the ERP holds — each difference a row a person can act on (re-send, adopt the ERP's
+//! record as the mapping, or dismiss), so the books are shown to reconcile rather than assumed
+//! to.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A kind of difference between our records and the ERP's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum DriftKind {
+    /// Should be in the ERP and is not (never sent, or its record was deleted there).
+    MissingThere,
+    /// The ERP holds a record of ours (by our marker) that we do not have.
+    MissingHere,
+    /// The invoice's total is not the order's.
+    TotalDiffers,
+    /// The invoice's open balance is not what the customer still owes us.
+    BalanceDiffers,
+    /// Several live invoices carry the order's number.
+    DuplicateDocNumber,
+    /// The ERP holds the order's invoice (our marker) but it is not mapped.
+    Unmapped,
+    /// The invoice was voided in the ERP; the order stands here.
+    VoidedThere,
+    /// The order is cancelled here; its invoice is still open in the ERP.
+    OpenThere,
+}
+
+impl DriftKind {
+    /// Every kind, in the order the report lists them.
+    pub const ALL: [DriftKind; 8] = [
+        DriftKind::MissingThere,
+        DriftKind::Unmapped,
+        DriftKind::TotalDiffers,
+        DriftKind::BalanceDiffers,
+        DriftKind::OpenThere,
+        DriftKind::VoidedThere,
+        DriftKind::DuplicateDocNumber,
+        DriftKind::MissingHere,
+    ];
+
+    /// The stable code (CSV, keys).
+    pub fn code(self) -> &'static str {
+        match self {
+            DriftKind::MissingThere => "missing_there",
+            DriftKind::MissingHere => "missing_here",
+            DriftKind::TotalDiffers => "total_differs",
+            DriftKind::BalanceDiffers => "balance_differs",
+            DriftKind::DuplicateDocNumber => "duplicate_doc_number",
+            DriftKind::Unmapped => "unmapped",
+            DriftKind::VoidedThere => "voided_there",
+            DriftKind::OpenThere => "open_there",
+        }
+    }
+
+    /// What a person reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            DriftKind::MissingThere => "Missing in the ERP",
+            DriftKind::MissingHere => "Missing here",
+            DriftKind::TotalDiffers => "Total differs",
+            DriftKind::BalanceDiffers => "Balance differs",
+            DriftKind::DuplicateDocNumber => "Duplicate invoice number",
+            DriftKind::Unmapped => "Not mapped",
+            DriftKind::VoidedThere => "Voided in the ERP",
+            DriftKind::OpenThere => "Cancelled here, open there",
+        }
+    }
+}
+
+/// What a person can do about a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ReconAction {
+    /// Queue the record again from its current state (creates, amends, voids or posts what is
+    /// missing; a mapping whose ERP record is gone is forgotten first).
+    Resend,
+    /// Record the ERP's invoice (it carries our marker) as the order's mapping.
+    Adopt,
+    /// Accept the difference: the row is no longer listed.
+    Dismiss,
+}
+
+impl ReconAction {
+    /// What a button says.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReconAction::Resend => "Re-send",
+            ReconAction::Adopt => "Adopt",
+            ReconAction::Dismiss => "Dismiss",
+        }
+    }
+}
+
+/// One difference.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DriftRow {
+    /// Stable key of this difference (kind, record, ERP record): what a dismissal remembers.
+    pub key: String,
+    /// Its kind.
+    pub kind: DriftKind,
+    /// Our order, when there is one.
+    pub order_id: Option<Uuid>,
+    /// Its number (or the ERP's DocNumber).
+    pub order_number: Option<i64>,
+    /// The ERP's record, when there is one.
+    pub external_id: Option<String>,
+    /// What we hold, in words ("USD 120.00 total, 0.00 due").
+    pub ours: Option<String>,
+    /// What the ERP holds, in words.
+    pub theirs: Option<String>,
+    /// What it means, in plain words.
+    pub detail: String,
+    /// What can be done.
+    pub actions: Vec<ReconAction>,
+}
+
+/// The report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReconReport {
+    /// The ERP.
+    pub provider: String,
+    /// Its company: name and QuickBooks realm id.
+    pub company: String,
+    /// First day (UTC) of the orders compared.
+    pub from: NaiveDate,
+    /// Last day (UTC), included.
+    pub to: NaiveDate,
+    /// Our orders compared.
+    pub orders_checked: i64,
+    /// ERP invoices read.
+    pub invoices_read: i64,
+    /// Calls made to the ERP to build the report.
+    pub calls: i64,
+    /// Differences dismissed earlier, not listed.
+    pub dismissed: i64,
+    /// The differences.
+    pub rows: Vec<DriftRow>,
+}
+
+/// An action on one row of the report: the row's `key` and `kind` with what the action needs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(tag = "action")]
+pub enum ReconActionInput {
+    /// Queue the order again (a mapping to an invoice QuickBooks no longer has is forgotten
+    /// first).
+    Resend {
+        /// The row's key.
+        #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+        key: String,
+        /// The row's kind.
+        kind: DriftKind,
+        /// The order.
+        order_id: Uuid,
+    },
+    /// Record the invoice (it must carry the order's marker) as the order's mapping.
+    Adopt {
+        /// The row's key.
+        #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+        key: String,
+        /// The row's kind.
+        kind: DriftKind,
+        /// The order.
+        order_id: Uuid,
+        /// The QuickBooks invoice.
+        #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 50))]
+        external_id: String,
+    },
+    /// Stop listing the row.
+    Dismiss {
+        /// The row's key.
+        #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+        key: String,
+        /// The row's kind.
+        kind: DriftKind,
+        /// The row's order, if any.
+        #[serde(default)]
+        order_id: Option<Uuid>,
+        /// The row's ERP record, if any.
+        #[serde(default)]
+        #[cfg_attr(feature = "ssr", schema(max_length = 50))]
+        external_id: Option<String>,
+    },
+}
+
+impl ReconActionInput {
+    /// What it does.
+    pub fn action(&self) -> ReconAction {
+        match self {
+            ReconActionInput::Resend { .. } => ReconAction::Resend,
+            ReconActionInput::Adopt { .. } => ReconAction::Adopt,
+            ReconActionInput::Dismiss { .. } => ReconAction::Dismiss,
+        }
+    }
+
+    /// The row's key.
+    pub fn key(&self) -> &str {
+        match self {
+            ReconActionInput::Resend { key, .. }
+            | ReconActionInput::Adopt { key, .. }
+            | ReconActionInput::Dismiss { key, .. } => key,
+        }
+    }
+
+    /// The row's kind.
+    pub fn kind(&self) -> DriftKind {
+        match self {
+            ReconActionInput::Resend { kind, .. }
+            | ReconActionInput::Adopt { kind, .. }
+            | ReconActionInput::Dismiss { kind, .. } => *kind,
+        }
+    }
+
+    /// The row's order, if any.
+    pub fn order_id(&self) -> Option<Uuid> {
+        match self {
+            ReconActionInput::Resend { order_id, .. }
+            | ReconActionInput::Adopt { order_id, .. } => Some(*order_id),
+            ReconActionInput::Dismiss { order_id, .. } => *order_id,
+        }
+    }
+
+    /// The row's ERP record, if any.
+    pub fn external_id(&self) -> Option<&str> {
+        match self {
+            ReconActionInput::Resend { .. } => None,
+            ReconActionInput::Adopt { external_id, .. } => Some(external_id),
+            ReconActionInput::Dismiss { external_id, .. } => external_id.as_deref(),
+        }
+    }
+}
