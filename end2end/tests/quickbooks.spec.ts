@@ -65,23 +65,48 @@ test("an admin connects QuickBooks, an order is invoiced and a payment recorded 
     await expect(page.getByText("PartiallyPaid").first()).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
 
-  // The reconciliation report: the demo order paid before QuickBooks was connected was never
-  // invoiced; the report finds it, and a re-send invoices it.
+  // The reconciliation report. A second order invoiced on terms, whose invoice someone then
+  // edits in QuickBooks: the report finds the total that differs, and a re-send puts it right.
+  const second = await api.post("/api/v1/orders", {
+    headers: { origin },
+    data: { customer_id: customers.items[2].id, items: [{ product_id: products.items[0].id, quantity: 3 }] },
+  });
+  const drifted = await second.json();
+  await api.post("/api/integrations/sync/quickbooks", { headers: { origin }, data: { entity_type: "Order", entity_ids: [drifted.id] } });
+  const realm = "9341453050298471";
+  const token = (await (await api.post(`${SANDBOX}/_sandbox/realms/${realm}/token`)).json()).access_token;
+  const v3 = `${SANDBOX}/v3/company/${realm}`;
+  let doc: any = null;
+  await expect(async () => {
+    const q = await api.get(`${v3}/query?query=${encodeURIComponent(`select * from Invoice where DocNumber = '${drifted.order_number}'`)}`, { headers: { authorization: `Bearer ${token}` } });
+    doc = (await q.json()).QueryResponse.Invoice?.[0];
+    expect(doc).toBeTruthy();
+  }).toPass({ timeout: 20_000 });
+  const line = doc.Line.find((l: any) => l.DetailType === "SalesItemLineDetail");
+  line.Amount = 1;
+  line.SalesItemLineDetail.Qty = 1;
+  line.SalesItemLineDetail.UnitPrice = 1;
+  const edit = await api.post(`${v3}/invoice`, {
+    headers: { authorization: `Bearer ${token}` },
+    data: { Id: doc.Id, SyncToken: doc.SyncToken, sparse: true, Line: [line] },
+  });
+  expect(edit.status()).toBe(200);
+
   await page.goto("/integrations");
   await card.getByTestId("reconcile-link").click();
   await expect(page.getByTestId("recon-idle")).toBeVisible();
   await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
   await page.getByRole("button", { name: "Compare with QuickBooks" }).click();
-  await expect(page.getByTestId("recon-summary")).toContainText("orders compared with");
-  const missing = page.getByTestId("recon-rows").locator('tr[data-kind="missing_there"]').first();
-  await expect(missing).toContainText("is paid but the ERP has no invoice");
+  await expect(page.getByTestId("recon-summary")).toContainText("compared with");
+  const differs = page.getByTestId("recon-rows").locator('tr[data-kind="total_differs"]', { hasText: `#${drifted.order_number}` });
+  await expect(differs).toContainText("total in the ERP is not the order's");
   await shoot(page, "reconciliation");
-  await missing.getByRole("button", { name: "Re-send" }).click();
+  await differs.getByRole("button", { name: "Re-send" }).click();
   await expect(page.getByTestId("recon-done")).toContainText("Queued again");
   await expect(async () => {
     await page.reload();
     await expect(page.getByTestId("recon-summary")).toBeVisible({ timeout: 2_000 });
-    await expect(page.getByTestId("recon-rows").locator('tr[data-kind="missing_there"]')).toHaveCount(0, { timeout: 1_000 });
+    await expect(page.locator('tr[data-kind="total_differs"]', { hasText: `#${drifted.order_number}` })).toHaveCount(0, { timeout: 1_000 });
   }).toPass({ timeout: 30_000 });
 
   // Disconnect (confirmed), leaving the demo as it was for the other tests.

@@ -15,7 +15,8 @@ both_backends!(
     payments_stay_here_while_payment_sync_is_off,
     paid_orders_of_one_pass_post_their_payments_in_one_batch_through_lost_answers,
     what_quickbooks_would_refuse_is_refused_here_with_the_field_named,
-    an_invoiced_order_s_changes_follow_its_invoice_until_a_payment_is_applied
+    an_invoiced_order_s_changes_follow_its_invoice_until_a_payment_is_applied,
+    the_sandbox_notifies_only_connected_companies_of_later_changes
 );
 
 /// The order's payments in QuickBooks: (amount in cents, invoice id, deposit account, note).
@@ -733,5 +734,57 @@ async fn an_invoiced_order_s_changes_follow_its_invoice_until_a_payment_is_appli
             .as_str()
             .is_some_and(|n| !n.starts_with("Voided")),
         "{kept}"
+    );
+}
+
+async fn webhooks_pending(q: &Qbo) -> i64 {
+    q.stats().await["webhooks_pending"]
+        .as_i64()
+        .expect("webhooks_pending")
+}
+
+/// Intuit sends webhooks only for companies connected to the app, and only for changes made
+/// after the connection (reference § 9): the sandbox queues none before the connection, and none
+/// once the app has disconnected (its grant revoked).
+async fn the_sandbox_notifies_only_connected_companies_of_later_changes(backend: Backend) {
+    let q = qbo_app(backend, |_, _| {}).await;
+    // Undeliverable, so whatever is queued stays countable.
+    q.control(
+        "/_sandbox/webhooks",
+        json!({ "url": q.app.url("/api/integrations/quickbooks/webhook-that-is-not-there") }),
+    )
+    .await;
+    q.qbo_write(
+        "Customer",
+        json!({ "DisplayName": "Before the connection" }),
+    )
+    .await;
+    assert_eq!(
+        webhooks_pending(&q).await,
+        0,
+        "not connected: nothing queued"
+    );
+    q.connect().await;
+    q.qbo_write("Customer", json!({ "DisplayName": "After the connection" }))
+        .await;
+    let queued = webhooks_pending(&q).await;
+    assert!(queued > 0, "connected: the change is queued");
+    let admin = q.admin().await;
+    let (status, body) = q
+        .app
+        .send_json(
+            &admin,
+            Method::DELETE,
+            "/api/integrations/connections/quickbooks",
+            json!({}),
+        )
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    q.qbo_write("Customer", json!({ "DisplayName": "After the disconnect" }))
+        .await;
+    assert_eq!(
+        webhooks_pending(&q).await,
+        queued,
+        "disconnected: nothing more"
     );
 }

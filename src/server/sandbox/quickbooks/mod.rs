@@ -12,6 +12,7 @@
 
 mod api;
 pub mod clock;
+mod discovery;
 mod entities;
 pub mod fault;
 pub mod limits;
@@ -342,6 +343,22 @@ fn router(sandbox: Sandbox, guard: Guard) -> Router {
     Router::new()
         .merge(controls)
         .route("/oauth2/v1/tokens/bearer", post(oauth::token))
+        .route(
+            "/.well-known/openid_sandbox_configuration",
+            get(discovery::document),
+        )
+        .route(
+            "/.well-known/openid_sandbox_configuration/",
+            get(discovery::document),
+        )
+        .route(
+            "/.well-known/openid_configuration",
+            get(discovery::document),
+        )
+        .route(
+            "/.well-known/openid_configuration/",
+            get(discovery::document),
+        )
         .route("/v2/oauth2/tokens/revoke", post(oauth::revoke))
         .route(
             "/v3/company/{realm}/{entity}",

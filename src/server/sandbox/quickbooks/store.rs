@@ -317,7 +317,9 @@ pub async fn counters(c: &mut SqliteConnection) -> DbResult<Vec<(String, i64)>> 
         .await
 }
 
-/// Queues a webhook notification (in the transaction of the change it reports).
+/// Queues a webhook notification (in the transaction of the change it reports) — only while an
+/// app holds a live grant for the company: Intuit notifies connected companies only, and only of
+/// changes made after the connection (reference § 9).
 pub async fn queue_webhook(
     c: &mut SqliteConnection,
     realm: &str,
@@ -328,7 +330,8 @@ pub async fn queue_webhook(
 ) -> DbResult<()> {
     sqlx::query(
         "INSERT INTO webhook_events (id, realm, entity, entity_id, operation, occurred_at, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+         SELECT $1, $2, $3, $4, $5, $6, $6 \
+         WHERE EXISTS (SELECT 1 FROM refresh_tokens WHERE realm = $2 AND revoked = 0)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
     .bind(realm)
