@@ -185,6 +185,10 @@ pub struct ConnectionSettings {
     pub pull_frequency_minutes: i64,
     /// Request and response payloads are kept (scrubbed) until this time (UTC); None: off.
     pub diagnostic_until: Option<DateTime<Utc>>,
+    /// QuickBooks: the account (its id) payments sent from here are deposited to; None: the
+    /// company's Undeposited Funds.
+    #[serde(default)]
+    pub deposit_account_id: Option<String>,
 }
 
 /// Fewest and most minutes between pulls.

@@ -65,7 +65,8 @@ async fn settings_are_read_and_changed_in_part(backend: Backend) {
     assert_eq!(
         detail["settings"],
         json!({ "auto_sync_enabled": true, "sync_customers": true, "sync_invoices": true,
-                "sync_payments": true, "pull_frequency_minutes": 15, "diagnostic_until": null })
+                "sync_payments": true, "pull_frequency_minutes": 15, "diagnostic_until": null,
+                "deposit_account_id": null })
     );
 
     // A partial change leaves the other fields alone.

@@ -16,7 +16,8 @@ both_backends!(
     paid_orders_of_one_pass_post_their_payments_in_one_batch_through_lost_answers,
     what_quickbooks_would_refuse_is_refused_here_with_the_field_named,
     an_invoiced_order_s_changes_follow_its_invoice_until_a_payment_is_applied,
-    the_sandbox_notifies_only_connected_companies_of_later_changes
+    the_sandbox_notifies_only_connected_companies_of_later_changes,
+    payments_are_deposited_to_the_account_the_settings_name
 );
 
 /// The order's payments in QuickBooks: (amount in cents, invoice id, deposit account, note).
@@ -787,4 +788,69 @@ async fn the_sandbox_notifies_only_connected_companies_of_later_changes(backend:
         queued,
         "disconnected: nothing more"
     );
+}
+
+/// "Deposit payments to" names a bank account: our payments land there instead of Undeposited
+/// Funds; a value that is not an account id is refused with the field named.
+async fn payments_are_deposited_to_the_account_the_settings_name(backend: Backend) {
+    let q = qbo_app(backend, |_, _| {}).await;
+    q.connect().await;
+    let admin = q.admin().await;
+    let bank = q
+        .qbo_write(
+            "Account",
+            json!({ "Name": "Operating Checking", "AccountType": "Bank" }),
+        )
+        .await;
+    let bank_id = bank["Id"].as_str().expect("bank account").to_string();
+    let settings = |v: Value| {
+        let admin = admin.clone();
+        let app = &q.app;
+        async move {
+            app.send_json(
+                &admin,
+                Method::PUT,
+                "/api/integrations/connections/quickbooks/settings",
+                v,
+            )
+            .await
+        }
+    };
+    let (status, body) = settings(json!({ "deposit_account_id": "checking" })).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("Deposit account"), "{body}");
+    let (status, body) = settings(json!({ "deposit_account_id": bank_id })).await;
+    assert_eq!(status, 204, "{body}");
+    let (_, card) = q
+        .app
+        .get_json(&admin, "/api/integrations/connections/quickbooks")
+        .await;
+    assert_eq!(
+        card["settings"]["deposit_account_id"],
+        bank_id.as_str(),
+        "{card}"
+    );
+
+    let order = q.order(&admin, 0).await;
+    let id = order["id"].as_str().expect("id");
+    q.mark_paid(&admin, id).await;
+    q.drain().await;
+    let posted = qbo_payments(&q).await;
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0].2, bank_id, "deposited to the account named");
+
+    // Cleared: back to QuickBooks' default.
+    let (status, body) = settings(json!({ "deposit_account_id": "" })).await;
+    assert_eq!(status, 204, "{body}");
+    let order = q.order(&admin, 0).await;
+    let id = order["id"].as_str().expect("id");
+    q.mark_paid(&admin, id).await;
+    q.drain().await;
+    let udf = q
+        .query("select * from Account where AccountSubType = 'UndepositedFunds'")
+        .await;
+    let udf = udf["Account"][0]["Id"].as_str().expect("Undeposited Funds");
+    let posted = qbo_payments(&q).await;
+    assert_eq!(posted.len(), 2, "{posted:?}");
+    assert!(posted.iter().any(|p| p.2 == udf), "{posted:?}");
 }

@@ -1643,6 +1643,8 @@ both_backends!(a_webhook_waits_in_the_inbox_while_the_connection_is_broken);
 async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Backend) {
     let q = qbo_app(backend, |cfg, s| {
         cfg.access_token_ttl = chrono::TimeDelta::seconds(2);
+        // Webhook retries (10 s, 20 s, …) a hundred times sooner.
+        cfg.limits.time_scale = 100.0;
         s.refresh_margin = chrono::TimeDelta::zero();
     })
     .await;
@@ -1650,11 +1652,21 @@ async fn a_webhook_waits_in_the_inbox_while_the_connection_is_broken(backend: Ba
     let admin = q.admin().await;
     let (order, invoice) = q.invoiced_order(&admin).await;
     let id = order["id"].as_str().expect("id");
-    // Intuit revokes the grant; the access token runs out.
+    // The payment is made while the company is connected; its webhook cannot be delivered yet
+    // (Intuit notifies connected companies only, so it must be queued before the revocation).
+    let good = q.app.url("/api/integrations/quickbooks/webhook");
+    q.control(
+        "/_sandbox/webhooks",
+        json!({ "url": q.app.url("/api/integrations/quickbooks/webhook-that-is-not-there") }),
+    )
+    .await;
+    q.pay_invoice(&invoice, 500).await;
+    // Intuit revokes the grant; the access token runs out; then the webhook gets through.
     q.control(&format!("/_sandbox/realms/{REALM}/revoke"), json!({}))
         .await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    q.pay_invoice(&invoice, 500).await;
+    q.control("/_sandbox/webhooks", json!({ "url": good }))
+        .await;
     let db = &q.app.state.db;
     let mut waiting = None;
     for _ in 0..100 {

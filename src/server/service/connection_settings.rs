@@ -39,6 +39,11 @@ pub struct SettingsInput {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 1440)]
     pub diagnostic_minutes: Option<i64>,
+    /// QuickBooks: the id of the account payments are deposited to; empty: the company's
+    /// Undeposited Funds; absent: unchanged.
+    #[serde(default)]
+    #[schema(pattern = "^[0-9]{0,20}$")]
+    pub deposit_account_id: Option<String>,
 }
 
 fn parse_provider(provider: &str) -> Result<Provider, AppError> {
@@ -91,6 +96,18 @@ pub async fn update(
             )));
         }
     }
+    if let Some(id) = input.deposit_account_id.as_deref().map(str::trim) {
+        if id.len() > 20 || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(AppError::BadRequest(
+                "Deposit account: a QuickBooks account id is digits (its number in the Chart of Accounts' URL); leave it empty for Undeposited Funds.".into(),
+            ));
+        }
+        if !id.is_empty() && provider != Provider::QuickBooks {
+            return Err(AppError::Conflict(
+                "Deposit account: only QuickBooks connections have one.".into(),
+            ));
+        }
+    }
     let before = connections::settings(db, p.tenant_id, provider.as_str())
         .await
         .map_err(store)?
@@ -108,6 +125,11 @@ pub async fn update(
             None => before.diagnostic_until,
             Some(0) => None,
             Some(minutes) => Some(now + TimeDelta::minutes(minutes)),
+        },
+        deposit_account_id: match input.deposit_account_id.as_deref().map(str::trim) {
+            None => before.deposit_account_id.clone(),
+            Some("") => None,
+            Some(id) => Some(id.to_string()),
         },
     };
     let mut tx = db.begin().await.map_err(store)?;

@@ -180,9 +180,17 @@ pub async fn settings(
     provider: &str,
 ) -> StoreResult<Option<ConnectionSettings>> {
     let sql = "SELECT auto_sync_enabled, sync_customers, sync_invoices, sync_payments, \
-        pull_frequency_minutes, diagnostic_until FROM integration_connections \
+        pull_frequency_minutes, diagnostic_until, deposit_account_id FROM integration_connections \
         WHERE tenant_id = $1 AND provider = $2";
-    type Row = (bool, bool, bool, bool, i64, Option<DateTime<Utc>>);
+    type Row = (
+        bool,
+        bool,
+        bool,
+        bool,
+        i64,
+        Option<DateTime<Utc>>,
+        Option<String>,
+    );
     let row = on_conn!(db.read(), p => sqlx::query_as::<_, Row>(sql)
         .bind(tenant_id).bind(provider).fetch_optional(p).await)?;
     Ok(row.map(|r| ConnectionSettings {
@@ -192,6 +200,7 @@ pub async fn settings(
         sync_payments: r.3,
         pull_frequency_minutes: r.4,
         diagnostic_until: r.5,
+        deposit_account_id: r.6,
     }))
 }
 
@@ -204,11 +213,12 @@ pub async fn update_settings(
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let sql = "UPDATE integration_connections SET auto_sync_enabled = $3, sync_customers = $4, sync_invoices = $5, \
-        sync_payments = $6, pull_frequency_minutes = $7, diagnostic_until = $8, modified_at = $9 \
-        WHERE tenant_id = $1 AND provider = $2";
+        sync_payments = $6, pull_frequency_minutes = $7, diagnostic_until = $8, modified_at = $9, \
+        deposit_account_id = $10 WHERE tenant_id = $1 AND provider = $2";
     let n = on_tx!(tx, p => sqlx::query(sql)
         .bind(tenant_id).bind(provider).bind(s.auto_sync_enabled).bind(s.sync_customers).bind(s.sync_invoices)
         .bind(s.sync_payments).bind(s.pull_frequency_minutes).bind(s.diagnostic_until).bind(now)
+        .bind(&s.deposit_account_id)
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }

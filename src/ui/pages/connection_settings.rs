@@ -73,7 +73,7 @@ fn SettingsForm(
         Provider::NetSuite => "Send sales orders",
     };
     let payments_hint = match provider {
-        Provider::QuickBooks => "Payments recorded here, applied to the order's invoice (deposited to Undeposited Funds). Payments made in QuickBooks come back either way.",
+        Provider::QuickBooks => "Payments recorded here, applied to the order's invoice. Payments made in QuickBooks come back either way.",
         Provider::NetSuite => "Payments recorded here.",
     };
     let diagnostic = match settings.diagnostic_until {
@@ -92,6 +92,13 @@ fn SettingsForm(
                 {toggle("sync_customers", "Send customers", "New and changed customers.", settings.sync_customers, manage)}
                 {toggle("sync_invoices", invoices, "Paid orders, and orders sent with “Sync now”.", settings.sync_invoices, manage)}
                 {toggle("sync_payments", "Send payments", payments_hint, settings.sync_payments, manage)}
+                {(provider == Provider::QuickBooks).then(|| view! {
+                    <label>"Deposit payments to (QuickBooks account id; empty: Undeposited Funds)"
+                        <input type="text" name="deposit_account_id" inputmode="numeric" pattern="[0-9]{0,20}" maxlength="20"
+                            value=settings.deposit_account_id.clone().unwrap_or_default() disabled=!manage
+                            data-testid="deposit-account"/>
+                    </label>
+                })}
                 <label>"Pull changes every (minutes, 5 to 1,440)"
                     <input type="number" name="pull_frequency_minutes" min="5" max="1440" required
                         value=settings.pull_frequency_minutes.to_string() disabled=!manage/>

@@ -16,7 +16,8 @@
 //! before creating, a payment whose invoice existed before this delivery is looked up among its
 //! customer's payments by our PrivateNote marker (a `requestid` alone is not trusted: reference
 //! § 2); a create whose answer was lost is looked up again before any retry. The deposit account
-//! is left to QuickBooks, whose default is the company's Undeposited Funds (reference § 3).
+//! is the connection's setting, else left to QuickBooks, whose default is the company's
+//! Undeposited Funds (reference § 3).
 
 use std::collections::BTreeSet;
 
@@ -43,14 +44,17 @@ const REF_NUM_MAX: usize = 21;
 /// Intuit's recommended maximum of items per batch call (reference § 6).
 const PER_BATCH: usize = 30;
 
-/// Whether payments are to be sent at all: the connection's "sync payments" setting.
-async fn payments_on(call: &Call<'_>) -> Result<bool, DeliveryError> {
+/// Where payments go, when they are sent at all (the connection's "sync payments" setting):
+/// `Some(deposit account)`, the account being None for QuickBooks' default, Undeposited Funds.
+async fn sending(call: &Call<'_>) -> Result<Option<Option<String>>, DeliveryError> {
     let settings = connections::settings(&call.qb.db, call.tenant_id, super::PROVIDER)
         .await
         .map_err(|e| {
             DeliveryError::retryable(format!("reading the connection's settings failed: {e}"))
         })?;
-    Ok(settings.is_some_and(|s| s.sync_payments))
+    Ok(settings
+        .filter(|s| s.sync_payments)
+        .map(|s| s.deposit_account_id))
 }
 
 /// Payments recorded here (never those an ERP told us of), of a positive amount.
@@ -71,6 +75,8 @@ pub(super) struct Due {
     /// Whether QuickBooks may have it already (its invoice was not created by this delivery),
     /// so it is looked up before it is created.
     look: bool,
+    /// The account it is deposited to (None: Undeposited Funds, QuickBooks' default).
+    deposit: Option<String>,
 }
 
 impl Due {
@@ -88,6 +94,9 @@ impl Due {
                 "LinkedTxn": [{ "TxnId": self.invoice_id, "TxnType": "Invoice" }],
             }],
         });
+        if let Some(account) = &self.deposit {
+            body["DepositToAccountRef"] = json!({ "value": account });
+        }
         if let Some(r) = p
             .reference
             .as_deref()
@@ -126,22 +135,30 @@ pub(super) async fn due(
     customer_ref: &str,
     fresh: bool,
 ) -> Result<Vec<Due>, DeliveryError> {
-    let mut todo = Vec::new();
+    let mut unposted = Vec::new();
     for p in ours(&order.payments) {
         if call.mapped("Payment", p.id).await?.is_none() {
-            todo.push(Due {
-                slot,
-                payment: p.clone(),
-                invoice_id: invoice_id.to_string(),
-                customer_ref: customer_ref.to_string(),
-                order_number: order.order_number,
-                look: !fresh,
-            });
+            unposted.push(p);
         }
     }
-    if todo.is_empty() || !payments_on(call).await? {
+    if unposted.is_empty() {
         return Ok(Vec::new());
     }
+    let Some(deposit) = sending(call).await? else {
+        return Ok(Vec::new());
+    };
+    let todo: Vec<Due> = unposted
+        .into_iter()
+        .map(|p| Due {
+            slot,
+            payment: p.clone(),
+            invoice_id: invoice_id.to_string(),
+            customer_ref: customer_ref.to_string(),
+            order_number: order.order_number,
+            look: !fresh,
+            deposit: deposit.clone(),
+        })
+        .collect();
     let prefs = call.prefs().await?;
     for d in &todo {
         checks::payment(&d.payment, order.order_number, &prefs)?;
@@ -359,9 +376,9 @@ pub(super) async fn deliver(call: &Call<'_>) -> Result<Delivered, DeliveryError>
             response: Some(json!({ "already": "posted" })),
         });
     }
-    if !payments_on(call).await? {
+    let Some(deposit) = sending(call).await? else {
         return Ok(Delivered::skipped("payment sync is off"));
-    }
+    };
     let Some(invoice) = call.mapped("Order", order_id).await? else {
         return Ok(Delivered::skipped(
             "QuickBooks receives this payment with the order's invoice, once the order is paid in full",
@@ -390,6 +407,7 @@ pub(super) async fn deliver(call: &Call<'_>) -> Result<Delivered, DeliveryError>
         customer_ref,
         order_number,
         look: true,
+        deposit,
     };
     let id = d.payment.id;
     if let Some((_, e)) = post(std::slice::from_ref(call), vec![d], false)
