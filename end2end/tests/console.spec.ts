@@ -1,5 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { LoginPage } from "./fixtures/login-page";
+import { shoot } from "./fixtures/shoot";
 
 // The integrations console, driven only through the browser (the README's demo walkthrough):
 // records made before QuickBooks is connected, connecting, a backfill run watched to 100 %, an
@@ -7,16 +8,6 @@ import { LoginPage } from "./fixtures/login-page";
 // explained, retried and dismissed, and a setting whose effect shows in what the sandbox holds.
 // It leaves QuickBooks disconnected, as the other specs expect.
 const SANDBOX = process.env.SANDBOX_URL ?? "http://127.0.0.1:3901";
-
-async function shoot(page: Page, name: string) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 900 });
-    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-    expect(scroll, `${name}: no sideways scroll at ${width} px`).toBeLessThanOrEqual(inner);
-    await page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 async function newCustomer(page: Page, name: string): Promise<string> {
   await page.goto("/customers");

@@ -1,18 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { LoginPage } from "./fixtures/login-page";
+import { shoot } from "./fixtures/shoot";
 
 // The QuickBooks sandbox `serve --demo` starts (scripts/test.sh passes its URL).
 const SANDBOX = process.env.SANDBOX_URL ?? "http://127.0.0.1:3901";
-
-async function shoot(page: Page, name: string) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 900 });
-    const [scroll, inner] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-    expect(scroll, `${name}: no sideways scroll at ${width} px`).toBeLessThanOrEqual(inner);
-    await page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 test("an admin connects QuickBooks, an order is invoiced and a payment recorded there comes back", async ({ page }) => {
   await new LoginPage(page).signInAs("Admin");

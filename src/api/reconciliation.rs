@@ -67,12 +67,7 @@ pub async fn reconciliation_action(
                     order_id: order_id.ok_or_else(|| needs("order"))?,
                     external_id: external_id.ok_or_else(|| needs("QuickBooks invoice"))?,
                 },
-                "Dismiss" => ReconActionInput::Dismiss {
-                    key,
-                    kind,
-                    order_id,
-                    external_id,
-                },
+                "Dismiss" => ReconActionInput::Dismiss { key, kind },
                 other => {
                     return Err(AppError::BadRequest(format!(
                         "action: {other:?} is not Resend, Adopt or Dismiss."

@@ -172,20 +172,13 @@ pub enum ReconActionInput {
         #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 50))]
         external_id: String,
     },
-    /// Stop listing the row.
+    /// Stop listing the row (its key names its records).
     Dismiss {
         /// The row's key.
         #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
         key: String,
         /// The row's kind.
         kind: DriftKind,
-        /// The row's order, if any.
-        #[serde(default)]
-        order_id: Option<Uuid>,
-        /// The row's ERP record, if any.
-        #[serde(default)]
-        #[cfg_attr(feature = "ssr", schema(max_length = 50))]
-        external_id: Option<String>,
     },
 }
 
@@ -222,16 +215,52 @@ impl ReconActionInput {
         match self {
             ReconActionInput::Resend { order_id, .. }
             | ReconActionInput::Adopt { order_id, .. } => Some(*order_id),
-            ReconActionInput::Dismiss { order_id, .. } => *order_id,
+            ReconActionInput::Dismiss { key, .. } => key_part(key, 1)?.parse().ok(),
         }
     }
 
-    /// The row's ERP record, if any.
+    /// The row's ERP record, if any (a dismissal reads it from the key).
     pub fn external_id(&self) -> Option<&str> {
         match self {
             ReconActionInput::Resend { .. } => None,
             ReconActionInput::Adopt { external_id, .. } => Some(external_id),
-            ReconActionInput::Dismiss { external_id, .. } => external_id.as_deref(),
+            ReconActionInput::Dismiss { key, .. } => key_part(key, 2),
         }
+    }
+}
+
+/// The key of a row: `{kind code}:{our order id, or nothing}:{the ERP's record id, or nothing}`.
+pub fn drift_key(kind: DriftKind, order_id: Option<Uuid>, external_id: Option<&str>) -> String {
+    format!(
+        "{}:{}:{}",
+        kind.code(),
+        order_id.map(|o| o.to_string()).unwrap_or_default(),
+        external_id.unwrap_or_default()
+    )
+}
+
+/// Part `n` of a key (0 kind, 1 our order, 2 the ERP's record), when present.
+fn key_part(key: &str, n: usize) -> Option<&str> {
+    key.splitn(3, ':').nth(n).filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dismissal_names_the_records_of_its_key() {
+        let order = Uuid::from_u128(7);
+        let key = drift_key(DriftKind::DuplicateDocNumber, Some(order), Some("99"));
+        let d = ReconActionInput::Dismiss {
+            key,
+            kind: DriftKind::DuplicateDocNumber,
+        };
+        assert_eq!((d.order_id(), d.external_id()), (Some(order), Some("99")));
+        let bare = ReconActionInput::Dismiss {
+            key: drift_key(DriftKind::MissingHere, None, Some("12")),
+            kind: DriftKind::MissingHere,
+        };
+        assert_eq!((bare.order_id(), bare.external_id()), (None, Some("12")));
     }
 }

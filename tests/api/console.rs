@@ -215,7 +215,7 @@ async fn turning_invoices_off_skips_paid_orders(backend: Backend) {
 }
 
 /// A customer and a product in `currency`, then an order of two units through the JSON API.
-async fn new_order(app: &TestApp, admin: &reqwest::Client, currency: &str) -> Value {
+pub(crate) async fn new_order(app: &TestApp, admin: &reqwest::Client, currency: &str) -> Value {
     let (_, customer) = app
         .send_json(
             admin,

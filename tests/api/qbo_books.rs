@@ -405,31 +405,9 @@ async fn refusal(q: &Qbo, event_type: &str, id: &str) -> String {
     row.last_error.unwrap_or_default()
 }
 
-/// A product and a paid order in `currency` for the demo tenant's first customer.
+/// A paid order in `currency` (a product and a customer of its own).
 async fn paid_order_in(q: &Qbo, admin: &reqwest::Client, currency: &str) -> Value {
-    let (_, customers) = q.app.get_json(admin, "/api/v1/customers").await;
-    let sku = format!("SKU-{currency}-{}", uuid::Uuid::new_v4().simple());
-    let (status, product) = q
-        .app
-        .send_json(
-            admin,
-            Method::POST,
-            "/api/v1/products",
-            json!({ "sku": sku, "name": "Widget", "unit_price": 1250, "currency": currency }),
-        )
-        .await;
-    assert_eq!(status, 201, "{product}");
-    let (status, order) = q
-        .app
-        .send_json(
-            admin,
-            Method::POST,
-            "/api/v1/orders",
-            json!({ "customer_id": customers["items"][0]["id"], "currency": currency,
-                    "items": [{ "product_id": product["id"], "quantity": 2 }] }),
-        )
-        .await;
-    assert_eq!(status, 201, "{order}");
+    let order = crate::console::new_order(&q.app, admin, currency).await;
     q.mark_paid(admin, order["id"].as_str().expect("id")).await;
     order
 }
@@ -558,20 +536,7 @@ async fn what_quickbooks_would_refuse_is_refused_here_with_the_field_named(backe
     let invoice = json!({ "CustomerRef": { "value": customer }, "TxnDate": today,
         "Line": [{ "DetailType": "SalesItemLineDetail", "Amount": 10.0,
                    "SalesItemLineDetail": { "ItemRef": { "value": "SHIPPING_ITEM_ID" } } }] });
-    let token = q.token().await;
-    let refused: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v3/company/{REALM}/invoice?minorversion=75",
-            q.sandbox_url
-        ))
-        .bearer_auth(&token)
-        .json(&invoice)
-        .send()
-        .await
-        .expect("invoice")
-        .json()
-        .await
-        .expect("json");
+    let refused = q.qbo_post("invoice?minorversion=75", invoice.clone()).await;
     assert!(
         refused.to_string().contains("Account Period Closed"),
         "{refused}"
@@ -579,19 +544,7 @@ async fn what_quickbooks_would_refuse_is_refused_here_with_the_field_named(backe
     let mut foreign = invoice.clone();
     foreign["TxnDate"] = json!("2099-01-01");
     foreign["CurrencyRef"] = json!({ "value": "EUR" });
-    let refused: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/v3/company/{REALM}/invoice?minorversion=75",
-            q.sandbox_url
-        ))
-        .bearer_auth(&token)
-        .json(&foreign)
-        .send()
-        .await
-        .expect("invoice")
-        .json()
-        .await
-        .expect("json");
+    let refused = q.qbo_post("invoice?minorversion=75", foreign).await;
     assert!(refused.to_string().contains("multicurrency"), "{refused}");
 }
 

@@ -55,24 +55,6 @@ async fn act(q: &Qbo, admin: &reqwest::Client, row: &Value, action: &str) -> Str
     body["message"].as_str().unwrap_or_default().to_string()
 }
 
-/// QuickBooks as another user changes it: a raw write with a query string.
-async fn qbo_post(q: &Qbo, path_and_query: &str, body: Value) -> Value {
-    let token = q.token().await;
-    reqwest::Client::new()
-        .post(format!(
-            "{}/v3/company/{REALM}/{path_and_query}",
-            q.sandbox_url
-        ))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("write")
-        .json()
-        .await
-        .expect("json")
-}
-
 async fn the_reconciliation_report_finds_each_drift_and_its_actions_settle_it(backend: Backend) {
     let q = qbo_app(backend, |_, _| {}).await;
     q.connect().await;
@@ -108,8 +90,7 @@ async fn the_reconciliation_report_finds_each_drift_and_its_actions_settle_it(ba
     lines[0]["Amount"] = json!(1.0);
     lines[0]["SalesItemLineDetail"]["Qty"] = json!(1);
     lines[0]["SalesItemLineDetail"]["UnitPrice"] = json!(1.0);
-    let changed = qbo_post(
-        &q,
+    let changed = q.qbo_post(
         "invoice?minorversion=75",
         json!({ "Id": edited_inv, "SyncToken": doc["SyncToken"], "sparse": true, "Line": lines }),
     )
@@ -120,12 +101,12 @@ async fn the_reconciliation_report_finds_each_drift_and_its_actions_settle_it(ba
     let (voided, voided_inv) = q.invoiced_order(&admin).await;
     let voided_id = voided["id"].as_str().expect("id").to_string();
     let doc = invoice_doc(&q, &voided_inv).await;
-    let void = qbo_post(
-        &q,
-        "invoice?operation=void&minorversion=75",
-        json!({ "Id": voided_inv, "SyncToken": doc["SyncToken"] }),
-    )
-    .await;
+    let void = q
+        .qbo_post(
+            "invoice?operation=void&minorversion=75",
+            json!({ "Id": voided_inv, "SyncToken": doc["SyncToken"] }),
+        )
+        .await;
     assert!(void.get("Invoice").is_some(), "{void}");
 
     // A duplicate made by hand: the in-step order's number on a second invoice.

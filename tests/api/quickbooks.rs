@@ -125,13 +125,18 @@ impl Qbo {
 
     /// Writes to the company as another QuickBooks user would.
     pub async fn qbo_write(&self, entity: &str, body: Value) -> Value {
+        let path = format!("{}?minorversion=75", entity.to_lowercase());
+        self.qbo_post(&path, body).await[entity].clone()
+    }
+
+    /// `POST /v3/company/{realm}/{path_and_query}` as another QuickBooks user; the whole answer
+    /// (a Fault included).
+    pub async fn qbo_post(&self, path_and_query: &str, body: Value) -> Value {
         let token = self.token().await;
-        let v: Value = self
-            .http
+        self.http
             .post(format!(
-                "{}/v3/company/{REALM}/{}?minorversion=75",
-                self.sandbox_url,
-                entity.to_lowercase()
+                "{}/v3/company/{REALM}/{path_and_query}",
+                self.sandbox_url
             ))
             .bearer_auth(token)
             .json(&body)
@@ -140,8 +145,7 @@ impl Qbo {
             .expect("write")
             .json()
             .await
-            .expect("json");
-        v[entity].clone()
+            .expect("json")
     }
 
     /// Goes through the OAuth flow as the demo Admin and returns the callback URL QuickBooks

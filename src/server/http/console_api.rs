@@ -31,7 +31,7 @@ pub(super) async fn get_connection(
     Ok(Json(connection_settings::get(&s.db, &p, &provider).await?))
 }
 
-#[utoipa::path(put, path = "/api/integrations/connections/{provider}/settings", tag = "integrations", params(("provider" = inline(ProviderSlug), Path, description = "The ERP")), request_body = SettingsInput, responses((status = 204, description = "Saved; fields left out keep their value"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/integrations/connections/{provider}/settings", tag = "integrations", params(("provider" = inline(ProviderSlug), Path, description = "The ERP")), request_body = SettingsInput, responses((status = 204, description = "Saved; fields left out keep their value"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "A setting this ERP does not have (a deposit account outside QuickBooks)", body = ErrorBody)))]
 pub(super) async fn update_settings(
     State(s): State<AppState>,
     Caller(p): Caller,

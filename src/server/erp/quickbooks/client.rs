@@ -620,18 +620,8 @@ impl QboClient {
         body: &Value,
         request_id: &str,
     ) -> Result<Value, QboError> {
-        let path = entity.to_lowercase();
-        let v = self
-            .call(
-                realm,
-                token,
-                Method::POST,
-                &path,
-                &[("requestid", request_id)],
-                Body::Json(body),
-            )
-            .await?;
-        Ok(v.get(entity).cloned().unwrap_or(Value::Null))
+        self.post_entity(realm, token, entity, body, &[("requestid", request_id)])
+            .await
     }
 
     /// Voids a transaction (`?operation=void`; `body` holds at least Id and SyncToken): it
@@ -644,16 +634,22 @@ impl QboClient {
         body: &Value,
         request_id: &str,
     ) -> Result<Value, QboError> {
+        let query = [("operation", "void"), ("requestid", request_id)];
+        self.post_entity(realm, token, entity, body, &query).await
+    }
+
+    /// `POST …/{entity}` with `query`; returns the entity QuickBooks answers with.
+    async fn post_entity(
+        &self,
+        realm: &str,
+        token: &SecretString,
+        entity: &str,
+        body: &Value,
+        query: &[(&str, &str)],
+    ) -> Result<Value, QboError> {
         let path = entity.to_lowercase();
         let v = self
-            .call(
-                realm,
-                token,
-                Method::POST,
-                &path,
-                &[("operation", "void"), ("requestid", request_id)],
-                Body::Json(body),
-            )
+            .call(realm, token, Method::POST, &path, query, Body::Json(body))
             .await?;
         Ok(v.get(entity).cloned().unwrap_or(Value::Null))
     }

@@ -56,7 +56,7 @@ pub(super) fn ref_value(doc: &Value, key: &str) -> Option<String> {
     }
 }
 
-pub(super) fn parse_id(v: &str, what: &str) -> ApiResult<i64> {
+fn parse_id(v: &str, what: &str) -> ApiResult<i64> {
     v.trim()
         .parse()
         .map_err(|_| Fail::not_found(&format!("{what} {v}")))
@@ -210,19 +210,7 @@ pub async fn update(
     body: Value,
     now: DateTime<Utc>,
 ) -> ApiResult<Value> {
-    let id_text = str_field(&body, "Id")
-        .ok_or_else(|| Fail::required("Id"))?
-        .to_string();
-    let id = parse_id(&id_text, entity)?;
-    if body.get("SyncToken").is_none() {
-        return Err(Fail::required("SyncToken"));
-    }
-    let current = store::get(c, realm, entity, id)
-        .await?
-        .ok_or_else(|| Fail::not_found(&format!("{entity} {id_text}")))?;
-    if sync_token(&body) != sync_token(&current) {
-        return Err(Fail::stale());
-    }
+    let (id_text, id, current) = current_version(c, realm, entity, &body).await?;
     if entity == "Payment" {
         for key in ["TotalAmt", "Line", "CustomerRef"] {
             if body.get(key).is_some_and(|v| Some(v) != current.get(key)) {
@@ -283,6 +271,30 @@ pub async fn update(
     Ok(doc)
 }
 
+/// The record a change names (`Id`), provided the change carries its current `SyncToken`:
+/// (its id as sent, its id, the stored record). 610 when it does not exist, 5010 when stale.
+pub(super) async fn current_version(
+    c: &mut SqliteConnection,
+    realm: &str,
+    entity: &str,
+    body: &Value,
+) -> ApiResult<(String, i64, Value)> {
+    let id_text = str_field(body, "Id")
+        .ok_or_else(|| Fail::required("Id"))?
+        .to_string();
+    let id = parse_id(&id_text, entity)?;
+    if body.get("SyncToken").is_none() {
+        return Err(Fail::required("SyncToken"));
+    }
+    let current = store::get(c, realm, entity, id)
+        .await?
+        .ok_or_else(|| Fail::not_found(&format!("{entity} {id_text}")))?;
+    if sync_token(body) != sync_token(&current) {
+        return Err(Fail::stale());
+    }
+    Ok((id_text, id, current))
+}
+
 /// Deletes a transaction (Invoice, Payment). Name lists (Customer, Item, Account) cannot be
 /// deleted in QuickBooks, only made inactive with `Active: false`.
 pub async fn delete(
@@ -297,16 +309,7 @@ pub async fn delete(
             "A {entity} cannot be deleted; make it inactive with Active=false."
         )));
     }
-    let id_text = str_field(&body, "Id")
-        .ok_or_else(|| Fail::required("Id"))?
-        .to_string();
-    let id = parse_id(&id_text, entity)?;
-    let current = store::get(c, realm, entity, id)
-        .await?
-        .ok_or_else(|| Fail::not_found(&format!("{entity} {id_text}")))?;
-    if sync_token(&body) != sync_token(&current) {
-        return Err(Fail::stale());
-    }
+    let (id_text, id, current) = current_version(c, realm, entity, &body).await?;
     if entity == "Invoice" && !current["LinkedTxn"].as_array().is_none_or(Vec::is_empty) {
         return Err(Fail::business(
             "This invoice has payments applied; delete the payments first.",

@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 use super::entities::{
-    adjust_customer_balance, meta, parse_id, ref_value, scaled, str_field, sync_token, ApiResult,
+    adjust_customer_balance, current_version, meta, ref_value, scaled, str_field, sync_token,
+    ApiResult,
 };
 use super::fault::Fail;
 use super::store;
@@ -25,19 +26,7 @@ pub async fn void(
             "The sandbox voids invoices with operation=void; a {entity} is voided with operation=update&include=void."
         )));
     }
-    let id_text = str_field(&body, "Id")
-        .ok_or_else(|| Fail::required("Id"))?
-        .to_string();
-    let id = parse_id(&id_text, entity)?;
-    if body.get("SyncToken").is_none() {
-        return Err(Fail::required("SyncToken"));
-    }
-    let current = store::get(c, realm, entity, id)
-        .await?
-        .ok_or_else(|| Fail::not_found(&format!("{entity} {id_text}")))?;
-    if sync_token(&body) != sync_token(&current) {
-        return Err(Fail::stale());
-    }
+    let (id_text, id, current) = current_version(c, realm, entity, &body).await?;
     let applied = current["LinkedTxn"]
         .as_array()
         .is_some_and(|l| l.iter().any(|t| t["TxnType"] == "Payment"));

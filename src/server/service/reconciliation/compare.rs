@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::domain::money::format_money;
-use crate::domain::reconcile::{DriftKind, DriftRow, ReconAction};
+use crate::domain::reconcile::{drift_key, DriftKind, DriftRow, ReconAction};
 
 /// One of our orders, as the comparison needs it.
 #[derive(Clone, Debug)]
@@ -92,12 +92,7 @@ fn row(
     detail: String,
     actions: &[ReconAction],
 ) -> DriftRow {
-    let key = format!(
-        "{}:{}:{}",
-        kind.code(),
-        order.map(|o| o.id.to_string()).unwrap_or_default(),
-        invoice.map(|i| i.id.as_str()).unwrap_or_default()
-    );
+    let key = drift_key(kind, order.map(|o| o.id), invoice.map(|i| i.id.as_str()));
     DriftRow {
         key,
         kind,
