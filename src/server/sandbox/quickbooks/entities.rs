@@ -47,7 +47,7 @@ pub(super) fn str_field<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-pub(super) fn ref_value(doc: &Value, key: &str) -> Option<String> {
+fn ref_value(doc: &Value, key: &str) -> Option<String> {
     let r = doc.get(key)?;
     match r.get("value") {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
@@ -319,15 +319,7 @@ pub async fn delete(
         unapply_payment(c, realm, &current, now).await?;
     }
     if entity == "Invoice" {
-        let balance = scaled(current.get("Balance")).unwrap_or(0);
-        adjust_customer_balance(
-            c,
-            realm,
-            ref_value(&current, "CustomerRef").as_deref(),
-            -balance,
-            now,
-        )
-        .await?;
+        release_open_balance(c, realm, &current, now).await?;
     }
     let mut doc = current.clone();
     doc["MetaData"] = meta(
@@ -339,6 +331,18 @@ pub async fn delete(
     store::put(c, realm, entity, id, &doc, true, now).await?;
     store::queue_webhook(c, realm, entity, &id_text, "Delete", now).await?;
     Ok(json!({ "status": "Deleted", "domain": "QBO", "Id": id_text }))
+}
+
+/// An invoice that stops counting (deleted or voided): its open balance leaves its customer's.
+pub(super) async fn release_open_balance(
+    c: &mut SqliteConnection,
+    realm: &str,
+    invoice: &Value,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let balance = scaled(invoice.get("Balance")).unwrap_or(0);
+    let customer = ref_value(invoice, "CustomerRef");
+    adjust_customer_balance(c, realm, customer.as_deref(), -balance, now).await
 }
 
 /// Another user saves the record named by `body.Id` without changing it: its SyncToken moves on
@@ -913,7 +917,7 @@ async fn unapply_payment(
 }
 
 /// Open balance bookkeeping on the customer (not a user change: SyncToken stays).
-pub(super) async fn adjust_customer_balance(
+async fn adjust_customer_balance(
     c: &mut SqliteConnection,
     realm: &str,
     customer_id: Option<&str>,

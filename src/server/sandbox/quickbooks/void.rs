@@ -7,8 +7,7 @@ use serde_json::{json, Value};
 use sqlx::SqliteConnection;
 
 use super::entities::{
-    adjust_customer_balance, current_version, meta, ref_value, scaled, str_field, sync_token,
-    ApiResult,
+    current_version, meta, release_open_balance, str_field, sync_token, ApiResult,
 };
 use super::fault::Fail;
 use super::store;
@@ -36,15 +35,7 @@ pub async fn void(
             "This invoice has a payment applied and cannot be voided; remove the payment first.",
         ));
     }
-    let balance = scaled(current.get("Balance")).unwrap_or(0);
-    adjust_customer_balance(
-        c,
-        realm,
-        ref_value(&current, "CustomerRef").as_deref(),
-        -balance,
-        now,
-    )
-    .await?;
+    release_open_balance(c, realm, &current, now).await?;
     let mut doc = current.clone();
     if let Some(lines) = doc["Line"].as_array_mut() {
         for line in lines {

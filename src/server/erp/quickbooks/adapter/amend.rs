@@ -54,10 +54,6 @@ fn line_key(lines: &Value, currency: &str) -> Vec<(String, i64, i64)> {
         .unwrap_or_default()
 }
 
-fn refused(message: String) -> DeliveryError {
-    DeliveryError::permanent(message)
-}
-
 /// Brings the invoice `invoice_id` of an already invoiced `order` in line with it. Returns the
 /// delivery's record: what was sent and answered, or a skip when nothing needed to change.
 pub(super) async fn amend_invoice(
@@ -72,14 +68,14 @@ pub(super) async fn amend_invoice(
         if order.status == OrderStatus::Cancelled {
             return Ok(Delivered::skipped("its QuickBooks invoice is already void"));
         }
-        return Err(refused(format!(
+        return Err(DeliveryError::permanent(format!(
             "The QuickBooks invoice of order {number} was voided there, so erp-bridge no longer changes it; record the change in QuickBooks by hand, or dismiss this delivery."
         )));
     }
     let paid_there = payment_applied(&current, &order.currency);
     if order.status == OrderStatus::Cancelled {
         if paid_there {
-            return Err(refused(format!(
+            return Err(DeliveryError::permanent(format!(
                 "Order {number} was cancelled, but its QuickBooks invoice has a payment applied, which QuickBooks will not void. Refund or unapply the payment in QuickBooks, then retry this delivery to void the invoice."
             )));
         }
@@ -119,7 +115,7 @@ pub(super) async fn amend_invoice(
         ));
     }
     if paid_there {
-        return Err(refused(format!(
+        return Err(DeliveryError::permanent(format!(
             "Order {number} changed after its QuickBooks invoice received a payment, and erp-bridge does not change an invoice with a payment applied. Adjust the invoice in QuickBooks (or issue a credit memo there), then dismiss this delivery."
         )));
     }

@@ -29,6 +29,14 @@ pub(super) fn item_fault(fault: &Value) -> DeliveryError {
     }
 }
 
+/// What an order of the batch needs once its customer and items are made sure of.
+enum Prepared {
+    /// An invoice to create, with its request body.
+    Create(Order, Value),
+    /// Nothing to create: the delivery's record as it stands (already invoiced, cancelled).
+    Done(Delivered),
+}
+
 /// Invoices for several orders: each order's customer and items made sure of one by one
 /// (mapped after their first use), one query for the DocNumbers already in QuickBooks, one
 /// batch call creating the rest, then the orders' payments QuickBooks lacks, posted together.
@@ -69,10 +77,10 @@ pub(super) async fn invoice_batch(
                 let (done, owed) =
                     invoiced_already(call, i, &order, &customer, &m.external_id).await?;
                 dues.extend(owed);
-                return Ok(Err(done));
+                return Ok(Prepared::Done(done));
             }
             if order.status == OrderStatus::Cancelled {
-                return Ok(Err(not_for_cancelled()));
+                return Ok(Prepared::Done(not_for_cancelled()));
             }
             if order.items.is_empty() {
                 return Err(DeliveryError::permanent(
@@ -87,12 +95,12 @@ pub(super) async fn invoice_batch(
                 item_ids.push(sync_item(call, line, &order.currency).await?);
             }
             let body = invoice_body(&order, &customer_id, &item_ids);
-            Ok(Ok((order, body)))
+            Ok(Prepared::Create(order, body))
         }
         .await;
         match prepared {
-            Ok(Ok((order, body))) => todo.push((i, order, body)),
-            Ok(Err(done)) => out[i] = Some(Ok(done)),
+            Ok(Prepared::Create(order, body)) => todo.push((i, order, body)),
+            Ok(Prepared::Done(done)) => out[i] = Some(Ok(done)),
             Err(e) => out[i] = Some(Err(e)),
         }
     }
