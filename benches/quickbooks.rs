@@ -10,6 +10,9 @@
 //! 2. Webhook ingestion: the `erp-bridge` binary as its own process, signed CloudEvents POSTs of
 //!    BENCH_WEBHOOK_BATCH events (default 20): saturation throughput with 8 senders, then a paced
 //!    5,000 events/s run for latency; the server's resident memory is sampled throughout.
+//! 3. Reconciliation (runs first; BENCH_SKIP_RECON skips it): the report over BENCH_RECON_ORDERS
+//!    paid orders (default 10,000) and their invoices and payments, with Intuit's limits on at
+//!    real time and six drifts planted by hand: calls, requests seen by the sandbox, rows, time.
 
 mod common;
 
@@ -25,7 +28,7 @@ use erp_bridge::server::erp::Adapters;
 use erp_bridge::server::outbox::worker::{OutboxWorker, WorkerConfig};
 use erp_bridge::server::sandbox::quickbooks::{self as sandbox, Limits, SandboxConfig};
 use erp_bridge::server::service::tokens::{seal, TokenSet};
-use erp_bridge::server::service::{customers, orders, tenants};
+use erp_bridge::server::service::{customers, orders, reconciliation, tenants};
 use erp_bridge::server::store::{connections, Db};
 use erp_bridge::server::time;
 use secrecy::SecretString;
@@ -46,7 +49,21 @@ struct Bulk {
     scale: f64,
 }
 
-async fn bulk(b: Bulk) {
+/// A tenant with `orders` paid orders (two lines and shipping each) on SQLite, connected to a
+/// sandbox company, and the connector and worker that deliver them.
+struct Rig {
+    _dir: tempfile::TempDir,
+    handle: sandbox::SandboxHandle,
+    http: reqwest::Client,
+    db: Db,
+    p: Principal,
+    token: String,
+    window: Duration,
+    qb: Arc<QuickBooks>,
+    worker: OutboxWorker,
+}
+
+async fn rig(orders_wanted: usize, batch: bool, limits: bool, scale: f64) -> Rig {
     let dir = tempfile::tempdir().expect("dir");
     let mut cfg = SandboxConfig::new(
         dir.path().join("sandbox.db"),
@@ -55,8 +72,8 @@ async fn bulk(b: Bulk) {
         "bench-verifier",
     );
     cfg.limits = Limits {
-        enabled: b.limits,
-        time_scale: b.scale,
+        enabled: limits,
+        time_scale: scale,
         ..Limits::default()
     };
     let handle = sandbox::start(cfg, "127.0.0.1:0".parse().expect("addr"))
@@ -102,8 +119,8 @@ async fn bulk(b: Bulk) {
                 .id,
         );
     }
-    let mut ids = Vec::with_capacity(b.orders);
-    for _ in 0..b.orders {
+    let mut ids = Vec::with_capacity(orders_wanted);
+    for _ in 0..orders_wanted {
         let input = NewOrder {
             customer_id: customer.id,
             shipping_amount: 500,
@@ -132,12 +149,11 @@ async fn bulk(b: Bulk) {
         .json()
         .await
         .expect("json");
+    let token = minted["access_token"].as_str().expect("token").to_string();
     let cipher =
         Cipher::from_base64("bench", &SecretString::from(DEMO_MASTER_KEY)).expect("cipher");
     let tokens = TokenSet {
-        access_token: SecretString::from(
-            minted["access_token"].as_str().expect("token").to_string(),
-        ),
+        access_token: SecretString::from(token.clone()),
         refresh_token: SecretString::from("unused-during-the-bench"),
         access_expires_at: time::now() + chrono::TimeDelta::hours(1),
         refresh_expires_at: None,
@@ -160,7 +176,7 @@ async fn bulk(b: Bulk) {
     for id in &ids {
         orders::mark_paid(&db, &p, *id).await.expect("paid");
     }
-    let window = Duration::from_secs_f64(60.0 / b.scale);
+    let window = Duration::from_secs_f64(60.0 / scale);
     let endpoints = Endpoints::for_environment(Environment::Emulator, Some(&handle.base_url))
         .expect("endpoints");
     let mut settings = QboSettings::new("bench", SecretString::from("bench-secret"), endpoints);
@@ -170,12 +186,12 @@ async fn bulk(b: Bulk) {
     };
     settings.throttle_wait = window;
     settings.throttle_budget = window * 2;
-    settings.batch_size = if b.batch { 30 } else { 1 };
-    let qb = QuickBooks::new(
+    settings.batch_size = if batch { 30 } else { 1 };
+    let qb = Arc::new(QuickBooks::new(
         db.clone(),
         cipher,
         QboClient::new(settings).expect("client"),
-    );
+    ));
     let worker_cfg = WorkerConfig {
         batch_size: 1000,
         lease_ttl: chrono::TimeDelta::seconds(300),
@@ -183,39 +199,88 @@ async fn bulk(b: Bulk) {
     };
     let worker = OutboxWorker::new(
         db.clone(),
-        Adapters::new().with(Provider::QuickBooks, Arc::new(qb)),
+        Adapters::new().with(Provider::QuickBooks, qb.clone()),
         worker_cfg,
     );
-    let before: Value = sandbox_stats(&http, &handle.base_url).await;
-    let pending = "SELECT count(*) FROM integration_outbox WHERE target_system = 'QuickBooks' AND status <> 'Completed' AND status <> 'Abandoned'";
-    let started = Instant::now();
-    while count(&db, pending).await > 0 {
-        worker.run_once().await.expect("pass");
+    Rig {
+        _dir: dir,
+        handle,
+        http,
+        db,
+        p,
+        token,
+        window,
+        qb,
+        worker,
     }
+}
+
+impl Rig {
+    /// Runs the worker until nothing is left to deliver.
+    async fn drain(&self) {
+        let pending = "SELECT count(*) FROM integration_outbox WHERE target_system = 'QuickBooks' AND status <> 'Completed' AND status <> 'Abandoned'";
+        while count(&self.db, pending).await > 0 {
+            self.worker.run_once().await.expect("pass");
+        }
+    }
+
+    /// A call to the sandbox's API as the connected company.
+    async fn api(&self, path_and_query: &str, body: Value) -> Value {
+        self.http
+            .post(format!(
+                "{}/v3/company/{REALM}/{path_and_query}",
+                self.handle.base_url
+            ))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .expect("api")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn query(&self, stmt: &str) -> Value {
+        self.http
+            .post(format!("{}/v3/company/{REALM}/query", self.handle.base_url))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/text")
+            .body(stmt.to_string())
+            .send()
+            .await
+            .expect("query")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    async fn stop(self) {
+        self.db.close().await;
+        self.handle.stop().await;
+    }
+}
+
+async fn bulk(b: Bulk) {
+    let rig = rig(b.orders, b.batch, b.limits, b.scale).await;
+    let base = rig.handle.base_url.clone();
+    let before: Value = sandbox_stats(&rig.http, &base).await;
+    let started = Instant::now();
+    rig.drain().await;
     let elapsed = started.elapsed();
-    let after: Value = sandbox_stats(&http, &handle.base_url).await;
+    let after: Value = sandbox_stats(&rig.http, &base).await;
     let delta = |k: &str| after[k].as_i64().unwrap_or(0) - before[k].as_i64().unwrap_or(0);
     let (requests, throttled, batches) =
         (delta("requests"), delta("throttled"), delta("batch_calls"));
-    let token = minted["access_token"].as_str().expect("token");
-    let q: Value = http
-        .post(format!("{}/v3/company/{REALM}/query", handle.base_url))
-        .bearer_auth(token)
-        .body("select count(*) from Invoice")
-        .send()
-        .await
-        .expect("query")
-        .json()
-        .await
-        .expect("json");
+    let q = rig.query("select count(*) from Invoice").await;
     let invoices = q["QueryResponse"]["totalCount"].as_i64().unwrap_or(-1);
-    let failed = count(&db, "SELECT count(*) FROM integration_outbox WHERE target_system = 'QuickBooks' AND (retry_count > 0 OR status <> 'Completed')").await;
+    let failed = count(&rig.db, "SELECT count(*) FROM integration_outbox WHERE target_system = 'QuickBooks' AND (retry_count > 0 OR status <> 'Completed')").await;
     // The least time Intuit's sliding windows allow for this many calls: the first window's
     // allowance goes at once, every further allowance one window later.
     let per_window = Limits::default().per_minute as i64;
     let batch_per_window = Limits::default().batch_per_minute as i64;
     let windows = ((requests - 1).max(0) / per_window).max((batches - 1).max(0) / batch_per_window);
-    let t_min = window.as_secs_f64() * windows as f64;
+    let t_min = rig.window.as_secs_f64() * windows as f64;
     let efficiency = if b.limits && windows > 0 {
         format!("{:.1} %", 100.0 * t_min / elapsed.as_secs_f64())
     } else {
@@ -225,11 +290,93 @@ async fn bulk(b: Bulk) {
         "bulk [{}]: {} orders in {:.2} s ({:.0} invoices/s); limits {}; window {:.1} s; {} requests ({} batch calls), {} answered 429; \
          least time the limits allow {:.1} s → efficiency {}; invoices {} (duplicates {}); failed attempts {}",
         b.label, b.orders, elapsed.as_secs_f64(), b.orders as f64 / elapsed.as_secs_f64(),
-        if b.limits { "on" } else { "off" }, window.as_secs_f64(), requests, batches, throttled, t_min, efficiency,
+        if b.limits { "on" } else { "off" }, rig.window.as_secs_f64(), requests, batches, throttled, t_min, efficiency,
         invoices, invoices - b.orders as i64, failed
     );
-    db.close().await;
-    handle.stop().await;
+    rig.stop().await;
+}
+
+/// The reconciliation report over N paid orders (BENCH_RECON_ORDERS, default 10,000), their
+/// invoices and payments delivered beforehand with the limits off; then Intuit's limits on at
+/// real time (500 requests and 40 batch calls a minute, 10 concurrent) and a few drifts planted
+/// by hand: the report is run twice and its calls, rows and time reported.
+async fn reconciliation(orders_wanted: usize) {
+    let rig = rig(orders_wanted, true, false, 1.0).await;
+    let seeded = Instant::now();
+    rig.drain().await;
+    let seed_time = seeded.elapsed();
+    // Drift by hand in QuickBooks: three invoices voided, three with an amount edited.
+    let found = rig
+        .query("select * from Invoice orderby Id startposition 1 maxresults 6")
+        .await;
+    let picked = found["QueryResponse"]["Invoice"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        picked.len(),
+        6.min(orders_wanted),
+        "invoices to plant drift on"
+    );
+    for (i, inv) in picked.iter().enumerate() {
+        let (id, token) = (inv["Id"].clone(), inv["SyncToken"].clone());
+        if i < 3 {
+            rig.api(
+                "invoice?operation=void",
+                json!({ "Id": id, "SyncToken": token }),
+            )
+            .await;
+        } else {
+            let mut line = inv["Line"][0].clone();
+            line["Amount"] = json!(1.0);
+            line["SalesItemLineDetail"]["Qty"] = json!(1);
+            line["SalesItemLineDetail"]["UnitPrice"] = json!(1.0);
+            rig.api(
+                "invoice",
+                json!({ "Id": id, "SyncToken": token, "sparse": true, "Line": [line] }),
+            )
+            .await;
+        }
+    }
+    let on = Limits::default();
+    let res = rig
+        .http
+        .post(format!("{}/_sandbox/limits", rig.handle.base_url))
+        .json(
+            &json!({ "enabled": true, "per_minute": on.per_minute, "concurrent": on.concurrent,
+            "batch_per_minute": on.batch_per_minute, "time_scale": 1.0 }),
+        )
+        .send()
+        .await
+        .expect("limits");
+    assert!(res.status().is_success(), "limits on");
+    for run in 1..=2 {
+        let before = sandbox_stats(&rig.http, &rig.handle.base_url).await;
+        let started = Instant::now();
+        let report = reconciliation::report(&rig.db, Some(&*rig.qb), &rig.p, None, None)
+            .await
+            .expect("report");
+        let elapsed = started.elapsed();
+        let after = sandbox_stats(&rig.http, &rig.handle.base_url).await;
+        let requests =
+            after["requests"].as_i64().unwrap_or(0) - before["requests"].as_i64().unwrap_or(0);
+        let throttled =
+            after["throttled"].as_i64().unwrap_or(0) - before["throttled"].as_i64().unwrap_or(0);
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        for r in &report.rows {
+            match kinds.iter_mut().find(|(k, _)| k == r.kind.code()) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((r.kind.code().to_string(), 1)),
+            }
+        }
+        println!(
+            "reconciliation [run {run}]: {} orders compared with {} invoices in {:.2} s; {} calls reported, {} requests seen by the sandbox ({} answered 429); \
+             rows {:?}; seeding (limits off) took {:.1} s",
+            report.orders_checked, report.invoices_read, elapsed.as_secs_f64(), report.calls, requests, throttled,
+            kinds, seed_time.as_secs_f64()
+        );
+    }
+    rig.stop().await;
 }
 
 async fn sandbox_stats(http: &reqwest::Client, base: &str) -> Value {
@@ -401,6 +548,9 @@ async fn webhooks(label: &str, url: &str) {
 #[tokio::main]
 async fn main() {
     let orders: usize = env("BENCH_QBO_ORDERS", 1000);
+    if std::env::var("BENCH_SKIP_RECON").is_err() {
+        reconciliation(env("BENCH_RECON_ORDERS", 10_000)).await;
+    }
     let scale: f64 = env("BENCH_TIME_SCALE", 10.0);
     if std::env::var("BENCH_SKIP_BULK").is_err() {
         bulk(Bulk {

@@ -115,6 +115,39 @@ test("Intuit's OAuth client and node-quickbooks work against the sandbox as agai
   const refused = await call(qb, "voidInvoice", invoice.Id).catch((e) => e);
   expect(refused.Fault).toBeTruthy();
 
+  // A payment is voided as Intuit documents it (operation=update&include=void): it stays with
+  // nothing applied, and the invoice it paid is open again for what it applied.
+  const paid = await call(qb, "getPayment", payment.Id);
+  const voidedPayment = await call(qb, "voidPayment", { Id: paid.Id, SyncToken: paid.SyncToken });
+  expect(voidedPayment.TotalAmt).toBe(0);
+  expect(voidedPayment.PrivateNote).toMatch(/^Voided/);
+  expect((await call(qb, "getInvoice", invoice.Id)).Balance).toBe(25);
+
+  // Terms: a company's standard terms, and the DueDate an invoice on terms gets.
+  const terms = await call(qb, "findTerms");
+  const net15 = terms.QueryResponse.Term.find((t: any) => t.Name === "Net 15");
+  expect(net15.DueDays).toBe(15);
+  const onTerms = await call(qb, "createInvoice", {
+    CustomerRef: { value: customer.Id },
+    TxnDate: "2026-03-01",
+    SalesTermRef: { value: net15.Id },
+    Line: [{ DetailType: "SalesItemLineDetail", Amount: 12.5, SalesItemLineDetail: { ItemRef: { value: item.Id }, Qty: 1, UnitPrice: 12.5 } }],
+  });
+  expect(onTerms.DueDate).toBe("2026-03-16");
+  expect(onTerms.SalesTermRef.value).toBe(net15.Id);
+
+  // Exchange rates into the home currency.
+  const rated = await call(qb, "getExchangeRate", { sourcecurrencycode: "EUR", asofdate: "2026-11-01" });
+  const rate = rated.ExchangeRate ?? rated;
+  expect(rate.SourceCurrencyCode).toBe("EUR");
+  expect(rate.TargetCurrencyCode).toBe("USD");
+  expect(rate.AsOfDate).toBe("2026-11-01");
+  expect(rate.Rate).toBeGreaterThan(0);
+
+  // Addresses come back with ids of their own.
+  const addressed = await call(qb, "createCustomer", { DisplayName: `SDK Addressed ${stamp}`, BillAddr: { Line1: "1 Main St", City: "Springfield", CountrySubDivisionCode: "CA", PostalCode: "94000" } });
+  expect(addressed.BillAddr.Id).toBeTruthy();
+
   // Batch: one item's fault does not fail the others.
   const batch = await call(qb, "batch", [
     { bId: "1", operation: "create", Customer: { DisplayName: `SDK Batch ${stamp}` } },

@@ -25,7 +25,8 @@ pub async fn reconciliation_report(from: String, to: String) -> Result<ReconRepo
     )
 }
 
-/// Re-send, adopt or dismiss one row; returns what was done. `back`: the report's URL, where a
+/// Re-send, adopt or dismiss one row (an order's, or with `customer_id` a customer's); returns
+/// what was done. `back`: the report's URL, where a
 /// form posted without JavaScript returns.
 #[server(prefix = "/rpc", endpoint = "reconciliation_action")]
 pub async fn reconciliation_action(
@@ -33,6 +34,7 @@ pub async fn reconciliation_action(
     kind: String,
     key: String,
     order_id: String,
+    customer_id: String,
     external_id: String,
     back: String,
 ) -> Result<String, AppError> {
@@ -46,29 +48,42 @@ pub async fn reconciliation_action(
                 .ok_or_else(|| {
                     AppError::BadRequest(format!("kind: {kind:?} is not a kind of difference."))
                 })?;
-            let order_id = match order_id.trim() {
-                "" => None,
-                id => Some(id.parse::<uuid::Uuid>().map_err(|_| {
-                    AppError::BadRequest(format!("order_id: {id:?} is not a record id."))
-                })?),
+            let record = |field: &str, id: &str| match id.trim() {
+                "" => Ok(None),
+                id => id.parse::<uuid::Uuid>().map(Some).map_err(|_| {
+                    AppError::BadRequest(format!("{field}: {id:?} is not a record id."))
+                }),
             };
+            let order_id = record("order_id", &order_id)?;
+            let customer_id = record("customer_id", &customer_id)?;
             let external_id = Some(external_id.trim().to_string()).filter(|s| !s.is_empty());
             let needs =
                 |what: &str| AppError::BadRequest(format!("{action} needs the row's {what}."));
-            let input = match action.as_str() {
-                "Resend" => ReconActionInput::Resend {
+            let input = match (action.as_str(), customer_id) {
+                ("Resend", Some(customer_id)) => ReconActionInput::ResendCustomer {
+                    key,
+                    kind,
+                    customer_id,
+                },
+                ("Adopt", Some(customer_id)) => ReconActionInput::AdoptCustomer {
+                    key,
+                    kind,
+                    customer_id,
+                    external_id: external_id.ok_or_else(|| needs("QuickBooks customer"))?,
+                },
+                ("Resend", None) => ReconActionInput::Resend {
                     key,
                     kind,
                     order_id: order_id.ok_or_else(|| needs("order"))?,
                 },
-                "Adopt" => ReconActionInput::Adopt {
+                ("Adopt", None) => ReconActionInput::Adopt {
                     key,
                     kind,
                     order_id: order_id.ok_or_else(|| needs("order"))?,
                     external_id: external_id.ok_or_else(|| needs("QuickBooks invoice"))?,
                 },
-                "Dismiss" => ReconActionInput::Dismiss { key, kind },
-                other => {
+                ("Dismiss", _) => ReconActionInput::Dismiss { key, kind },
+                (other, _) => {
                     return Err(AppError::BadRequest(format!(
                         "action: {other:?} is not Resend, Adopt or Dismiss."
                     )))

@@ -12,7 +12,10 @@ use crate::qbo_books::{invoice_doc, settle};
 use crate::quickbooks::{qbo_app, Qbo, REALM};
 use erp_bridge::server::store::mappings;
 
-both_backends!(the_reconciliation_report_finds_each_drift_and_its_actions_settle_it);
+both_backends!(
+    the_reconciliation_report_finds_each_drift_and_its_actions_settle_it,
+    customers_drift_is_found_and_settled
+);
 
 async fn report(q: &Qbo, admin: &reqwest::Client) -> Value {
     let (status, r) = q
@@ -40,15 +43,22 @@ fn row_for<'a>(r: &'a Value, kind: &str, order: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("a {kind} row for {order}: {r}"))
 }
 
+/// Runs `action` (Resend, Adopt, Dismiss) on a row, an order's or a customer's.
 async fn act(q: &Qbo, admin: &reqwest::Client, row: &Value, action: &str) -> String {
+    let body = if row["entity"] == "Customer" && action != "Dismiss" {
+        json!({ "action": format!("{action}Customer"), "kind": row["kind"], "key": row["key"],
+                "customer_id": row["customer_id"], "external_id": row["external_id"] })
+    } else {
+        json!({ "action": action, "kind": row["kind"], "key": row["key"],
+                "order_id": row["order_id"], "external_id": row["external_id"] })
+    };
     let (status, body) = q
         .app
         .send_json(
             admin,
             Method::POST,
             "/api/integrations/quickbooks/reconciliation/actions",
-            json!({ "action": action, "kind": row["kind"], "key": row["key"],
-                    "order_id": row["order_id"], "external_id": row["external_id"] }),
+            body,
         )
         .await;
     assert_eq!(status, 200, "{action} {row}: {body}");
@@ -169,8 +179,8 @@ async fn the_reconciliation_report_finds_each_drift_and_its_actions_settle_it(ba
 
     let r = report(&q, &admin).await;
     assert!(
-        r["calls"].as_i64().expect("calls") <= 2,
-        "one page of invoices, one id look-up at most: {r}"
+        r["calls"].as_i64().expect("calls") <= 3,
+        "one page of invoices, one invoice id look-up and one customer look-up at most: {r}"
     );
     assert_eq!(
         row_for(&r, "TotalDiffers", &edited_id)["external_id"],
@@ -280,4 +290,180 @@ async fn the_reconciliation_report_finds_each_drift_and_its_actions_settle_it(ba
         )
         .await;
     assert_eq!(status, 409, "{body}");
+}
+
+/// The customer row of `kind` for our customer `id`.
+fn customer_row<'a>(r: &'a Value, kind: &str, id: &str) -> &'a Value {
+    rows(r, kind)
+        .into_iter()
+        .find(|x| x["customer_id"] == id)
+        .unwrap_or_else(|| panic!("a {kind} row for customer {id}: {r}"))
+}
+
+async fn new_customer(q: &Qbo, admin: &reqwest::Client, name: &str) -> String {
+    let (status, c) = q
+        .app
+        .send_json(
+            admin,
+            Method::POST,
+            "/api/v1/customers",
+            json!({ "name": name, "email": format!("ap@{}.example", name.len()) }),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    c["id"].as_str().expect("id").to_string()
+}
+
+async fn customers_drift_is_found_and_settled(backend: Backend) {
+    let q = qbo_app(backend, |_, _| {}).await;
+    q.connect().await;
+    let admin = q.admin().await;
+    // Sent and mapped; then changed in QuickBooks by hand.
+    let renamed = new_customer(&q, &admin, "Renamed Buyer Ltd").await;
+    let inactive = new_customer(&q, &admin, "Inactive Buyer Ltd").await;
+    let merged = new_customer(&q, &admin, "Merged Buyer Ltd").await;
+    settle(&q).await;
+    let qr = &q;
+    let their = |id: String| async move {
+        let m = qr.mapping("Customer", &id).await.expect("sent and mapped");
+        let doc = qr
+            .query(&format!(
+                "select * from Customer where Active in (true, false) and Id = '{}'",
+                m.external_id
+            ))
+            .await;
+        doc["Customer"][0].clone()
+    };
+    let doc = their(renamed.clone()).await;
+    let done = q
+        .qbo_write("Customer", json!({ "Id": doc["Id"], "SyncToken": doc["SyncToken"], "sparse": true, "DisplayName": "Typed Over By Hand" }))
+        .await;
+    assert_eq!(done["DisplayName"], "Typed Over By Hand", "{done}");
+    let doc = their(inactive.clone()).await;
+    let done = q
+        .qbo_write("Customer", json!({ "Id": doc["Id"], "SyncToken": doc["SyncToken"], "sparse": true, "Active": false }))
+        .await;
+    assert_eq!(done["Active"], false, "{done}");
+    // "Merged" away there: its mapping names a customer QuickBooks does not have.
+    let scope = mappings::Scope {
+        tenant_id: q.tenant,
+        provider: "QuickBooks",
+        external_company_id: REALM,
+        entity_type: "Customer",
+    };
+    let mut gone = q.mapping("Customer", &merged).await.expect("mapped");
+    gone.external_id = "999999".into();
+    mappings::upsert(&q.app.state.db, scope, &gone, chrono::Utc::now())
+        .await
+        .expect("plant");
+    // Made while customers were not synced, and typed into QuickBooks by hand meanwhile.
+    let (status, _) = q
+        .app
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/api/integrations/connections/quickbooks/settings",
+            json!({ "sync_customers": false }),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let typed = new_customer(&q, &admin, "Typed Twice Ltd").await;
+    settle(&q).await;
+    let by_hand = q
+        .qbo_write(
+            "Customer",
+            json!({ "DisplayName": "Typed Twice Ltd", "CompanyName": "Typed Twice Ltd",
+                "PrimaryEmailAddr": { "Address": "ap@15.example" } }),
+        )
+        .await;
+    let by_hand_id = by_hand["Id"].as_str().expect("id").to_string();
+    let (status, _) = q
+        .app
+        .send_json(
+            &admin,
+            Method::PUT,
+            "/api/integrations/connections/quickbooks/settings",
+            json!({ "sync_customers": true }),
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    let r = report(&q, &admin).await;
+    assert!(r["customers_checked"].as_i64().unwrap_or(0) >= 4, "{r}");
+    let details = customer_row(&r, "DetailsDiffer", &renamed).clone();
+    assert_eq!(details["entity"], "Customer");
+    assert!(
+        details["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Typed Over By Hand"),
+        "says what differs: {details}"
+    );
+    let off = customer_row(&r, "InactiveThere", &inactive).clone();
+    let missing = customer_row(&r, "MissingThere", &merged).clone();
+    let unmapped = customer_row(&r, "Unmapped", &typed).clone();
+    assert_eq!(unmapped["external_id"], by_hand_id.as_str());
+    let csv = admin
+        .get(q.app.url("/api/integrations/quickbooks/reconciliation.csv"))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    for code in ["details_differ", "inactive_there", "Customer"] {
+        assert!(csv.contains(code), "{code} in {csv}");
+    }
+
+    // The actions: ours written back, the link re-made, the typed one adopted, the inactive
+    // one dismissed.
+    act(&q, &admin, &details, "Resend").await;
+    act(&q, &admin, &missing, "Resend").await;
+    act(&q, &admin, &unmapped, "Adopt").await;
+    act(&q, &admin, &off, "Dismiss").await;
+    // Whatever else the demo tenant holds (customers from before the connection) is sent too.
+    for row in rows(&report(&q, &admin).await, "MissingThere") {
+        act(&q, &admin, row, "Resend").await;
+    }
+    settle(&q).await;
+    assert_eq!(
+        their(renamed.clone()).await["DisplayName"],
+        "Renamed Buyer Ltd"
+    );
+    let relinked = q.mapping("Customer", &merged).await.expect("mapped again");
+    assert_ne!(relinked.external_id, "999999");
+    assert_eq!(
+        q.count("Customer", "where DisplayName = 'Merged Buyer Ltd'")
+            .await,
+        1,
+        "re-sending adopted the existing customer instead of making a second"
+    );
+    assert_eq!(
+        q.mapping("Customer", &typed)
+            .await
+            .expect("adopted")
+            .external_id,
+        by_hand_id
+    );
+    let after = report(&q, &admin).await;
+    assert_eq!(after["rows"], json!([]), "in step, or settled: {after}");
+    assert_eq!(after["dismissed"], 1, "{after}");
+
+    // Adopting a customer named otherwise is refused; each action was audited.
+    let (status, body) = q
+        .app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/integrations/quickbooks/reconciliation/actions",
+            json!({ "action": "AdoptCustomer", "kind": "Unmapped", "key": "x", "customer_id": renamed, "external_id": by_hand_id }),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let db = &q.app.state.db;
+    let audited: i64 = erp_bridge::on_conn!(db.read(), p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'reconciliation.%' AND entity_type = 'Customer'")
+        .fetch_one(p).await)
+    .expect("audit");
+    assert!(audited >= 4, "{audited}");
 }

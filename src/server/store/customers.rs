@@ -199,3 +199,22 @@ pub async fn all_ids(
         on_conn!(db.read(), p => sqlx::query_scalar(sql).bind(tenant_id).bind(since).bind(limit).fetch_all(p).await)?,
     )
 }
+
+/// The customers the reconciliation report compares for `from`..`to`: those created or changed
+/// then and those whose orders were placed then, by number, at most `limit`.
+pub async fn touched_between(
+    db: &Db,
+    tenant_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<Customer>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND ((updated_at >= $2 AND updated_at < $3) \
+         OR id IN (SELECT customer_id FROM orders WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3)) \
+         ORDER BY customer_number LIMIT $4"
+    );
+    let rows = on_conn!(db.read(), p => sqlx::query_as::<_, CustomerRow>(&sql)
+        .bind(tenant_id).bind(from).bind(to).bind(limit).fetch_all(p).await)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}

@@ -1,5 +1,6 @@
 //! `/integrations/quickbooks/reconciliation` (Admin): for a range of days, every order placed
-//! then compared with QuickBooks' invoices; each difference in plain words with what can be done
+//! then compared with QuickBooks' invoices, every customer created, changed or ordering then with
+//! QuickBooks' customers; each difference in plain words with what can be done
 //! about it (re-send, adopt, dismiss). The report reads QuickBooks (Intuit meters reads), so it
 //! runs when asked, not on every visit. Forms work without JavaScript.
 
@@ -49,7 +50,7 @@ pub fn ReconciliationPage() -> impl IntoView {
     view! {
         <p><a href="/integrations">"← Integrations"</a></p>
         <h1>"QuickBooks reconciliation"</h1>
-        <p class="muted">"Every order placed in the range, compared with the invoices QuickBooks holds: what is missing on either side, totals and open balances that differ, duplicates, invoices voided there. Running it reads QuickBooks (1,000 invoices per call)."</p>
+        <p class="muted">"Every order placed in the range compared with the invoices QuickBooks holds, and every customer created, changed or ordering in it with QuickBooks' customers: what is missing on either side, totals and open balances that differ, duplicates, invoices voided there, customers renamed or made inactive there. Running it reads QuickBooks (1,000 invoices or 100 customers per call)."</p>
         <DoneNotice/>
         {feedback}
         {move || {
@@ -84,11 +85,12 @@ pub fn ReconciliationPage() -> impl IntoView {
 fn Report(r: ReconReport, back: String, act: ServerAction<ReconciliationAction>) -> impl IntoView {
     let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let summary = format!(
-        "{} to {} · {} · {} compared with {} in {} · {}{}",
+        "{} to {} · {} · {} and {} compared with {} in {} · {}{}",
         r.from,
         r.to,
         r.company,
         plural(r.orders_checked, "order", "orders"),
+        plural(r.customers_checked, "customer", "customers"),
         plural(r.invoices_read, "QuickBooks invoice", "QuickBooks invoices"),
         plural(r.calls, "call", "calls"),
         plural(r.rows.len() as i64, "difference", "differences"),
@@ -99,12 +101,12 @@ fn Report(r: ReconReport, back: String, act: ServerAction<ReconciliationAction>)
         },
     );
     let body = if r.rows.is_empty() {
-        view! { <p class="empty" data-testid="recon-clean">"In step: every order of the range matches QuickBooks."</p> }.into_any()
+        view! { <p class="empty" data-testid="recon-clean">"In step: every order and customer of the range matches QuickBooks."</p> }.into_any()
     } else {
         view! {
             <div class="table-frame">
                 <table class="table cards" data-testid="recon-rows">
-                    <thead><tr><th>"Difference"</th><th>"Order"</th><th>"Here"</th><th>"In QuickBooks"</th><th>"What it means"</th><th></th></tr></thead>
+                    <thead><tr><th>"Difference"</th><th>"Record"</th><th>"Here"</th><th>"In QuickBooks"</th><th>"What it means"</th><th></th></tr></thead>
                     <tbody>{r.rows.into_iter().map(|d| view! { <DriftLine d back=back.clone() act/> }).collect_view()}</tbody>
                 </table>
             </div>
@@ -118,11 +120,14 @@ fn Report(r: ReconReport, back: String, act: ServerAction<ReconciliationAction>)
 
 #[component]
 fn DriftLine(d: DriftRow, back: String, act: ServerAction<ReconciliationAction>) -> impl IntoView {
-    let order = match (d.order_id, d.order_number) {
-        (Some(id), Some(n)) => {
-            view! { <a href=format!("/orders/{id}")>{format!("#{n}")}</a> }.into_any()
+    let record = match (d.order_id, d.order_number, d.customer_id, d.customer_number) {
+        (Some(id), Some(n), _, _) => {
+            view! { <a href=format!("/orders/{id}")>{format!("Order #{n}")}</a> }.into_any()
         }
-        (None, Some(n)) => view! { <span>{format!("#{n}")}</span> }.into_any(),
+        (None, Some(n), _, _) => view! { <span>{format!("Order #{n}")}</span> }.into_any(),
+        (_, _, Some(id), Some(n)) => {
+            view! { <a href=format!("/customers/{id}")>{format!("Customer #{n}")}</a> }.into_any()
+        }
         _ => view! { <span>"—"</span> }.into_any(),
     };
     let buttons = d
@@ -138,6 +143,7 @@ fn DriftLine(d: DriftRow, back: String, act: ServerAction<ReconciliationAction>)
             let kind = d.kind.code();
             let key = d.key.clone();
             let order = d.order_id.map(|o| o.to_string()).unwrap_or_default();
+            let customer = d.customer_id.map(|c| c.to_string()).unwrap_or_default();
             let external = d.external_id.clone().unwrap_or_default();
             let back = back.clone();
             view! {
@@ -146,6 +152,7 @@ fn DriftLine(d: DriftRow, back: String, act: ServerAction<ReconciliationAction>)
                     <input type="hidden" name="kind" value=kind/>
                     <input type="hidden" name="key" value=key/>
                     <input type="hidden" name="order_id" value=order/>
+                    <input type="hidden" name="customer_id" value=customer/>
                     <input type="hidden" name="external_id" value=external/>
                     <input type="hidden" name="back" value=back/>
                     <button type="submit" class=class>{a.label()}</button>
@@ -156,7 +163,7 @@ fn DriftLine(d: DriftRow, back: String, act: ServerAction<ReconciliationAction>)
     view! {
         <tr data-kind=d.kind.code()>
             <td><span class=format!("badge drift-{}", d.kind.code())>{d.kind.label()}</span></td>
-            <td data-label="Order">{order}</td>
+            <td data-label="Record">{record}</td>
             <td class="small" data-label="Here">{d.ours.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="small" data-label="In QuickBooks">{d.theirs.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="small" data-label="What it means"><div class="what">{d.detail.clone()}</div></td>

@@ -1,7 +1,8 @@
 //! What the reconciliation report reads from QuickBooks, in as few calls as Intuit's metering of
 //! reads allows (reference § 9): the invoices dated in the range, 1,000 per query, then — in
 //! queries of up to 100 ids — those our mappings name that the range did not return (an order
-//! invoiced later than it was placed, or an invoice deleted there).
+//! invoiced later than it was placed, or an invoice deleted there); and the customers, 100 ids or
+//! names per query.
 
 use std::collections::HashSet;
 
@@ -30,12 +31,12 @@ pub enum ReadError {
     Qbo(#[from] QboError),
 }
 
-/// The invoices read, the company they came from, and the calls it took.
+/// The records read, the company they came from, and the calls it took.
 #[derive(Debug)]
-pub struct Invoices {
+pub struct Records {
     /// The realm.
     pub realm: String,
-    /// The invoice documents.
+    /// The documents.
     pub docs: Vec<Value>,
     /// Calls made.
     pub calls: i64,
@@ -57,7 +58,7 @@ impl QuickBooks {
         from: NaiveDate,
         to: NaiveDate,
         mapped: &HashSet<String>,
-    ) -> Result<Invoices, ReadError> {
+    ) -> Result<Records, ReadError> {
         let access = self.access(tenant_id).await?;
         let (realm, token) = (access.realm, access.token);
         let mut docs: Vec<Value> = Vec::new();
@@ -93,7 +94,43 @@ impl QuickBooks {
             calls += 1;
             docs.extend(found["Invoice"].as_array().cloned().unwrap_or_default());
         }
-        Ok(Invoices { realm, docs, calls })
+        Ok(Records { realm, docs, calls })
+    }
+
+    /// The tenant's connected company's customers with the ids `mapped` (active or not: a
+    /// customer "deleted" there is made inactive, and queries return only active ones unless
+    /// asked) and the active ones whose DisplayName is one of `names`.
+    pub async fn customers_for_reconciliation(
+        &self,
+        tenant_id: Uuid,
+        mapped: &[String],
+        names: &[String],
+    ) -> Result<Records, ReadError> {
+        let access = self.access(tenant_id).await?;
+        let (realm, token) = (access.realm, access.token);
+        let mut docs: Vec<Value> = Vec::new();
+        let mut calls = 0;
+        let mut statements = Vec::new();
+        for chunk in mapped.chunks(IDS_PER_QUERY) {
+            let ids: Vec<String> = chunk.iter().map(|id| quote(id)).collect();
+            statements.push(format!(
+                "select * from Customer where Active in (true, false) and Id in ({}) maxresults {PAGE}",
+                ids.join(", ")
+            ));
+        }
+        for chunk in names.chunks(IDS_PER_QUERY) {
+            let names: Vec<String> = chunk.iter().map(|n| quote(n)).collect();
+            statements.push(format!(
+                "select * from Customer where DisplayName in ({}) maxresults {PAGE}",
+                names.join(", ")
+            ));
+        }
+        for stmt in statements {
+            let found = self.client.query(&realm, &token, &stmt).await?;
+            calls += 1;
+            docs.extend(found["Customer"].as_array().cloned().unwrap_or_default());
+        }
+        Ok(Records { realm, docs, calls })
     }
 }
 

@@ -120,6 +120,12 @@ pub async fn get_collection(
             None => Err(Fail::required("query")),
         },
         "cdc" => cdc(&s, &realm, &params).await,
+        "exchangerate" => async {
+            let mut c = s.inner.db.acquire().await?;
+            super::exchange::rate(&mut c, &realm, &params).await
+        }
+        .await
+        .map(|doc| wrap("ExchangeRate", doc)),
         "preferences" => async {
             let mut c = s.inner.db.acquire().await?;
             preferences::read(&mut c, &realm).await
@@ -199,11 +205,14 @@ pub async fn post_entity(
             .into_response()
         }
     };
-    let operation = params
-        .get("operation")
-        .map(String::as_str)
-        .unwrap_or("")
-        .to_string();
+    let operation = match (
+        params.get("operation").map(String::as_str),
+        params.get("include").map(String::as_str),
+    ) {
+        // How a Payment is voided (reference § 2); an invoice has operation=void.
+        (Some("update"), Some("void")) => "update-include-void".to_string(),
+        (op, _) => op.unwrap_or("").to_string(),
+    };
     let request_id = params
         .get("requestid")
         .filter(|_| !s.faults().ignore_request_id)
@@ -312,7 +321,9 @@ async fn single(
     }
     match operation {
         "delete" => entities::delete(c, realm, entity, request, now).await,
-        "void" => super::void::void(c, realm, entity, request, now).await,
+        "void" | "update-include-void" => {
+            super::void::void(c, realm, entity, operation, request, now).await
+        }
         "update" => entities::update(c, realm, entity, request, now).await,
         "" | "create" if request.get("Id").is_some() => {
             entities::update(c, realm, entity, request, now).await

@@ -34,6 +34,7 @@ pub fn canonical(name: &str) -> Option<&'static str> {
         "payment" => "Payment",
         "companyinfo" => "CompanyInfo",
         "preferences" => "Preferences",
+        "term" => "Term",
         _ => return None,
     })
 }
@@ -116,7 +117,7 @@ pub async fn seed_company(
         )
         .await?;
     }
-    Ok(())
+    super::terms::seed(c, realm, now).await
 }
 
 /// The company's Undeposited Funds account (every QuickBooks company has one).
@@ -385,7 +386,18 @@ async fn prepare(
 ) -> ApiResult<()> {
     let self_id = current.and_then(|v| v["Id"].as_str()).map(str::to_string);
     match entity {
-        "Customer" => prepare_customer(c, realm, doc, self_id.as_deref()).await,
+        "Customer" => prepare_customer(c, realm, doc, current).await,
+        "Term" => {
+            super::terms::prepare(doc)?;
+            unique_name(
+                c,
+                realm,
+                "Term",
+                str_field(doc, "Name").unwrap_or_default(),
+                self_id.as_deref(),
+            )
+            .await
+        }
         "Item" => prepare_item(c, realm, doc, self_id.as_deref()).await,
         "Account" => prepare_account(c, realm, doc, self_id.as_deref()).await,
         "Invoice" => prepare_invoice(c, realm, doc, current).await,
@@ -422,8 +434,9 @@ async fn prepare_customer(
     c: &mut SqliteConnection,
     realm: &str,
     doc: &mut Value,
-    self_id: Option<&str>,
+    current: Option<&Value>,
 ) -> ApiResult<()> {
+    let self_id = current.and_then(|v| v["Id"].as_str());
     let display = match str_field(doc, "DisplayName") {
         Some(n) => n.to_string(),
         None => {
@@ -462,6 +475,18 @@ async fn prepare_customer(
     if self_id.is_none() {
         doc["Balance"] = json!(0);
         doc["BalanceWithJobs"] = json!(0);
+    }
+    // Every address gets an Id of its own (reference § 5: `BillAddr.Id` in the answer); an
+    // address sent again without one keeps the one it had.
+    for addr in ["BillAddr", "ShipAddr"] {
+        if !doc[addr].is_object() || doc[addr].get("Id").is_some() {
+            continue;
+        }
+        let id = match current.and_then(|cur| cur[addr]["Id"].as_str()) {
+            Some(kept) => kept.to_string(),
+            None => store::next_id(c, realm).await?.to_string(),
+        };
+        doc[addr]["Id"] = json!(id);
     }
     Ok(())
 }
@@ -671,18 +696,9 @@ async fn prepare_invoice(
     let today = clock::now().format("%Y-%m-%d").to_string();
     let txn_date = str_field(doc, "TxnDate").unwrap_or(&today).to_string();
     doc["TxnDate"] = json!(txn_date);
-    if doc.get("DueDate").is_none() {
-        let due = chrono::NaiveDate::parse_from_str(&txn_date, "%Y-%m-%d")
-            .map(|d| {
-                (d + chrono::TimeDelta::days(30))
-                    .format("%Y-%m-%d")
-                    .to_string()
-            })
-            .map_err(|_| {
-                Fail::business(format!("TxnDate {txn_date:?} is not a date (YYYY-MM-DD)."))
-            })?;
-        doc["DueDate"] = json!(due);
-    }
+    let txn_day = chrono::NaiveDate::parse_from_str(&txn_date, "%Y-%m-%d")
+        .map_err(|_| Fail::business(format!("TxnDate {txn_date:?} is not a date (YYYY-MM-DD).")))?;
+    super::terms::due_date(c, realm, doc, &customer, txn_day).await?;
     if str_field(doc, "DocNumber").is_none() {
         doc["DocNumber"] = json!(store::next_doc_number(c, realm).await?.to_string());
     }
@@ -883,7 +899,7 @@ async fn apply_to_invoice(
     Ok(())
 }
 
-async fn unapply_payment(
+pub(super) async fn unapply_payment(
     c: &mut SqliteConnection,
     realm: &str,
     payment: &Value,

@@ -14,6 +14,7 @@ mod api;
 pub mod clock;
 mod discovery;
 mod entities;
+mod exchange;
 pub mod fault;
 pub mod limits;
 mod oauth;
@@ -21,6 +22,7 @@ mod page;
 mod preferences;
 pub mod query;
 mod store;
+mod terms;
 mod void;
 mod webhooks;
 

@@ -123,7 +123,7 @@ pub fn name_key(name: &str) -> String {
 fn indexed(entity: &str, doc: &Value) -> (Option<String>, Option<String>) {
     let name = match entity {
         "Customer" => doc.get("DisplayName"),
-        "Item" | "Account" => doc.get("Name"),
+        "Item" | "Account" | "Term" => doc.get("Name"),
         _ => None,
     }
     .and_then(Value::as_str)

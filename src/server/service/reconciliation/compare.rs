@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 use crate::domain::money::format_money;
-use crate::domain::reconcile::{drift_key, DriftKind, DriftRow, ReconAction};
+use crate::domain::reconcile::{drift_key, DriftKind, DriftRow, ReconAction, ReconEntity};
 
 /// One of our orders, as the comparison needs it.
 #[derive(Clone, Debug)]
@@ -96,6 +96,9 @@ fn row(
     DriftRow {
         key,
         kind,
+        entity: ReconEntity::Order,
+        customer_id: None,
+        customer_number: None,
         order_id: order.map(|o| o.id),
         order_number: order.map(|o| o.order_number).or_else(|| {
             invoice

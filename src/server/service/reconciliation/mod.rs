@@ -1,41 +1,44 @@
 //! The QuickBooks reconciliation report (issue 12, Admin): for a range of days, every order of
-//! ours placed then compared with QuickBooks' invoices ([`compare`]), read in as few calls as
-//! Intuit's metering allows; and the actions on its rows — re-send, adopt, dismiss — each
-//! audited.
+//! ours placed then compared with QuickBooks' invoices ([`compare`]) and every customer created,
+//! changed or ordering then compared with QuickBooks' customers ([`customers`]), read in as few
+//! calls as Intuit's metering allows; and the actions on its rows ([`actions`]).
 
+mod actions;
 mod compare;
+mod customers;
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{TimeDelta, Utc};
-use serde_json::{json, Value};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::domain::commerce::{OrderStatus, PaymentStatus};
-use crate::domain::reconcile::{ReconAction, ReconActionInput, ReconReport};
+use crate::domain::reconcile::{DriftRow, ReconReport};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
-use crate::server::erp::quickbooks::adapter::{invoice_voided, metadata, minor};
-use crate::server::erp::quickbooks::client::QboError;
+use crate::server::erp::quickbooks::adapter::{invoice_voided, minor};
 use crate::server::erp::quickbooks::connector::{QuickBooks, PROVIDER};
 use crate::server::erp::quickbooks::reconcile::{marker_order, ReadError};
 use crate::server::erp::quickbooks::tokens::AccessError;
 use crate::server::service::errors::{internal, store};
 use crate::server::service::exports;
-use crate::server::service::manual_sync::{manual_sync, ManualSyncInput, SyncScope};
-use crate::server::store::{audit, connections, mappings, orders, reconciliation, Db};
-use crate::server::time;
+use crate::server::store::{
+    connections, customers as customer_store, mappings, orders, reconciliation, Db,
+};
+pub use actions::act;
 pub use compare::{compare, OurOrder, Sides, TheirInvoice};
+pub use customers::{compare_customers, CustomerSides, OurCustomer, TheirCustomer};
 
 /// Most orders one report compares: a wider range is refused with a word to narrow it.
 pub const MAX_ORDERS: i64 = 100_000;
 
-fn qbo(qb: Option<&QuickBooks>) -> Result<&QuickBooks, AppError> {
+pub(super) fn qbo(qb: Option<&QuickBooks>) -> Result<&QuickBooks, AppError> {
     qb.ok_or_else(|| AppError::BadRequest("QuickBooks is not configured on this server.".into()))
 }
 
-fn read_error(e: ReadError) -> AppError {
+pub(super) fn read_error(e: ReadError) -> AppError {
     match e {
         ReadError::Access(AccessError::NotConnected(_) | AccessError::ReconnectRequired(_)) => {
             AppError::Conflict(
@@ -46,7 +49,11 @@ fn read_error(e: ReadError) -> AppError {
     }
 }
 
-fn scope<'a>(tenant_id: Uuid, realm: &'a str, entity_type: &'static str) -> mappings::Scope<'a> {
+pub(super) fn scope<'a>(
+    tenant_id: Uuid,
+    realm: &'a str,
+    entity_type: &'static str,
+) -> mappings::Scope<'a> {
     mappings::Scope {
         tenant_id,
         provider: PROVIDER,
@@ -98,10 +105,11 @@ pub async fn report(
             "More than {MAX_ORDERS} orders were placed in that range; choose fewer days."
         )));
     }
-    let payments_synced = connections::settings(db, p.tenant_id, PROVIDER)
+    let settings = connections::settings(db, p.tenant_id, PROVIDER)
         .await
-        .map_err(store)?
-        .is_some_and(|s| s.sync_payments);
+        .map_err(store)?;
+    let payments_synced = settings.as_ref().is_some_and(|s| s.sync_payments);
+    let customers_synced = settings.as_ref().is_some_and(|s| s.sync_customers);
     let connection = connections::list(db, p.tenant_id)
         .await
         .map_err(store)?
@@ -155,13 +163,15 @@ pub async fn report(
             currency: o.currency.clone(),
         })
         .collect();
-    let rows = compare(&Sides {
+    let mut rows = compare(&Sides {
         orders: &our_orders,
         mapped: &mapped,
         invoices: &invoices,
         payments_synced,
         known_elsewhere: &known_elsewhere,
     });
+    let customers = customer_report(db, qb, p, &realm, (from_ts, to_ts), customers_synced).await?;
+    rows.extend(customers.rows);
     let dismissed = reconciliation::dismissed(db, p.tenant_id, PROVIDER)
         .await
         .map_err(store)?;
@@ -179,10 +189,101 @@ pub async fn report(
         from: from_day,
         to: to_day,
         orders_checked: our_orders.len() as i64,
+        customers_checked: customers.checked,
         invoices_read: invoices.len() as i64,
-        calls: read.calls,
+        calls: read.calls + customers.calls,
         dismissed: (total - rows.len()) as i64,
         rows,
+    })
+}
+
+/// The customers' rows, how many customers were compared, and the calls it took.
+struct CustomerPart {
+    rows: Vec<DriftRow>,
+    checked: i64,
+    calls: i64,
+}
+
+fn their_customer(doc: &Value) -> Option<TheirCustomer> {
+    Some(TheirCustomer {
+        id: doc["Id"].as_str()?.to_string(),
+        display_name: doc["DisplayName"].as_str().unwrap_or_default().to_string(),
+        company_name: doc["CompanyName"].as_str().map(str::to_string),
+        email: doc["PrimaryEmailAddr"]["Address"]
+            .as_str()
+            .map(str::to_string),
+        active: doc["Active"].as_bool() != Some(false),
+    })
+}
+
+/// The customers created or changed in the range, or ordering in it, compared with QuickBooks.
+async fn customer_report(
+    db: &Db,
+    qb: &QuickBooks,
+    p: &Principal,
+    realm: &str,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    customers_synced: bool,
+) -> Result<CustomerPart, AppError> {
+    let ours: Vec<OurCustomer> =
+        customer_store::touched_between(db, p.tenant_id, from, to, MAX_ORDERS + 1)
+            .await
+            .map_err(store)?
+            .into_iter()
+            .map(|c| OurCustomer {
+                id: c.id,
+                number: c.customer_number,
+                name: c.name,
+                email: c.email,
+            })
+            .collect();
+    if ours.len() as i64 > MAX_ORDERS {
+        return Err(AppError::BadRequest(format!(
+            "More than {MAX_ORDERS} customers were active in that range; choose fewer days."
+        )));
+    }
+    let all = mappings::all(db, scope(p.tenant_id, realm, "Customer"))
+        .await
+        .map_err(store)?;
+    let taken: HashMap<String, Uuid> = all
+        .iter()
+        .filter_map(|m| Some((m.external_id.clone(), m.prometheus_id.parse().ok()?)))
+        .collect();
+    let in_scope: HashSet<Uuid> = ours.iter().map(|c| c.id).collect();
+    let mapped: HashMap<Uuid, String> = taken
+        .iter()
+        .filter(|(_, ours)| in_scope.contains(ours))
+        .map(|(theirs, ours)| (*ours, theirs.clone()))
+        .collect();
+    let mut ids: Vec<String> = mapped.values().cloned().collect();
+    ids.sort();
+    let names: Vec<String> = ours
+        .iter()
+        .filter(|c| !mapped.contains_key(&c.id))
+        .flat_map(|c| c.display_names())
+        .collect();
+    let read = qb
+        .customers_for_reconciliation(p.tenant_id, &ids, &names)
+        .await
+        .map_err(read_error)?;
+    let mut seen = HashSet::new();
+    let theirs: Vec<TheirCustomer> = read
+        .docs
+        .iter()
+        .filter_map(their_customer)
+        .filter(|t| seen.insert(t.id.clone()))
+        .collect();
+    let rows = compare_customers(&CustomerSides {
+        customers: &ours,
+        mapped: &mapped,
+        theirs: &theirs,
+        taken: &taken,
+        customers_synced,
+    });
+    Ok(CustomerPart {
+        rows,
+        checked: ours.len() as i64,
+        calls: read.calls,
     })
 }
 
@@ -190,8 +291,11 @@ pub async fn report(
 pub fn csv_rows(r: &ReconReport) -> Vec<Vec<String>> {
     let mut rows = vec![[
         "kind",
+        "record",
         "order_number",
         "order_id",
+        "customer_number",
+        "customer_id",
         "quickbooks_id",
         "ours",
         "quickbooks",
@@ -204,8 +308,11 @@ pub fn csv_rows(r: &ReconReport) -> Vec<Vec<String>> {
     for d in &r.rows {
         rows.push(vec![
             d.kind.code().into(),
+            format!("{:?}", d.entity),
             d.order_number.map(|n| n.to_string()).unwrap_or_default(),
             d.order_id.map(|n| n.to_string()).unwrap_or_default(),
+            d.customer_number.map(|n| n.to_string()).unwrap_or_default(),
+            d.customer_id.map(|n| n.to_string()).unwrap_or_default(),
             d.external_id.clone().unwrap_or_default(),
             d.ours.clone().unwrap_or_default(),
             d.theirs.clone().unwrap_or_default(),
@@ -224,190 +331,4 @@ pub fn csv_rows(r: &ReconReport) -> Vec<Vec<String>> {
 /// The CSV file of the report.
 pub fn csv(r: &ReconReport) -> Result<Vec<u8>, AppError> {
     exports::csv_file(csv_rows(r)).map_err(internal)
-}
-
-async fn audit_action(
-    db: &Db,
-    p: &Principal,
-    input: &ReconActionInput,
-    after: Value,
-    dismiss: bool,
-) -> Result<(), AppError> {
-    let now = time::now();
-    let mut tx = db.begin().await.map_err(store)?;
-    if dismiss {
-        let by = p.actor.id().to_string();
-        reconciliation::dismiss(&mut tx, p.tenant_id, PROVIDER, input.key(), &by, now)
-            .await
-            .map_err(store)?;
-    }
-    let event = audit::AuditEvent {
-        tenant_id: Some(p.tenant_id),
-        actor_kind: p.actor.kind().into(),
-        actor_id: Some(p.actor.id().to_string()),
-        action: format!(
-            "reconciliation.{}",
-            match input.action() {
-                ReconAction::Resend => "resent",
-                ReconAction::Adopt => "adopted",
-                ReconAction::Dismiss => "dismissed",
-            }
-        ),
-        entity_type: if input.order_id().is_some() { "Order" } else { "Invoice" }.into(),
-        entity_id: input
-            .order_id()
-            .map(|o| o.to_string())
-            .or_else(|| input.external_id().map(str::to_string))
-            .unwrap_or_else(|| input.key().to_string()),
-        order_id: input.order_id(),
-        before_json: Some(json!({ "kind": input.kind().code(), "key": input.key(), "quickbooks_id": input.external_id() }).to_string()),
-        after_json: Some(after.to_string()),
-        request_id: None,
-        created_at: now,
-    };
-    audit::record(&mut tx, &event).await.map_err(store)?;
-    tx.commit().await.map_err(store)
-}
-
-/// Acts on one row of the report; returns what was done, in words.
-pub async fn act(
-    db: &Db,
-    qb: Option<&QuickBooks>,
-    p: &Principal,
-    input: ReconActionInput,
-) -> Result<String, AppError> {
-    p.require(Policy::IntegrationsManage)?;
-    let qb = qbo(qb)?;
-    if input.key().is_empty() || input.key().chars().count() > 200 {
-        return Err(AppError::BadRequest(
-            "key: the row's key (1 to 200 characters) is required.".into(),
-        ));
-    }
-    match &input {
-        ReconActionInput::Dismiss { .. } => {
-            audit_action(db, p, &input, json!({ "dismissed": true }), true).await?;
-            Ok("Dismissed: the report no longer lists it.".into())
-        }
-        ReconActionInput::Resend { order_id, .. } => {
-            let order_id = *order_id;
-            let forgot = forget_if_gone(db, qb, p, order_id).await?;
-            let result = manual_sync(
-                db,
-                p,
-                "quickbooks",
-                ManualSyncInput {
-                    entity_type: SyncScope::Order,
-                    entity_ids: Some(vec![order_id]),
-                    since: None,
-                },
-            )
-            .await?;
-            audit_action(db, p, &input, json!({ "forgot_mapping": forgot, "queued": result.successful, "run_id": result.run_id }), false).await?;
-            Ok(if forgot {
-                "Queued again; the mapping to the deleted invoice was forgotten first.".into()
-            } else {
-                "Queued again from the order's current state.".into()
-            })
-        }
-        ReconActionInput::Adopt {
-            order_id,
-            external_id: invoice_id,
-            ..
-        } => {
-            let invoice_id = invoice_id.clone();
-            adopt(db, qb, p, *order_id, &invoice_id).await?;
-            audit_action(db, p, &input, json!({ "mapped_to": invoice_id }), false).await?;
-            Ok(format!("Invoice {invoice_id} is now the order's mapping."))
-        }
-    }
-}
-
-/// The invoice `id` of the tenant's company, or None when QuickBooks no longer has it.
-async fn read_invoice(
-    qb: &QuickBooks,
-    tenant_id: Uuid,
-    id: &str,
-) -> Result<(String, Option<Value>), AppError> {
-    let access = qb
-        .access(tenant_id)
-        .await
-        .map_err(|e| read_error(ReadError::Access(e)))?;
-    match qb
-        .client
-        .read(&access.realm, &access.token, "Invoice", id)
-        .await
-    {
-        Ok(doc) if !doc.is_null() => Ok((access.realm, Some(doc))),
-        Ok(_) => Ok((access.realm, None)),
-        Err(QboError::Fault { fault, .. }) if fault.code() == "610" => Ok((access.realm, None)),
-        Err(e) => Err(read_error(ReadError::Qbo(e))),
-    }
-}
-
-/// Forgets the order's mapping when QuickBooks no longer has the invoice it names.
-async fn forget_if_gone(
-    db: &Db,
-    qb: &QuickBooks,
-    p: &Principal,
-    order_id: Uuid,
-) -> Result<bool, AppError> {
-    let access = qb
-        .access(p.tenant_id)
-        .await
-        .map_err(|e| read_error(ReadError::Access(e)))?;
-    let s = scope(p.tenant_id, &access.realm, "Order");
-    let Some(m) = mappings::by_ours(db, s, &order_id.to_string())
-        .await
-        .map_err(store)?
-    else {
-        return Ok(false);
-    };
-    let (_, doc) = read_invoice(qb, p.tenant_id, &m.external_id).await?;
-    if doc.is_some() {
-        return Ok(false);
-    }
-    mappings::forget(db, s, &order_id.to_string())
-        .await
-        .map_err(store)
-}
-
-/// Maps the order to an invoice that carries its marker.
-async fn adopt(
-    db: &Db,
-    qb: &QuickBooks,
-    p: &Principal,
-    order_id: Uuid,
-    invoice_id: &str,
-) -> Result<(), AppError> {
-    let (realm, doc) = read_invoice(qb, p.tenant_id, invoice_id).await?;
-    let doc = doc.ok_or_else(|| {
-        AppError::Conflict(format!("QuickBooks no longer has invoice {invoice_id}."))
-    })?;
-    if marker_order(&doc) != Some(order_id) || invoice_voided(&doc) {
-        return Err(AppError::Conflict(format!(
-            "Invoice {invoice_id} is not a live invoice carrying this order's marker; it cannot be adopted."
-        )));
-    }
-    orders::get(db, p.tenant_id, order_id)
-        .await
-        .map_err(store)?
-        .ok_or(AppError::NotFound)?;
-    let s = scope(p.tenant_id, &realm, "Order");
-    if let Some(other) = mappings::by_theirs(db, s, invoice_id)
-        .await
-        .map_err(store)?
-    {
-        if other.prometheus_id != order_id.to_string() {
-            return Err(AppError::Conflict(format!(
-                "Invoice {invoice_id} is already the mapping of another order."
-            )));
-        }
-    }
-    let m = mappings::Mapping {
-        prometheus_id: order_id.to_string(),
-        external_id: invoice_id.to_string(),
-        sync_token: doc["SyncToken"].as_str().map(str::to_string),
-        metadata: Some(metadata(&doc).to_string()),
-    };
-    mappings::upsert(db, s, &m, Utc::now()).await.map_err(store)
 }
