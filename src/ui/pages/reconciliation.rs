@@ -58,7 +58,7 @@ pub fn ReconciliationPage() -> impl IntoView {
             view! {
                 <Form method="GET" action=PATH attr:class="filters" attr:data-testid="recon-form">
                     <input type="hidden" name="run" value="1"/>
-                    <label>"Orders placed from" <input type="date" name="from" value=from.clone()/></label>
+                    <label>"From" <input type="date" name="from" value=from.clone()/></label>
                     <label>"to (included)" <input type="date" name="to" value=to.clone()/></label>
                     <div class="filter-actions">
                         <button type="submit">"Compare with QuickBooks"</button>

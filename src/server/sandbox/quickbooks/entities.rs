@@ -695,9 +695,8 @@ async fn prepare_invoice(
     }
     let today = clock::now().format("%Y-%m-%d").to_string();
     let txn_date = str_field(doc, "TxnDate").unwrap_or(&today).to_string();
-    doc["TxnDate"] = json!(txn_date);
-    let txn_day = chrono::NaiveDate::parse_from_str(&txn_date, "%Y-%m-%d")
-        .map_err(|_| Fail::business(format!("TxnDate {txn_date:?} is not a date (YYYY-MM-DD).")))?;
+    let txn_day = super::preferences::parse_date(&txn_date, "TxnDate")?;
+    doc["TxnDate"] = json!(txn_day.format("%Y-%m-%d").to_string());
     super::terms::due_date(c, realm, doc, &customer, txn_day).await?;
     if str_field(doc, "DocNumber").is_none() {
         doc["DocNumber"] = json!(store::next_doc_number(c, realm).await?.to_string());
@@ -814,10 +813,11 @@ async fn prepare_payment(c: &mut SqliteConnection, realm: &str, doc: &mut Value)
         }
     }
     doc["ProcessPayment"] = json!(false);
-    let today = clock::now().format("%Y-%m-%d").to_string();
-    if str_field(doc, "TxnDate").is_none() {
-        doc["TxnDate"] = json!(today);
-    }
+    let day = match str_field(doc, "TxnDate") {
+        Some(sent) => super::preferences::parse_date(sent, "TxnDate")?,
+        None => clock::now().date_naive(),
+    };
+    doc["TxnDate"] = json!(day.format("%Y-%m-%d").to_string());
     Ok(())
 }
 

@@ -124,8 +124,8 @@ fn check_currency_change(current: &Value, sent: &Map<String, Value>) -> ApiResul
     Ok(())
 }
 
-fn parse_date(text: &str, field: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(text.get(..10).unwrap_or(text), "%Y-%m-%d").map_err(|_| {
+pub(super) fn parse_date(text: &str, field: &str) -> ApiResult<NaiveDate> {
+    super::clock::xs_date(text).ok_or_else(|| {
         Fail::validation(
             "2040",
             "Invalid Date",

@@ -124,8 +124,8 @@ pub async fn due_date(
         doc["SalesTermRef"] = json!({ "value": t["Id"], "name": t["Name"] });
     }
     if let Some(sent) = str_field(doc, "DueDate") {
-        NaiveDate::parse_from_str(sent, "%Y-%m-%d")
-            .map_err(|_| Fail::business(format!("DueDate {sent:?} is not a date (YYYY-MM-DD).")))?;
+        let due = super::preferences::parse_date(sent, "DueDate")?;
+        doc["DueDate"] = json!(due.format("%Y-%m-%d").to_string());
         return Ok(());
     }
     let days = terms
