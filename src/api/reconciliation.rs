@@ -34,7 +34,7 @@ pub async fn reconciliation_action(
     kind: String,
     key: String,
     order_id: String,
-    customer_id: String,
+    customer_id: Option<String>,
     external_id: String,
     back: String,
 ) -> Result<String, AppError> {
@@ -55,7 +55,8 @@ pub async fn reconciliation_action(
                 }),
             };
             let order_id = record("order_id", &order_id)?;
-            let customer_id = record("customer_id", &customer_id)?;
+            // Absent from a form of an order's row.
+            let customer_id = record("customer_id", customer_id.as_deref().unwrap_or(""))?;
             let external_id = Some(external_id.trim().to_string()).filter(|s| !s.is_empty());
             let needs =
                 |what: &str| AppError::BadRequest(format!("{action} needs the row's {what}."));
