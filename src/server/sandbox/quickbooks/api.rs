@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::entities::{self, ApiResult};
 use super::fault::Fail;
 use super::limits::Permit;
+use super::store::Key;
 use super::{clock, store, Sandbox};
 use super::{preferences, query};
 
@@ -434,12 +435,14 @@ async fn query_in(c: &mut SqliteConnection, realm: &str, statement: &str) -> Api
     })?;
     let docs = if entity == "CompanyInfo" {
         vec![entities::company_info(c, realm).await?]
-    } else if let (Some(name), "Customer") = (q.equality("DisplayName"), entity) {
-        store::by_name(c, realm, entity, name).await?
-    } else if let (Some(name), "Item" | "Account") = (q.equality("Name"), entity) {
-        store::by_name(c, realm, entity, name).await?
-    } else if let Some(doc_number) = q.equality("DocNumber") {
-        store::by_doc_number(c, realm, entity, doc_number).await?
+    } else if let Some(ids) = q.any_of("Id") {
+        store::by_keys(c, realm, entity, Key::Id, ids).await?
+    } else if let (Some(names), "Customer") = (q.any_of("DisplayName"), entity) {
+        store::by_keys(c, realm, entity, Key::Name, names).await?
+    } else if let (Some(names), "Item" | "Account" | "Term") = (q.any_of("Name"), entity) {
+        store::by_keys(c, realm, entity, Key::Name, names).await?
+    } else if let Some(numbers) = q.any_of("DocNumber") {
+        store::by_keys(c, realm, entity, Key::DocNumber, numbers).await?
     } else {
         store::all(c, realm, entity).await?
     };

@@ -427,13 +427,13 @@ impl Query {
         (total, page)
     }
 
-    /// The single equality on an indexed column, if the query has one (a fast path).
-    pub fn equality(&self, field: &str) -> Option<&str> {
+    /// The values an `=` or `IN` condition on `field` allows, if the query has one: every hit is
+    /// among the entities with those values (a fast path over an indexed column).
+    pub fn any_of(&self, field: &str) -> Option<&[String]> {
         self.conditions
             .iter()
-            .find(|c| c.op == Op::Eq && c.field.eq_ignore_ascii_case(field))
-            .and_then(|c| c.values.first())
-            .map(String::as_str)
+            .find(|c| matches!(c.op, Op::Eq | Op::In) && c.field.eq_ignore_ascii_case(field))
+            .map(|c| c.values.as_slice())
     }
 }
 
@@ -478,6 +478,21 @@ mod tests {
             parse("select * from Item maxresults 5000"),
             Err(Fail::Validation { code: "4001", .. })
         ));
+    }
+
+    #[test]
+    fn an_eq_or_in_names_the_candidates_an_index_can_serve() {
+        let q = parse(
+            "select * from Invoice where TxnDate >= '2026-01-01' and DocNumber in ('7', '8')",
+        )
+        .expect("parses");
+        assert_eq!(
+            q.any_of("docnumber"),
+            Some(&["7".to_string(), "8".to_string()][..])
+        );
+        assert_eq!(q.any_of("TxnDate"), None, "a range is not a look-up");
+        let q = parse("select * from Customer where Id = '3'").expect("parses");
+        assert_eq!(q.any_of("Id"), Some(&["3".to_string()][..]));
     }
 
     #[test]

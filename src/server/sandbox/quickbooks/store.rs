@@ -220,21 +220,55 @@ pub async fn by_name(
     Ok(parse_docs(rows))
 }
 
-/// Live entities of a kind with this DocNumber.
-pub async fn by_doc_number(
+/// An indexed column a query's `=` or `IN` can be served from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// The entity's id.
+    Id,
+    /// DisplayName (customers) or Name (name-list entities), case-insensitive.
+    Name,
+    /// DocNumber (transactions).
+    DocNumber,
+}
+
+/// Live entities of a kind whose `key` is one of `values`, by id: a query's look-up by ids,
+/// names or numbers without reading every entity of the kind.
+pub async fn by_keys(
     c: &mut SqliteConnection,
     realm: &str,
     entity: &str,
-    doc_number: &str,
+    key: Key,
+    values: &[String],
 ) -> DbResult<Vec<Value>> {
-    let rows = sqlx::query_scalar(
-        "SELECT doc FROM entities WHERE realm = $1 AND entity = $2 AND doc_number = $3 AND deleted = 0 ORDER BY id",
-    )
-    .bind(realm)
-    .bind(entity)
-    .bind(doc_number)
-    .fetch_all(c)
-    .await?;
+    let (column, values): (&str, Vec<serde_json::Value>) = match key {
+        // Ids are integers here; a value that is not one matches nothing.
+        Key::Id => (
+            "id",
+            values
+                .iter()
+                .filter_map(|v| v.trim().parse::<i64>().ok())
+                .map(Into::into)
+                .collect(),
+        ),
+        Key::Name => (
+            "name_key",
+            values.iter().map(|v| name_key(v).into()).collect(),
+        ),
+        Key::DocNumber => (
+            "doc_number",
+            values.iter().map(|v| v.clone().into()).collect(),
+        ),
+    };
+    let sql = format!(
+        "SELECT doc FROM entities WHERE realm = $1 AND entity = $2 AND deleted = 0 \
+         AND {column} IN (SELECT value FROM json_each($3)) ORDER BY id"
+    );
+    let rows = sqlx::query_scalar(&sql)
+        .bind(realm)
+        .bind(entity)
+        .bind(serde_json::to_string(&values).unwrap_or_else(|_| "[]".into()))
+        .fetch_all(c)
+        .await?;
     Ok(parse_docs(rows))
 }
 
