@@ -2,6 +2,7 @@
 //! implements, the canonical event it receives, and the three kinds of failure the engine
 //! distinguishes (retryable, permanent, authentication).
 
+pub mod netsuite;
 pub mod quickbooks;
 
 use async_trait::async_trait;
