@@ -12,7 +12,7 @@
 //!    5,000 events/s run for latency; the server's resident memory is sampled throughout.
 //! 3. Reconciliation (runs first; BENCH_SKIP_RECON skips it): the report over BENCH_RECON_ORDERS
 //!    paid orders (default 10,000) and their invoices and payments, with Intuit's limits on at
-//!    real time and six drifts planted by hand: calls, requests seen by the sandbox, rows, time.
+//!    real time and ten drifts planted by hand: calls, requests seen by the sandbox, rows, time.
 
 mod common;
 
@@ -59,11 +59,38 @@ struct Rig {
     p: Principal,
     token: String,
     window: Duration,
-    qb: Arc<QuickBooks>,
+    cipher: Cipher,
     worker: OutboxWorker,
 }
 
-async fn rig(orders_wanted: usize, batch: bool, limits: bool, scale: f64) -> Rig {
+/// A QuickBooks connector to the sandbox at `base` whose client paces itself to Intuit's limits
+/// in windows of `window` (a minute divided by the time scale).
+fn connector(db: &Db, cipher: &Cipher, base: &str, window: Duration, batch: bool) -> QuickBooks {
+    let endpoints =
+        Endpoints::for_environment(Environment::Emulator, Some(base)).expect("endpoints");
+    let mut settings = QboSettings::new("bench", SecretString::from("bench-secret"), endpoints);
+    settings.pacing = Pacing {
+        window,
+        ..Pacing::default()
+    };
+    settings.throttle_wait = window;
+    settings.throttle_budget = window * 2;
+    settings.batch_size = if batch { 30 } else { 1 };
+    QuickBooks::new(
+        db.clone(),
+        cipher.clone(),
+        QboClient::new(settings).expect("client"),
+    )
+}
+
+/// `worker_batch`: events the worker claims per pass.
+async fn rig(
+    orders_wanted: usize,
+    batch: bool,
+    limits: bool,
+    scale: f64,
+    worker_batch: i64,
+) -> Rig {
     let dir = tempfile::tempdir().expect("dir");
     let mut cfg = SandboxConfig::new(
         dir.path().join("sandbox.db"),
@@ -177,29 +204,15 @@ async fn rig(orders_wanted: usize, batch: bool, limits: bool, scale: f64) -> Rig
         orders::mark_paid(&db, &p, *id).await.expect("paid");
     }
     let window = Duration::from_secs_f64(60.0 / scale);
-    let endpoints = Endpoints::for_environment(Environment::Emulator, Some(&handle.base_url))
-        .expect("endpoints");
-    let mut settings = QboSettings::new("bench", SecretString::from("bench-secret"), endpoints);
-    settings.pacing = Pacing {
-        window,
-        ..Pacing::default()
-    };
-    settings.throttle_wait = window;
-    settings.throttle_budget = window * 2;
-    settings.batch_size = if batch { 30 } else { 1 };
-    let qb = Arc::new(QuickBooks::new(
-        db.clone(),
-        cipher,
-        QboClient::new(settings).expect("client"),
-    ));
+    let qb = Arc::new(connector(&db, &cipher, &handle.base_url, window, batch));
     let worker_cfg = WorkerConfig {
-        batch_size: 1000,
+        batch_size: worker_batch,
         lease_ttl: chrono::TimeDelta::seconds(300),
         ..WorkerConfig::default()
     };
     let worker = OutboxWorker::new(
         db.clone(),
-        Adapters::new().with(Provider::QuickBooks, qb.clone()),
+        Adapters::new().with(Provider::QuickBooks, qb),
         worker_cfg,
     );
     Rig {
@@ -210,7 +223,7 @@ async fn rig(orders_wanted: usize, batch: bool, limits: bool, scale: f64) -> Rig
         p,
         token,
         window,
-        qb,
+        cipher,
         worker,
     }
 }
@@ -241,6 +254,21 @@ impl Rig {
             .expect("json")
     }
 
+    async fn read(&self, entity: &str, id: &str) -> Value {
+        self.http
+            .get(format!(
+                "{}/v3/company/{REALM}/{entity}/{id}",
+                self.handle.base_url
+            ))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("read")
+            .json()
+            .await
+            .expect("json")
+    }
+
     async fn query(&self, stmt: &str) -> Value {
         self.http
             .post(format!("{}/v3/company/{REALM}/query", self.handle.base_url))
@@ -262,7 +290,7 @@ impl Rig {
 }
 
 async fn bulk(b: Bulk) {
-    let rig = rig(b.orders, b.batch, b.limits, b.scale).await;
+    let rig = rig(b.orders, b.batch, b.limits, b.scale, 1000).await;
     let base = rig.handle.base_url.clone();
     let before: Value = sandbox_stats(&rig.http, &base).await;
     let started = Instant::now();
@@ -297,45 +325,99 @@ async fn bulk(b: Bulk) {
 }
 
 /// The reconciliation report over N paid orders (BENCH_RECON_ORDERS, default 10,000), their
-/// invoices and payments delivered beforehand with the limits off; then Intuit's limits on at
-/// real time (500 requests and 40 batch calls a minute, 10 concurrent) and a few drifts planted
-/// by hand: the report is run twice and its calls, rows and time reported.
+/// invoices and payments delivered beforehand with the limits off and time scaled ×1,000 (the
+/// client's own pacing would otherwise hold the seed to 40 batch calls a minute); then Intuit's
+/// limits on at real time (500 requests and 40 batch calls a minute, 10 concurrent) for the
+/// sandbox and for a connector pacing itself in real minutes, and a few drifts planted by hand:
+/// the report is run twice and its calls, rows and time reported.
 async fn reconciliation(orders_wanted: usize) {
-    let rig = rig(orders_wanted, true, false, 1.0).await;
+    // The worker's default pass size: a pass of 1,000 paid orders (invoice and payment each)
+    // outlasts the 45-second per-event deadline against a sandbox holding 10,000 invoices.
+    let rig = rig(
+        orders_wanted,
+        true,
+        false,
+        1000.0,
+        WorkerConfig::default().batch_size,
+    )
+    .await;
     let seeded = Instant::now();
     rig.drain().await;
     let seed_time = seeded.elapsed();
-    // Drift by hand in QuickBooks: three invoices voided, three with an amount edited.
+    // Drift by hand in QuickBooks, on ten paid invoices: the payment voided (2: balance
+    // differs), then the invoice edited (2: total differs) or voided (2) or deleted (2: missing
+    // there); and two invoices typed again with an existing number (duplicates).
     let found = rig
-        .query("select * from Invoice orderby Id startposition 1 maxresults 6")
+        .query("select * from Invoice orderby Id startposition 1 maxresults 10")
         .await;
     let picked = found["QueryResponse"]["Invoice"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(
-        picked.len(),
-        6.min(orders_wanted),
-        "invoices to plant drift on"
-    );
+    assert_eq!(picked.len(), 10, "invoices to plant drift on");
+    let ok = |answer: Value, what: &str| {
+        assert!(answer.get("Fault").is_none(), "{what}: {answer}");
+        answer
+    };
     for (i, inv) in picked.iter().enumerate() {
+        if i < 8 {
+            let payment_id = inv["LinkedTxn"]
+                .as_array()
+                .and_then(|l| l.iter().find(|t| t["TxnType"] == "Payment"))
+                .and_then(|t| t["TxnId"].as_str())
+                .expect("paid")
+                .to_string();
+            let payment = rig.read("payment", &payment_id).await["Payment"].clone();
+            ok(
+                rig.api(
+                    "payment?operation=update&include=void",
+                    json!({ "Id": payment_id, "SyncToken": payment["SyncToken"], "sparse": true }),
+                )
+                .await,
+                "void the payment",
+            );
+        }
+        let inv = rig.read("invoice", inv["Id"].as_str().expect("id")).await["Invoice"].clone();
         let (id, token) = (inv["Id"].clone(), inv["SyncToken"].clone());
-        if i < 3 {
-            rig.api(
-                "invoice?operation=void",
-                json!({ "Id": id, "SyncToken": token }),
-            )
-            .await;
-        } else {
-            let mut line = inv["Line"][0].clone();
-            line["Amount"] = json!(1.0);
-            line["SalesItemLineDetail"]["Qty"] = json!(1);
-            line["SalesItemLineDetail"]["UnitPrice"] = json!(1.0);
-            rig.api(
-                "invoice",
-                json!({ "Id": id, "SyncToken": token, "sparse": true, "Line": [line] }),
-            )
-            .await;
+        match i {
+            0 | 1 => {}
+            2 | 3 => {
+                let mut line = inv["Line"][0].clone();
+                line["Amount"] = json!(1.0);
+                line["SalesItemLineDetail"]["Qty"] = json!(1);
+                line["SalesItemLineDetail"]["UnitPrice"] = json!(1.0);
+                let body = json!({ "Id": id, "SyncToken": token, "sparse": true, "Line": [line] });
+                ok(rig.api("invoice", body).await, "edit the invoice");
+            }
+            4 | 5 => {
+                let body = json!({ "Id": id, "SyncToken": token });
+                ok(
+                    rig.api("invoice?operation=void", body).await,
+                    "void the invoice",
+                );
+            }
+            6 | 7 => {
+                let body = json!({ "Id": id, "SyncToken": token });
+                ok(
+                    rig.api("invoice?operation=delete", body).await,
+                    "delete the invoice",
+                );
+            }
+            _ => {
+                let lines: Vec<Value> = inv["Line"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|l| l["DetailType"] == "SalesItemLineDetail")
+                    .map(|mut l| {
+                        l.as_object_mut().map(|o| o.remove("Id"));
+                        l
+                    })
+                    .collect();
+                let body = json!({ "CustomerRef": inv["CustomerRef"], "DocNumber": inv["DocNumber"], "Line": lines });
+                ok(rig.api("invoice", body).await, "type a duplicate");
+            }
         }
     }
     let on = Limits::default();
@@ -350,10 +432,17 @@ async fn reconciliation(orders_wanted: usize) {
         .await
         .expect("limits");
     assert!(res.status().is_success(), "limits on");
+    let real_time = connector(
+        &rig.db,
+        &rig.cipher,
+        &rig.handle.base_url,
+        Duration::from_secs(60),
+        true,
+    );
     for run in 1..=2 {
         let before = sandbox_stats(&rig.http, &rig.handle.base_url).await;
         let started = Instant::now();
-        let report = reconciliation::report(&rig.db, Some(&*rig.qb), &rig.p, None, None)
+        let report = reconciliation::report(&rig.db, Some(&real_time), &rig.p, None, None)
             .await
             .expect("report");
         let elapsed = started.elapsed();
@@ -369,6 +458,11 @@ async fn reconciliation(orders_wanted: usize) {
                 None => kinds.push((r.kind.code().to_string(), 1)),
             }
         }
+        assert_eq!(
+            report.rows.len(),
+            10,
+            "the ten drifts planted are found: {kinds:?}"
+        );
         println!(
             "reconciliation [run {run}]: {} orders compared with {} invoices in {:.2} s; {} calls reported, {} requests seen by the sandbox ({} answered 429); \
              rows {:?}; seeding (limits off) took {:.1} s",

@@ -145,8 +145,10 @@ test("Intuit's OAuth client and node-quickbooks work against the sandbox as agai
   expect(rate.Rate).toBeGreaterThan(0);
 
   // Addresses come back with ids of their own.
-  const addressed = await call(qb, "createCustomer", { DisplayName: `SDK Addressed ${stamp}`, BillAddr: { Line1: "1 Main St", City: "Springfield", CountrySubDivisionCode: "CA", PostalCode: "94000" } });
+  const addressed = await call(qb, "createCustomer", { DisplayName: `SDK Addressed ${stamp}`, BillAddr: { Line1: "1 Main St", City: "Springfield", CountrySubDivisionCode: "CA", PostalCode: "94000", Country: "US" } });
   expect(addressed.BillAddr.Id).toBeTruthy();
+  // Since 2025-10-31 QuickBooks answers countries as ISO 3166 alpha-3 codes.
+  expect(addressed.BillAddr.Country).toBe("USA");
 
   // Batch: one item's fault does not fail the others.
   const batch = await call(qb, "batch", [

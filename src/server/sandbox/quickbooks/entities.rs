@@ -476,19 +476,7 @@ async fn prepare_customer(
         doc["Balance"] = json!(0);
         doc["BalanceWithJobs"] = json!(0);
     }
-    // Every address gets an Id of its own (reference § 5: `BillAddr.Id` in the answer); an
-    // address sent again without one keeps the one it had.
-    for addr in ["BillAddr", "ShipAddr"] {
-        if !doc[addr].is_object() || doc[addr].get("Id").is_some() {
-            continue;
-        }
-        let id = match current.and_then(|cur| cur[addr]["Id"].as_str()) {
-            Some(kept) => kept.to_string(),
-            None => store::next_id(c, realm).await?.to_string(),
-        };
-        doc[addr]["Id"] = json!(id);
-    }
-    Ok(())
+    super::address::complete(c, realm, doc, current).await
 }
 
 /// What QuickBooks fills in on a name-list entry (account, item).
@@ -718,6 +706,7 @@ async fn prepare_invoice(
             }
         }
     }
+    super::address::complete(c, realm, doc, current).await?;
     for (key, default) in [
         ("EmailStatus", json!("NotSet")),
         ("PrintStatus", json!("NeedToPrint")),

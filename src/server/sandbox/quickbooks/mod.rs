@@ -10,6 +10,7 @@
 //! - `GET /` — the read-only page; `POST /companies/{realm}/invoices/{id}/payments`
 //! - `/_sandbox/…` — test and demo controls (fault injection, webhook target, stats)
 
+mod address;
 mod api;
 pub mod clock;
 mod discovery;
