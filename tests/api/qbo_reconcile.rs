@@ -300,6 +300,19 @@ fn customer_row<'a>(r: &'a Value, kind: &str, id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("a {kind} row for customer {id}: {r}"))
 }
 
+async fn sync_customers(q: &Qbo, admin: &reqwest::Client, on: bool) {
+    let (status, body) = q
+        .app
+        .send_json(
+            admin,
+            Method::PUT,
+            "/api/integrations/connections/quickbooks/settings",
+            json!({ "sync_customers": on }),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
+
 async fn new_customer(q: &Qbo, admin: &reqwest::Client, name: &str) -> String {
     let (status, c) = q
         .app
@@ -357,16 +370,7 @@ async fn customers_drift_is_found_and_settled(backend: Backend) {
         .await
         .expect("plant");
     // Made while customers were not synced, and typed into QuickBooks by hand meanwhile.
-    let (status, _) = q
-        .app
-        .send_json(
-            &admin,
-            Method::PUT,
-            "/api/integrations/connections/quickbooks/settings",
-            json!({ "sync_customers": false }),
-        )
-        .await;
-    assert_eq!(status, 204);
+    sync_customers(&q, &admin, false).await;
     let typed = new_customer(&q, &admin, "Typed Twice Ltd").await;
     settle(&q).await;
     let by_hand = q
@@ -377,16 +381,7 @@ async fn customers_drift_is_found_and_settled(backend: Backend) {
         )
         .await;
     let by_hand_id = by_hand["Id"].as_str().expect("id").to_string();
-    let (status, _) = q
-        .app
-        .send_json(
-            &admin,
-            Method::PUT,
-            "/api/integrations/connections/quickbooks/settings",
-            json!({ "sync_customers": true }),
-        )
-        .await;
-    assert_eq!(status, 204);
+    sync_customers(&q, &admin, true).await;
 
     let r = report(&q, &admin).await;
     assert!(r["customers_checked"].as_i64().unwrap_or(0) >= 4, "{r}");

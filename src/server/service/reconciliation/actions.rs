@@ -90,20 +90,7 @@ pub async fn act(
             Ok("Dismissed: the report no longer lists it.".into())
         }
         ReconActionInput::Resend { order_id, .. } => {
-            let order_id = *order_id;
-            let forgot = forget_if_gone(db, qb, p, "Order", "Invoice", order_id).await?;
-            let result = manual_sync(
-                db,
-                p,
-                "quickbooks",
-                ManualSyncInput {
-                    entity_type: SyncScope::Order,
-                    entity_ids: Some(vec![order_id]),
-                    since: None,
-                },
-            )
-            .await?;
-            audit_action(db, p, &input, json!({ "forgot_mapping": forgot, "queued": result.successful, "run_id": result.run_id }), false).await?;
+            let forgot = resend(db, qb, p, &input, Resent::Order(*order_id)).await?;
             Ok(if forgot {
                 "Queued again; the mapping to the deleted invoice was forgotten first.".into()
             } else {
@@ -121,20 +108,7 @@ pub async fn act(
             Ok(format!("Invoice {invoice_id} is now the order's mapping."))
         }
         ReconActionInput::ResendCustomer { customer_id, .. } => {
-            let customer_id = *customer_id;
-            let forgot = forget_if_gone(db, qb, p, "Customer", "Customer", customer_id).await?;
-            let result = manual_sync(
-                db,
-                p,
-                "quickbooks",
-                ManualSyncInput {
-                    entity_type: SyncScope::Customer,
-                    entity_ids: Some(vec![customer_id]),
-                    since: None,
-                },
-            )
-            .await?;
-            audit_action(db, p, &input, json!({ "forgot_mapping": forgot, "queued": result.successful, "run_id": result.run_id }), false).await?;
+            let forgot = resend(db, qb, p, &input, Resent::Customer(*customer_id)).await?;
             Ok(if forgot {
                 "Queued again; the link to the customer QuickBooks no longer has was forgotten first.".into()
             } else {
@@ -155,6 +129,44 @@ pub async fn act(
             ))
         }
     }
+}
+
+/// What a re-send queues again.
+#[derive(Clone, Copy)]
+enum Resent {
+    Order(Uuid),
+    Customer(Uuid),
+}
+
+/// Queues the record again from its current state (its mapping forgotten first when QuickBooks no
+/// longer has what it names), audited; returns whether a mapping was forgotten.
+async fn resend(
+    db: &Db,
+    qb: &QuickBooks,
+    p: &Principal,
+    input: &ReconActionInput,
+    what: Resent,
+) -> Result<bool, AppError> {
+    let (entity_type, their_entity, scope, id) = match what {
+        Resent::Order(id) => ("Order", "Invoice", SyncScope::Order, id),
+        Resent::Customer(id) => ("Customer", "Customer", SyncScope::Customer, id),
+    };
+    let forgot = forget_if_gone(db, qb, p, entity_type, their_entity, id).await?;
+    let result = manual_sync(
+        db,
+        p,
+        "quickbooks",
+        ManualSyncInput {
+            entity_type: scope,
+            entity_ids: Some(vec![id]),
+            since: None,
+        },
+    )
+    .await?;
+    let after =
+        json!({ "forgot_mapping": forgot, "queued": result.successful, "run_id": result.run_id });
+    audit_action(db, p, input, after, false).await?;
+    Ok(forgot)
 }
 
 /// The record `entity` `id` of the tenant's company, or None when QuickBooks no longer has it.
