@@ -10,12 +10,17 @@
 //!   `enc(consumer secret)&enc(token secret)`; signature `base64(HMAC-SHA256(key, base))`.
 //! - Header `OAuth realm="…", oauth_…="…", …`, each value percent-encoded; the realm is the
 //!   account id in NetSuite's form (uppercase, underscores) and is not signed.
+//! - [`verify`] checks a request as NetSuite does (method, version, nonce length, timestamp
+//!   within five minutes, realm, signature) and names the Login Audit Trail's reason.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+
+mod verify;
+pub use verify::{parse_header, verify, Refusal, Signed};
 
 /// What RFC 3986 leaves unencoded: letters, digits and `-._~`.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -186,6 +191,12 @@ mod tests {
         assert_eq!(
             format!("Authorization: {header}"),
             s("expected_authorization_header")
+        );
+        let signed = parse_header(&header).expect("parses");
+        let now: i64 = s("timestamp").parse().expect("ts");
+        assert_eq!(
+            verify(&s("method"), &url, &s("realm"), &signed, &creds, now),
+            Ok(())
         );
     }
 
