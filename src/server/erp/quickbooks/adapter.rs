@@ -35,6 +35,7 @@ use crate::server::outbox::events;
 use crate::server::store::mappings::{self, Mapping, Scope};
 use crate::server::time;
 use batch::{invoice_batch, item_fault};
+pub use customers::display_names;
 use customers::sync_customer;
 pub use invoices::invoice_body;
 use invoices::sync_invoice;

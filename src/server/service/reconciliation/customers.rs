@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::domain::reconcile::{customer_drift_key, DriftKind, DriftRow, ReconAction, ReconEntity};
+use crate::server::erp::quickbooks::adapter::display_names;
 
 /// One of our customers, as the comparison needs it.
 #[derive(Clone, Debug)]
@@ -27,13 +28,7 @@ pub struct OurCustomer {
 impl OurCustomer {
     /// The display names QuickBooks may hold for it: the name, or `Name (number)`.
     pub fn display_names(&self) -> [String; 2] {
-        let name: String = self.name.trim().chars().take(500).collect();
-        let short: String = self.name.trim().chars().take(480).collect();
-        let long: String = format!("{short} ({})", self.number)
-            .chars()
-            .take(500)
-            .collect();
-        [name, long]
+        display_names(&self.name, self.number)
     }
 }
 

@@ -26,6 +26,15 @@ fn address(a: &crate::domain::commerce::Address) -> Option<Value> {
     (!m.is_empty()).then_some(Value::Object(m))
 }
 
+/// The display names a customer of ours may have in QuickBooks: its name, or — when another
+/// customer had that name — `Name (number)`; both within QuickBooks' 500 characters.
+pub fn display_names(name: &str, number: i64) -> [String; 2] {
+    [
+        clip(name, 500),
+        clip(&format!("{} ({number})", clip(name, 480)), 500),
+    ]
+}
+
 /// The QuickBooks Customer fields we own.
 fn customer_body(c: &Customer, display_name: &str) -> Map<String, Value> {
     let mut m = Map::new();
@@ -67,15 +76,11 @@ pub(super) async fn sync_customer(
         return Ok((m.external_id, Some(doc)));
     }
     checks::customer(c)?;
-    let name = clip(&c.name, 500);
+    let [name, other] = display_names(&c.name, c.customer_number);
     if let Some(id) = adopt_customer(call, c, &name).await? {
         return Ok((id, None));
     }
     // The name belongs to a QuickBooks customer another of ours is mapped to: disambiguate.
-    let other = clip(
-        &format!("{} ({})", clip(&c.name, 480), c.customer_number),
-        500,
-    );
     let name = if find_customer(call, &name).await?.is_some() {
         other
     } else {
@@ -141,10 +146,7 @@ async fn update_customer(
     m: &Mapping,
 ) -> Result<Value, DeliveryError> {
     let id = m.external_id.as_str();
-    let disambiguated = clip(
-        &format!("{} ({})", clip(&c.name, 480), c.customer_number),
-        500,
-    );
+    let [plain, disambiguated] = display_names(&c.name, c.customer_number);
     let remembered: Value = m
         .metadata
         .as_deref()
@@ -167,7 +169,7 @@ async fn update_customer(
             if current_name.as_deref() == Some(disambiguated.as_str()) {
                 disambiguated.clone()
             } else {
-                clip(&c.name, 500)
+                plain.clone()
             }
         });
         let mut body = customer_body(c, &name);
