@@ -9,7 +9,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use leptos_axum::{
+    file_and_error_handler_with_context, generate_route_list, AxumRouteListing, LeptosRoutes,
+};
+use std::sync::OnceLock;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -25,9 +28,20 @@ use crate::server::state::AppState;
 /// Largest request body accepted anywhere (Intuit sends webhook batches of up to about 1 MB).
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// The page routes, generated once per process. Generating them renders the app with resource
+/// loading switched off through a process-wide flag (leptos_server's `SuppressResourceLoad`):
+/// a page of another app in this process whose data starts loading at that instant waits
+/// forever (leptos issue #4773). Production builds one app; the tests build hundreds, and a
+/// page hung this way once. Every app needs the list before it serves, so once it exists no
+/// generation can overlap a page.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the application router.
 pub fn build(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let page_state = state.clone();
     let fallback_state = state.clone();
     let options = state.leptos_options.clone();

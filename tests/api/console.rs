@@ -20,6 +20,7 @@ both_backends!(
     a_retried_delivery_s_badge_follows_the_re_send,
     console_pages_answer_each_role_with_the_right_status,
     the_inbox_viewer_lists_by_status_and_retries_failed_events,
+    pages_render_while_other_apps_are_built_in_the_process,
 );
 
 /// Posts a server-function form like a browser without JavaScript.
@@ -766,4 +767,37 @@ async fn the_inbox_viewer_lists_by_status_and_retries_failed_events(backend: Bac
         app.get_json(&manager, "/api/integrations/inbox").await.0,
         403
     );
+}
+
+/// Building an app once generated the page routes by rendering the app with resource loading
+/// switched off process-wide, so a page of another app whose data started loading at that
+/// instant never finished (it hung a CI run). Pages load while apps are built beside them.
+async fn pages_render_while_other_apps_are_built_in_the_process(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.signed_in(crate::helpers::demo_email(Role::Admin)).await;
+    let state = app.state.clone();
+    let builder = tokio::task::spawn_blocking(move || {
+        for _ in 0..50 {
+            drop(erp_bridge::server::router::build(state.clone()));
+        }
+    });
+    let mut statuses = Vec::new();
+    // Waves of page loads for as long as apps are being built.
+    while statuses.is_empty() || !builder.is_finished() {
+        let wave = (0..8).map(|_| {
+            let page = admin
+                .get(app.url("/admin/api-tokens"))
+                .timeout(std::time::Duration::from_secs(20))
+                .send();
+            async move {
+                match page.await {
+                    Ok(res) => res.status().as_u16(),
+                    Err(e) => panic!("a page stalled: {e}"),
+                }
+            }
+        });
+        statuses.extend(futures::future::join_all(wave).await);
+    }
+    builder.await.expect("builds");
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
