@@ -183,10 +183,18 @@ impl Qbo {
 
     /// One outbox pass through the QuickBooks connector.
     pub async fn pass(&self) -> erp_bridge::server::outbox::worker::PassStats {
-        let cfg = WorkerConfig {
+        self.pass_with(WorkerConfig {
             backoff_unit: Duration::from_millis(1),
             ..WorkerConfig::default()
-        };
+        })
+        .await
+    }
+
+    /// One worker pass under `cfg`.
+    pub async fn pass_with(
+        &self,
+        cfg: WorkerConfig,
+    ) -> erp_bridge::server::outbox::worker::PassStats {
         let adapters = Adapters::new().with(Provider::QuickBooks, Arc::new(self.qb()));
         OutboxWorker::new(self.app.state.db.clone(), adapters, cfg)
             .run_once()
@@ -1272,6 +1280,59 @@ async fn concurrent_callers_share_one_token_refresh(backend: Backend) {
         ("Pending", 0),
         "parked without using retries"
     );
+}
+
+both_backends!(a_bulk_waiting_on_our_pacing_is_charged_nothing);
+
+/// Waiting for Intuit's rate window is not QuickBooks failing to answer: a bulk whose calls
+/// queue behind the client's pacing for far longer than the per-event deadline is delivered
+/// in one pass, no attempt charged (DESIGN § 14: pacing waits cost nothing).
+async fn a_bulk_waiting_on_our_pacing_is_charged_nothing(backend: Backend) {
+    let q = qbo_app(backend, |_, s| {
+        s.pacing.per_window = 2;
+        s.pacing.batch_per_window = 1;
+        s.pacing.window = Duration::from_millis(400);
+    })
+    .await;
+    q.connect().await;
+    let admin = q.admin().await;
+    let mut numbers = Vec::new();
+    for _ in 0..6 {
+        let o = q.order(&admin, 100).await;
+        q.mark_paid(&admin, o["id"].as_str().expect("id")).await;
+        numbers.push(o["order_number"].as_i64().expect("n"));
+    }
+    let started = std::time::Instant::now();
+    let cfg = WorkerConfig {
+        event_deadline: Duration::from_secs(1),
+        backoff_unit: Duration::from_secs(60),
+        ..WorkerConfig::default()
+    };
+    for _ in 0..10 {
+        q.pass_with(cfg.clone()).await;
+    }
+    let charged: Vec<_> = q
+        .rows()
+        .await
+        .into_iter()
+        .filter(|r| r.status != "Superseded" && (r.retry_count > 0 || r.status != "Completed"))
+        .map(|r| (r.event_type, r.status, r.last_error))
+        .collect();
+    assert!(charged.is_empty(), "pacing cost attempts: {charged:?}");
+    // The customers, the look-ups, the batch and the payments at two calls a 400 ms window:
+    // the passes waited on pacing for more than twice the 1 s deadline.
+    assert!(
+        started.elapsed() > Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    for n in numbers {
+        assert_eq!(
+            q.count("Invoice", &format!("where DocNumber = '{n}'"))
+                .await,
+            1
+        );
+    }
 }
 
 both_backends!(a_throttle_storm_is_paced_and_loses_nothing);

@@ -2,6 +2,7 @@
 //! implements, the canonical event it receives, and the three kinds of failure the engine
 //! distinguishes (retryable, permanent, authentication).
 
+pub mod deadline;
 pub mod netsuite;
 pub mod quickbooks;
 
@@ -143,15 +144,15 @@ pub trait ErpAdapter: Send + Sync + 'static {
     /// Delivers several events (never two of the same record), recording in `progress` when
     /// each is started and how it ended. The worker may stop waiting at any await point (a
     /// deadline, a lost lease): what `progress` holds then decides which events were attempted.
-    /// The default delivers them one by one, each under the per-event deadline; a connector
+    /// The default delivers them one by one, each under the per-event deadline (time waiting on
+    /// pacing not counted: [`deadline`]); a connector
     /// with a bulk endpoint (QuickBooks batch) does better.
     async fn deliver_batch(&self, events: &[OutboxEvent], progress: &mut Progress) {
         for (i, e) in events.iter().enumerate() {
             progress.start(i);
-            let result = match tokio::time::timeout(progress.deadline(), self.deliver(e)).await {
-                Ok(result) => result,
-                Err(_) => Err(progress.timed_out()),
-            };
+            let result = deadline::within(progress.deadline(), self.deliver(e))
+                .await
+                .unwrap_or_else(|| Err(progress.timed_out()));
             progress.finish(i, result);
         }
     }
@@ -176,7 +177,8 @@ impl Progress {
         }
     }
 
-    /// How long one event (or one bulk call) may take.
+    /// How long one event (or one bulk call) may take, not counting waits on pacing
+    /// ([`deadline::within`]).
     pub fn deadline(&self) -> Duration {
         self.deadline
     }

@@ -16,7 +16,7 @@ use super::breaker::{self, BreakerConfig, Gate, PassVerdict};
 use super::outcomes::Batch;
 use super::scrub;
 use crate::domain::connection::Provider;
-use crate::server::erp::{Adapters, DeliveryError, ErpAdapter, OutboxEvent, Progress};
+use crate::server::erp::{deadline, Adapters, DeliveryError, ErpAdapter, OutboxEvent, Progress};
 use crate::server::store::outbox::{self, Claim, OutboxRow};
 use crate::server::store::{connections, health, leases, Db, StoreResult};
 use crate::server::time;
@@ -416,7 +416,8 @@ impl OutboxWorker {
 
     /// Hands `events` to the adapter while heartbeating the lease. Nothing is cancelled while
     /// the lease holds: each event's own deadline bounds the adapter, and a backstop (every
-    /// event's deadline in a row) bounds an adapter that ignores it. Returns false when the lease
+    /// event's deadline in a row, twice) bounds an adapter that ignores it; neither counts
+    /// waits on pacing. Returns false when the lease
     /// was lost (the hand-over is dropped: its outcomes would be fenced anyway).
     #[allow(clippy::too_many_arguments)]
     async fn hand_over(
@@ -430,14 +431,12 @@ impl OutboxWorker {
         clock: PassClock,
     ) -> StoreResult<bool> {
         let n = u32::try_from(events.len()).unwrap_or(u32::MAX);
-        let backstop = tokio::time::sleep(self.config.event_deadline.saturating_mul(n.max(1)) * 2);
-        tokio::pin!(backstop);
-        let delivery = adapter.deliver_batch(events, progress);
+        let backstop = self.config.event_deadline.saturating_mul(n.max(1)) * 2;
+        let delivery = deadline::within(backstop, adapter.deliver_batch(events, progress));
         tokio::pin!(delivery);
         loop {
             tokio::select! {
                 _ = &mut delivery => return Ok(true),
-                _ = &mut backstop => return Ok(true),
                 _ = heartbeat.tick() => {
                     if !self.heartbeat(key, token, clock.now()).await? {
                         return Ok(false);

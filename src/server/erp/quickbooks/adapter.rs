@@ -30,7 +30,7 @@ use super::client::{quote, QboError};
 use super::connector::{QuickBooks, PROVIDER};
 use super::request_id::request_id;
 use crate::domain::commerce::{Customer, Order};
-use crate::server::erp::{Delivered, DeliveryError, ErpAdapter, OutboxEvent, Progress};
+use crate::server::erp::{deadline, Delivered, DeliveryError, ErpAdapter, OutboxEvent, Progress};
 use crate::server::outbox::events;
 use crate::server::store::mappings::{self, Mapping, Scope};
 use crate::server::time;
@@ -212,6 +212,7 @@ impl ErpAdapter for QuickBooks {
 
     /// Invoices go out through QuickBooks' batch endpoint — one lookup query and one batch
     /// call for up to 30 orders, under one deadline; other events one by one, each under its own.
+    /// Waits for Intuit's rate limits do not count against either ([`deadline`]).
     async fn deliver_batch(&self, evs: &[OutboxEvent], progress: &mut Progress) {
         let invoices: Vec<usize> = (0..evs.len())
             .filter(|i| is_invoice_event(&evs[*i]))
@@ -223,25 +224,18 @@ impl ErpAdapter for QuickBooks {
                 progress.start(*i);
                 batched[*i] = true;
             }
-            let results = match tokio::time::timeout(
-                progress.deadline(),
-                invoice_batch(self, &batch),
-            )
-            .await
-            {
-                Ok(results) => results,
-                Err(_) => vec![Err(progress.timed_out()); batch.len()],
-            };
+            let results = deadline::within(progress.deadline(), invoice_batch(self, &batch))
+                .await
+                .unwrap_or_else(|| vec![Err(progress.timed_out()); batch.len()]);
             for (i, r) in invoices.iter().zip(results) {
                 progress.finish(*i, r);
             }
         }
         for (i, ev) in evs.iter().enumerate().filter(|(i, _)| !batched[*i]) {
             progress.start(i);
-            let result = match tokio::time::timeout(progress.deadline(), self.deliver(ev)).await {
-                Ok(result) => result,
-                Err(_) => Err(progress.timed_out()),
-            };
+            let result = deadline::within(progress.deadline(), self.deliver(ev))
+                .await
+                .unwrap_or_else(|| Err(progress.timed_out()));
             progress.finish(i, result);
         }
     }

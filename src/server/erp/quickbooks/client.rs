@@ -29,7 +29,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::{Pacing, QboSettings};
 use super::fault::{Fault, FaultClass};
-use crate::server::erp::DeliveryError;
+use crate::server::erp::{deadline, DeliveryError};
 use crate::server::service::tokens::TokenSet;
 
 /// The scope erp-bridge asks for.
@@ -404,10 +404,8 @@ impl QboClient {
             window,
             ..
         } = self.settings.pacing;
-        let permit = pace
-            .slots
-            .clone()
-            .acquire_owned()
+        // Every wait here is pacing: it never counts against a delivery's deadline.
+        let permit = deadline::paced(pace.slots.clone().acquire_owned())
             .await
             .map_err(|_| QboError::Unavailable("pacing closed".into()))?;
         loop {
@@ -444,7 +442,7 @@ impl QboClient {
             if now + wait > deadline {
                 return Err(QboError::Throttled { retry_after: wait });
             }
-            tokio::time::sleep(wait).await;
+            deadline::paced(tokio::time::sleep(wait)).await;
         }
     }
 

@@ -1,0 +1,185 @@
+//! A delivery's deadline that does not count time spent waiting on our own pacing.
+//!
+//! A connector paces its calls to the ERP's published limits (QuickBooks: 500 calls and 40
+//! batch calls a minute per company; NetSuite: a few concurrent requests per account) and waits
+//! out a 429's Retry-After. Neither is the ERP failing to answer, and the ruling of DESIGN § 14
+//! is that pacing waits cost nothing: no attempt charged, no breaker failure. So the per-event
+//! deadline runs on time *outside* pacing: the connector wraps each such wait in [`paced`], and
+//! [`within`] moves its deadline on by whatever the code under it spent there. Without this, a
+//! bulk whose calls queue behind the pacer (200 paid orders are 14 batch calls at 40 a minute)
+//! would fail its later events with "no answer within 45 s" though nothing was sent late.
+//!
+//! The ledger is task-local: the worker's hand-over, the events inside it and the connector's
+//! calls all run in one task, so nested deadlines see the same pacing. Overlapping waits of one
+//! task count once (the wall time during which at least one was waiting).
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+tokio::task_local! {
+    static LEDGER: Arc<Mutex<Ledger>>;
+}
+
+/// Time spent in pacing waits by the current task.
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Finished waits.
+    total: Duration,
+    /// Waits in progress, and since when at least one has been.
+    waiting: usize,
+    since: Option<Instant>,
+}
+
+impl Ledger {
+    /// All pacing time up to `now`, counting a wait still in progress.
+    fn paced(&self, now: Instant) -> Duration {
+        self.total
+            + self
+                .since
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
+    }
+}
+
+/// Ends a pacing wait, also when the waiting future is dropped.
+struct Waiting(Arc<Mutex<Ledger>>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut l = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        l.waiting = l.waiting.saturating_sub(1);
+        if l.waiting == 0 {
+            if let Some(since) = l.since.take() {
+                l.total += Instant::now().saturating_duration_since(since);
+            }
+        }
+    }
+}
+
+/// Runs `wait` — for a rate window, a Retry-After pause, a concurrency slot — without it
+/// counting against the enclosing [`within`]'s deadline. Outside any `within`, just runs it.
+pub async fn paced<F: Future>(wait: F) -> F::Output {
+    let Ok(ledger) = LEDGER.try_with(Arc::clone) else {
+        return wait.await;
+    };
+    {
+        let mut l = ledger.lock().unwrap_or_else(|e| e.into_inner());
+        if l.waiting == 0 {
+            l.since = Some(Instant::now());
+        }
+        l.waiting += 1;
+    }
+    let _waiting = Waiting(ledger);
+    wait.await
+}
+
+/// Runs `work` for at most `limit` of time not spent in [`paced`] waits; `None` when it ran
+/// past that (and was dropped).
+pub async fn within<F: Future>(limit: Duration, work: F) -> Option<F::Output> {
+    // A nested deadline shares the enclosing one's ledger, so both see the same pacing.
+    let ledger = LEDGER.try_with(Arc::clone).unwrap_or_default();
+    let work = LEDGER.scope(ledger.clone(), work);
+    tokio::pin!(work);
+    let paced_now = || {
+        ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .paced(Instant::now())
+    };
+    let mut credited = paced_now();
+    let mut deadline = Instant::now() + limit;
+    loop {
+        tokio::select! {
+            out = &mut work => return Some(out),
+            _ = tokio::time::sleep_until(deadline) => {
+                let paced = paced_now();
+                if paced <= credited {
+                    return None;
+                }
+                deadline += paced - credited;
+                credited = paced;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::sleep;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[tokio::test]
+    async fn time_waiting_on_pacing_is_not_counted() {
+        let out = within(MS * 150, async {
+            paced(sleep(MS * 400)).await;
+            sleep(MS * 50).await;
+            paced(sleep(MS * 200)).await;
+            "answered"
+        })
+        .await;
+        assert_eq!(out, Some("answered"));
+    }
+
+    #[tokio::test]
+    async fn work_past_the_deadline_still_times_out_after_pacing() {
+        let started = Instant::now();
+        let out = within(MS * 150, async {
+            paced(sleep(MS * 300)).await;
+            sleep(MS * 2_000).await;
+        })
+        .await;
+        assert_eq!(out, None);
+        // Cut at 300 ms of pacing + 150 ms of work, not at 150 ms and not after the 2 s.
+        let took = started.elapsed();
+        assert!(took >= MS * 450 && took < MS * 1_500, "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_wait_in_progress_at_the_deadline_moves_it_on() {
+        assert_eq!(within(MS * 100, paced(sleep(MS * 500))).await, Some(()));
+    }
+
+    #[tokio::test]
+    async fn overlapping_waits_count_once() {
+        // Two waits side by side for 300 ms, then 250 ms of work: 250 ms past a 150 ms limit.
+        let out = within(MS * 150, async {
+            tokio::join!(paced(sleep(MS * 300)), paced(sleep(MS * 300)));
+            sleep(MS * 250).await;
+        })
+        .await;
+        assert_eq!(out, None);
+    }
+
+    #[tokio::test]
+    async fn nested_deadlines_see_the_same_pacing() {
+        // The inner limit alone would pass; the outer one is shorter than the work inside.
+        let out = within(MS * 150, async {
+            within(MS * 1_000, async {
+                paced(sleep(MS * 300)).await;
+                sleep(MS * 400).await;
+            })
+            .await
+        })
+        .await;
+        assert_eq!(out, None);
+        let out = within(MS * 500, async {
+            within(MS * 500, async {
+                paced(sleep(MS * 600)).await;
+                sleep(MS * 100).await;
+            })
+            .await
+        })
+        .await;
+        assert_eq!(out, Some(Some(())));
+    }
+
+    #[tokio::test]
+    async fn pacing_outside_any_deadline_just_waits() {
+        let started = Instant::now();
+        paced(sleep(MS * 20)).await;
+        assert!(started.elapsed() >= MS * 20);
+    }
+}
