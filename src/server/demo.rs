@@ -78,7 +78,8 @@ pub async fn seed(db: &Db) -> Result<bool, AppError> {
 /// (customer index, lines of (product index, quantity), shipping, paid).
 type DemoOrder = (usize, &'static [(usize, i64)], i64, bool);
 
-const DEMO_PRODUCTS: [(&str, &str, i64); 3] = [
+/// The demo catalogue: (SKU, name, price in cents). The NetSuite sandbox seeds them as items.
+pub const DEMO_PRODUCTS: [(&str, &str, i64); 3] = [
     ("WID-100", "Widget, standard", 1250),
     ("GAD-200", "Gadget, deluxe", 4999),
     ("SPR-300", "Spring pack (50)", 899),

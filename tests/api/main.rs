@@ -14,6 +14,7 @@ mod console;
 mod head_of_line;
 mod isolation;
 mod logs;
+mod netsuite_sandbox;
 mod operations;
 mod outbox;
 mod qbo_books;

@@ -4,4 +4,73 @@
 //! real services.
 
 pub mod guard;
+pub mod netsuite;
 pub mod quickbooks;
+
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// A started sandbox.
+pub struct SandboxHandle {
+    /// `http://127.0.0.1:port`.
+    pub base_url: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// Serves `app` on `listener` until stopped.
+    pub(crate) fn serve(
+        listener: TcpListener,
+        app: axum::Router,
+        name: &'static str,
+    ) -> std::io::Result<SandboxHandle> {
+        let addr = listener.local_addr()?;
+        let (stop, stop_rx) = watch::channel(false);
+        let mut serve_stop = stop_rx;
+        let server = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = serve_stop.wait_for(|s| *s).await;
+            };
+            if let Err(err) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %err, sandbox = name, "sandbox server failed");
+            }
+        });
+        Ok(SandboxHandle {
+            base_url: format!("http://{addr}"),
+            addr,
+            stop,
+            tasks: vec![server],
+        })
+    }
+
+    /// A receiver that turns true when the sandbox stops (for its background tasks).
+    pub(crate) fn stopping(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Waits for `task` too when stopping.
+    pub(crate) fn also(&mut self, task: tokio::task::JoinHandle<()>) {
+        self.tasks.push(task);
+    }
+
+    /// Stops serving and the background tasks.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Serves until the process is asked to stop (the `sandbox` command).
+    pub async fn wait(self, shutdown: impl std::future::Future<Output = ()>) {
+        shutdown.await;
+        self.stop().await;
+    }
+}

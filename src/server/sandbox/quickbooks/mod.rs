@@ -41,9 +41,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Notify};
+use tokio::sync::Notify;
 
 use crate::server::sandbox::guard::{self, Guard};
+pub use crate::server::sandbox::SandboxHandle;
 
 pub use limits::Limits;
 pub use webhooks::WebhookFormat;
@@ -220,32 +221,6 @@ impl Sandbox {
     }
 }
 
-/// A started sandbox.
-pub struct SandboxHandle {
-    /// `http://127.0.0.1:port`.
-    pub base_url: String,
-    /// The bound address.
-    pub addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl SandboxHandle {
-    /// Stops serving and sending webhooks.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for t in self.tasks {
-            let _ = t.await;
-        }
-    }
-
-    /// Serves until the process is asked to stop (the `sandbox` command).
-    pub async fn wait(self, shutdown: impl std::future::Future<Output = ()>) {
-        shutdown.await;
-        self.stop().await;
-    }
-}
-
 /// Opens the sandbox's file, creates missing companies, binds `bind` and starts serving.
 pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<SandboxHandle> {
     let db = store::open(&config.db_path).await.with_context(|| {
@@ -269,7 +244,6 @@ pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<Sa
         .await
         .with_context(|| format!("the QuickBooks sandbox could not listen on {bind}"))?;
     let addr = listener.local_addr()?;
-    let base_url = format!("http://{addr}");
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(3)) // Intuit's webhook deadline
         .build()?;
@@ -299,28 +273,12 @@ pub async fn start(config: SandboxConfig, bind: SocketAddr) -> anyhow::Result<Sa
             Some(Arc::new(SecretString::from(token)))
         }
     };
-    let (stop, stop_rx) = watch::channel(false);
     let app = router(sandbox.clone(), Guard { control_token });
-    let mut serve_stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = serve_stop.wait_for(|s| *s).await;
-        };
-        if let Err(err) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %err, "QuickBooks sandbox server failed");
-        }
-    });
-    let sender = tokio::spawn(webhooks::run(sandbox.clone(), stop_rx));
-    tracing::info!(%base_url, "QuickBooks sandbox listening");
-    Ok(SandboxHandle {
-        base_url,
-        addr,
-        stop,
-        tasks: vec![server, sender],
-    })
+    let mut handle = SandboxHandle::serve(listener, app, "QuickBooks")?;
+    let sender = tokio::spawn(webhooks::run(sandbox.clone(), handle.stopping()));
+    handle.also(sender);
+    tracing::info!(base_url = %handle.base_url, "QuickBooks sandbox listening");
+    Ok(handle)
 }
 
 /// The ERP's API (guarded by its own credentials, as Intuit's is), and the sandbox's pages,
