@@ -25,6 +25,7 @@ SANDBOX_PORT=${FUZZ_SANDBOX_PORT:-3928}
 BASE="http://127.0.0.1:$PORT"
 DATABASE_URL="sqlite://$WORK/fuzz.db" BIND_ADDR="127.0.0.1:$PORT" \
   SANDBOX_BIND="127.0.0.1:$SANDBOX_PORT" SANDBOX_DB="$WORK/sandbox.db" OUTBOX_POLL_MS=200 \
+  NETSUITE_SANDBOX_BIND="127.0.0.1:0" NETSUITE_SANDBOX_DB="$WORK/netsuite.db" \
   RUST_LOG=warn "$TARGET_DIR/debug/erp-bridge" serve --demo >"$WORK/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -44,7 +45,7 @@ TOKEN=$(curl -sf -b "$JAR" -H "origin: $BASE" -H "content-type: application/json
   python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
 # Three runs. A bearer token drives every operation it may call but revoking tokens; a session
-# drives the two that need a person (creating a token, connecting an ERP); revoking runs alone,
+# drives those that need a person (creating a token, connecting QuickBooks or NetSuite); revoking runs alone,
 # where schemathesis cannot learn (from the token list) the id of the token it runs with.
 SESSION=$(awk '$6 == "erp_bridge_session" { print $7 }' "$JAR")
 # One worker: Hypothesis's lambda-source cache is not thread-safe (two workers sometimes end a run
@@ -58,10 +59,11 @@ run() {
 status=0
 echo "--- bearer token"
 run --header "Authorization: Bearer $TOKEN" --exclude-operation-id create_token \
-  --exclude-operation-id revoke_token --exclude-operation-id authorize || status=$?
+  --exclude-operation-id revoke_token --exclude-operation-id authorize \
+  --exclude-operation-id connect || status=$?
 echo "--- session (operations that need a person)"
 run --header "Cookie: erp_bridge_session=$SESSION" --include-operation-id create_token \
-  --include-operation-id authorize || status=$?
+  --include-operation-id authorize --include-operation-id connect || status=$?
 echo "--- bearer token, revoking tokens"
 run --header "Authorization: Bearer $TOKEN" --include-operation-id revoke_token || status=$?
 if [ $status -ne 0 ]; then

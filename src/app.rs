@@ -17,6 +17,7 @@ use crate::ui::pages::{
     integrations::IntegrationsPage,
     login::LoginPage,
     mappings::MappingsPage,
+    netsuite_connect::NetSuiteConnectPage,
     order_new::NewOrderPage,
     orders::{OrderPage, OrdersPage},
     outbox::OutboxPage,
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:provider/settings") view=ConnectionSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/mappings") view=MappingsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/quickbooks/reconciliation") view=ReconciliationPage ssr=SsrMode::Async/>
+                    <Route path=path!("/integrations/netsuite/connect") view=NetSuiteConnectPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/:provider/sync") view=SyncRecordsPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/sync-runs/:id") view=SyncRunPage ssr=SsrMode::Async/>
                     <Route path=path!("/integrations/logs") view=SyncLogsPage ssr=SsrMode::Async/>

@@ -30,6 +30,10 @@ pub enum AppError {
     /// 409: the input conflicts with existing data (duplicate email, …).
     #[error("{0}")]
     Conflict(String),
+    /// 422: well-formed, but the ERP it names refused it (credentials it does not accept);
+    /// the message says what to check.
+    #[error("{0}")]
+    Unprocessable(String),
     /// 429: too many attempts; retry after the given number of seconds.
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     TooManyRequests {
@@ -56,6 +60,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::BadRequest(_) => 400,
             AppError::Conflict(_) => 409,
+            AppError::Unprocessable(_) => 422,
             AppError::TooManyRequests { .. } => 429,
             AppError::Unavailable => 503,
             AppError::Internal { .. } => 500,
@@ -70,6 +75,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::BadRequest(_) => "bad_request",
             AppError::Conflict(_) => "conflict",
+            AppError::Unprocessable(_) => "unprocessable",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable => "unavailable",
             AppError::Internal { .. } => "internal",

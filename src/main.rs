@@ -10,7 +10,7 @@ use erp_bridge::domain::Role;
 use erp_bridge::server::config::{
     Cli, Command, DbArgs, SandboxArgs, SandboxCommandArgs, ServeArgs, TenantCommand, UserCommand,
 };
-use erp_bridge::server::sandbox::quickbooks;
+use erp_bridge::server::sandbox::{netsuite, quickbooks};
 use erp_bridge::server::service::{tenants as tenant_service, users as user_service};
 use erp_bridge::server::startup::{redact_url, shutdown_signal, Application, Settings};
 use erp_bridge::server::store::{tenants, Db};
@@ -37,7 +37,7 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init_tracing(&args.log_format);
-    let settings = Settings::from_args(&args)?;
+    let mut settings = Settings::from_args(&args)?;
     // Demo mode brings its own QuickBooks unless one was named explicitly.
     let sandbox =
         if args.demo && args.qbo.qbo_emulator_url.is_none() && args.qbo.qbo_environment.is_none() {
@@ -59,6 +59,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         } else {
             None
         };
+    // Demo mode brings its NetSuite too, unless one was named explicitly.
+    let netsuite_sandbox = if args.demo && args.netsuite_base_url.is_none() {
+        let handle = netsuite::start(
+            demo_netsuite_config(&args.sandbox),
+            args.sandbox.netsuite_sandbox_bind,
+        )
+        .await?;
+        // Where it really listens (the port may have been 0).
+        settings.netsuite_base_url = Some(handle.base_url.clone());
+        Some(handle)
+    } else {
+        None
+    };
     let app = Application::build(settings).await?;
     let addr = app.local_addr()?;
     if args.demo {
@@ -66,14 +79,33 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("could not seed the demo tenant: {e}"))?;
         let url = sandbox.as_ref().map(|s| s.base_url.clone());
-        println!("{}", demo::banner(&addr.to_string(), url.as_deref()));
+        let ns_url = netsuite_sandbox.as_ref().map(|s| s.base_url.clone());
+        println!(
+            "{}",
+            demo::banner(&addr.to_string(), url.as_deref(), ns_url.as_deref())
+        );
     }
     tracing::info!(%addr, database = %redact_url(&args.db.url()), demo = args.demo, "erp-bridge listening");
     let served = app.run_until(shutdown_signal()).await;
-    if let Some(s) = sandbox {
+    for s in [sandbox, netsuite_sandbox].into_iter().flatten() {
         s.stop().await;
     }
     served
+}
+
+/// The NetSuite sandbox with the demo account's TBA token registered.
+fn demo_netsuite_config(args: &SandboxArgs) -> netsuite::NetSuiteSandboxConfig {
+    let mut config = netsuite::NetSuiteSandboxConfig::new(args.netsuite_sandbox_db.clone());
+    let [consumer_key, consumer_secret, token_id, token_secret] = demo::DEMO_NS_TBA;
+    config.tba_tokens.push(netsuite::TbaSeed {
+        account: demo::DEMO_NS_ACCOUNT.into(),
+        consumer_key: consumer_key.into(),
+        consumer_secret: SecretString::from(consumer_secret),
+        token_id: token_id.into(),
+        token_secret: SecretString::from(token_secret),
+    });
+    config.control_token = args.sandbox_control_token.clone();
+    config
 }
 
 /// The sandbox with the demo app's fixed credentials.
@@ -89,9 +121,32 @@ fn demo_sandbox_config(args: &SandboxArgs) -> quickbooks::SandboxConfig {
     config
 }
 
-/// `erp-bridge sandbox`: the QuickBooks sandbox alone.
+/// `erp-bridge sandbox`: the ERP sandboxes alone (both, or the one `--erp` names).
 async fn sandbox(args: SandboxCommandArgs) -> anyhow::Result<()> {
     telemetry::init_tracing(&args.log_format);
+    let (qbo, ns) = match args.erp.as_str() {
+        "both" => (true, true),
+        "quickbooks" => (true, false),
+        "netsuite" => (false, true),
+        other => bail!("SANDBOX_ERP must be both, quickbooks or netsuite, not {other:?}"),
+    };
+    let netsuite_handle = if ns {
+        let handle = netsuite::start(
+            demo_netsuite_config(&args.sandbox),
+            args.sandbox.netsuite_sandbox_bind,
+        )
+        .await?;
+        println!("NetSuite sandbox listening on {}", handle.base_url);
+        Some(handle)
+    } else {
+        None
+    };
+    if !qbo {
+        if let Some(h) = netsuite_handle {
+            h.wait(shutdown_signal()).await;
+        }
+        return Ok(());
+    }
     let mut config = demo_sandbox_config(&args.sandbox);
     if let Some(id) = &args.client_id {
         config.client_id = id.clone();
@@ -123,6 +178,9 @@ async fn sandbox(args: SandboxCommandArgs) -> anyhow::Result<()> {
     // One line on stdout that scripts (and the restart tests) can wait for.
     println!("QuickBooks sandbox listening on {}", handle.base_url);
     handle.wait(shutdown_signal()).await;
+    if let Some(h) = netsuite_handle {
+        h.stop().await;
+    }
     Ok(())
 }
 

@@ -59,3 +59,25 @@ test("without JavaScript: a sales manager places an order and records payments w
   await expect(page.getByTestId("payment-status")).toHaveText("Paid");
   await expect(page.getByTestId("payments").locator("tbody tr")).toHaveCount(2);
 });
+
+test("without JavaScript: an Admin connects NetSuite with a plain form post, then disconnects", async ({ page }) => {
+  await new LoginPage(page).signInAs("Admin");
+  await page.goto("/integrations/netsuite/connect");
+  await page.getByTestId("ns-account").fill("1234567_SB1");
+  await page.getByTestId("ns-tba").check();
+  await page.getByTestId("ns-consumer-key").fill("erp-bridge-demo-consumer-key");
+  await page.getByTestId("ns-consumer-secret").fill("erp-bridge-demo-consumer-secret");
+  await page.getByTestId("ns-token-id").fill("erp-bridge-demo-token-id");
+  await page.getByTestId("ns-token-secret").fill("erp-bridge-demo-token-secret");
+  await page.getByTestId("ns-connect").click();
+  await expect(page).toHaveURL(/\/integrations\?done=netsuite-connected/);
+  await expect(page.getByText("NetSuite connected: the credentials were tried and work.")).toBeVisible();
+  const card = page.locator('article[data-provider="netsuite"]');
+  await expect(card.getByTestId("status")).toHaveText("Connected");
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.screenshot({ path: test.info().outputPath("netsuite-nojs-390.png"), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await card.getByText("Disconnect…").click();
+  await card.getByRole("button", { name: "Yes, disconnect" }).click();
+  await expect(card.getByTestId("status")).toHaveText("Not connected");
+});

@@ -1,6 +1,10 @@
 //! The integrations dashboard: connections, settings, health, the sync log and mappings.
 
-use crate::domain::connection::ConnectionSummary;
+// NetSuite's connect form posts eleven flat fields (a browser without JavaScript sends them as
+// they are); the server-function macro turns them into as many arguments.
+#![allow(clippy::too_many_arguments)]
+
+use crate::domain::connection::{ConnectionSummary, NetSuiteAccount};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -237,6 +241,86 @@ pub async fn dashboard_health() -> Result<Vec<crate::domain::connection::Provide
         async {
             crate::server::service::dashboard::health_all(&ctx::state()?.db, &ctx::principal()?)
                 .await
+        }
+        .await,
+    )
+}
+
+/// Connects NetSuite from the card's form (IntegrationsManage, a person). The form's fields are
+/// flat (a browser without JavaScript posts them as they are); `method` picks which credentials
+/// count. Without JavaScript, success sends the browser back to the Integrations page.
+#[server(prefix = "/rpc", endpoint = "connect_netsuite")]
+pub async fn connect_netsuite(
+    account_id: String,
+    method: String,
+    #[server(default)] client_id: String,
+    #[server(default)] certificate_id: String,
+    #[server(default)] private_key_pem: String,
+    #[server(default)] certificate_pem: String,
+    #[server(default)] consumer_key: String,
+    #[server(default)] consumer_secret: String,
+    #[server(default)] token_id: String,
+    #[server(default)] token_secret: String,
+    #[server(default)] subsidiary_id: String,
+) -> Result<NetSuiteAccount, AppError> {
+    use super::ctx;
+    use crate::server::service::netsuite::{self as ns_service, ConnectInput, CredentialsInput};
+    ctx::respond(
+        async {
+            let credentials = match method.as_str() {
+                "m2m" => CredentialsInput::M2m {
+                    client_id,
+                    certificate_id,
+                    private_key_pem,
+                    certificate_pem,
+                },
+                "tba" => CredentialsInput::Tba {
+                    consumer_key,
+                    consumer_secret,
+                    token_id,
+                    token_secret,
+                },
+                _ => {
+                    return Err(AppError::BadRequest(
+                        "Choose machine to machine or token-based authentication.".into(),
+                    ))
+                }
+            };
+            let input = ConnectInput {
+                account_id,
+                credentials,
+                subsidiary_id: Some(subsidiary_id.trim().to_string()).filter(|s| !s.is_empty()),
+            };
+            let state = ctx::state()?;
+            let done = ns_service::connect(
+                &state.db,
+                state.netsuite.as_ref(),
+                &ctx::principal()?,
+                input,
+            )
+            .await?;
+            ctx::confirm_form_post("/integrations?done=netsuite-connected");
+            Ok(done)
+        }
+        .await,
+    )
+}
+
+/// Re-checks the stored NetSuite credentials (IntegrationsManage).
+#[server(prefix = "/rpc", endpoint = "validate_netsuite")]
+pub async fn validate_netsuite() -> Result<NetSuiteAccount, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let checked = crate::server::service::netsuite::validate(
+                &state.db,
+                state.netsuite.as_ref(),
+                &ctx::principal()?,
+            )
+            .await?;
+            ctx::confirm_form_post("/integrations?done=netsuite-checked");
+            Ok(checked)
         }
         .await,
     )

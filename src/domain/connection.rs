@@ -252,3 +252,35 @@ pub struct ProviderHealth {
     /// Deliveries refused for our credentials in the last 24 hours.
     pub auth_failures_24h: i64,
 }
+
+/// A subsidiary of a OneWorld NetSuite account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Subsidiary {
+    /// Its internal id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A connected (or re-checked) NetSuite account, without any secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NetSuiteAccount {
+    /// The account id as NetSuite writes it (`1234567_SB1`).
+    pub account_id: String,
+    /// `m2m` or `tba`.
+    pub method: String,
+    /// `Connected`, or `ReconnectRequired` when a re-check failed.
+    pub status: String,
+    /// Why a re-check failed.
+    pub reason: Option<String>,
+    /// The account's subsidiaries (empty unless OneWorld).
+    pub subsidiaries: Vec<Subsidiary>,
+    /// The subsidiary records go to.
+    pub subsidiary_id: Option<String>,
+    /// The home currency (ISO 4217).
+    pub home_currency: Option<String>,
+    /// M2M: when the certificate expires.
+    pub certificate_expires_at: Option<DateTime<Utc>>,
+}

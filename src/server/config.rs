@@ -32,7 +32,8 @@ pub enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
-    /// Run the local QuickBooks Online sandbox alone (OAuth, API, webhooks), e.g. as the ERP of
+    /// Run the local ERP sandboxes alone — QuickBooks Online (OAuth, API, webhooks) and NetSuite
+    /// (M2M and TBA, records, SuiteQL), or one of them with --erp — e.g. as the ERPs of
     /// a test or a second erp-bridge process.
     Sandbox(SandboxCommandArgs),
 }
@@ -153,7 +154,11 @@ pub struct ServeArgs {
     /// QuickBooks Online.
     #[command(flatten)]
     pub qbo: QboArgs,
-    /// The QuickBooks sandbox `--demo` starts.
+    /// Every NetSuite account's SuiteTalk base URL, for an erp-bridge NetSuite sandbox (demo mode
+    /// starts one and uses it). Unset: each account's own host, 1234567-sb1.suitetalk.api.netsuite.com.
+    #[arg(long, env = "NETSUITE_BASE_URL")]
+    pub netsuite_base_url: Option<String>,
+    /// The sandboxes `--demo` starts.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
 }
@@ -220,6 +225,16 @@ pub struct SandboxArgs {
     /// a random one, printed at start).
     #[arg(long, env = "SANDBOX_CONTROL_TOKEN", hide_env_values = true)]
     pub sandbox_control_token: Option<SecretString>,
+    /// Address the NetSuite sandbox listens on.
+    #[arg(long, env = "NETSUITE_SANDBOX_BIND", default_value = "127.0.0.1:3902")]
+    pub netsuite_sandbox_bind: SocketAddr,
+    /// The NetSuite sandbox's own SQLite file.
+    #[arg(
+        long,
+        env = "NETSUITE_SANDBOX_DB",
+        default_value = "data/netsuite-sandbox.db"
+    )]
+    pub netsuite_sandbox_db: std::path::PathBuf,
 }
 
 /// Options of `sandbox`.
@@ -228,6 +243,9 @@ pub struct SandboxCommandArgs {
     /// Where it listens and keeps its books.
     #[command(flatten)]
     pub sandbox: SandboxArgs,
+    /// Which ERPs to serve: both, quickbooks or netsuite.
+    #[arg(long, env = "SANDBOX_ERP", default_value = "both")]
+    pub erp: String,
     /// The OAuth client id it accepts (default: the demo app's).
     #[arg(long, env = "QBO_CLIENT_ID")]
     pub client_id: Option<String>,

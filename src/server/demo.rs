@@ -19,6 +19,17 @@ pub const DEMO_QBO_CLIENT_ID: &str = "erp-bridge-demo-client";
 /// The OAuth client secret shared by demo mode and the QuickBooks sandbox (demo only).
 pub const DEMO_QBO_CLIENT_SECRET: &str = "erp-bridge-demo-secret";
 
+/// The NetSuite sandbox account the demo connects to (demo only; documented in the README).
+pub const DEMO_NS_ACCOUNT: &str = "1234567_SB1";
+/// The demo NetSuite integration's consumer key and secret, and the TBA token's id and secret
+/// registered for [`DEMO_NS_ACCOUNT`] in the sandbox (demo only; documented in the README).
+pub const DEMO_NS_TBA: [&str; 4] = [
+    "erp-bridge-demo-consumer-key",
+    "erp-bridge-demo-consumer-secret",
+    "erp-bridge-demo-token-id",
+    "erp-bridge-demo-token-secret",
+];
+
 /// The password of every demo user (printed at start-up and in the README; demo only).
 pub const DEMO_PASSWORD: &str = "erp-bridge-demo";
 
@@ -138,7 +149,7 @@ async fn seed_orders(db: &Db, tenant_id: uuid::Uuid) -> Result<(), AppError> {
 }
 
 /// The start-up banner listing the demo credentials.
-pub fn banner(addr: &str, sandbox: Option<&str>) -> String {
+pub fn banner(addr: &str, sandbox: Option<&str>, netsuite: Option<&str>) -> String {
     let mut s = format!(
         "\n  erp-bridge demo is running at http://{addr}\n  \
          WARNING: demo mode uses a published master key and password. Never use it with real data.\n\n  \
@@ -150,6 +161,12 @@ pub fn banner(addr: &str, sandbox: Option<&str>) -> String {
     if let Some(url) = sandbox {
         s.push_str(&format!(
             "\n  QuickBooks sandbox: {url} (connect it from Integrations; its page lists what it holds)\n"
+        ));
+    }
+    if let Some(url) = netsuite {
+        let [key, _, token, _] = DEMO_NS_TBA;
+        s.push_str(&format!(
+            "  NetSuite sandbox:   {url} (account {DEMO_NS_ACCOUNT}; TBA consumer key {key}, token id {token}; secrets in the README)\n"
         ));
     }
     s

@@ -68,6 +68,8 @@ pub struct Settings {
     pub qbo: Option<QboSettings>,
     /// Run the QuickBooks inbound worker (webhook events, CDC pulls) in this process.
     pub inbound_enabled: bool,
+    /// Every NetSuite account's base URL (an erp-bridge sandbox); None: each account's own host.
+    pub netsuite_base_url: Option<String>,
     /// Inbound worker settings.
     pub inbound: InboundConfig,
 }
@@ -120,6 +122,10 @@ impl Settings {
             qbo: qbo_settings(args)?,
             inbound_enabled: !args.qbo.qbo_no_inbound,
             inbound: InboundConfig::default(),
+            netsuite_base_url: args.netsuite_base_url.clone().or_else(|| {
+                args.demo
+                    .then(|| format!("http://{}", args.sandbox.netsuite_sandbox_bind))
+            }),
         })
     }
 }
@@ -229,6 +235,17 @@ impl Application {
             }
             None => None,
         };
+        let netsuite = super::erp::netsuite::connector::NetSuite {
+            client: super::erp::netsuite::client::NetSuiteClient::new(Default::default())
+                .map_err(|e| anyhow::anyhow!("could not build the NetSuite client: {e}"))?,
+            base_url: settings.netsuite_base_url.clone(),
+            cipher: cipher.clone(),
+        };
+        if adapters.get(Provider::NetSuite).is_none() {
+            let adapter =
+                super::erp::netsuite::adapter::NetSuiteAdapter::new(netsuite.clone(), db.clone());
+            adapters = adapters.with(Provider::NetSuite, Arc::new(adapter));
+        }
         let config = RuntimeConfig {
             secure_cookies: public_origin.starts_with("https://"),
             public_origin,
@@ -259,6 +276,7 @@ impl Application {
             webhook_limiter,
             webhook_refusals: Default::default(),
             qbo,
+            netsuite: Some(netsuite),
         };
         Ok(Application {
             listener,

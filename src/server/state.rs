@@ -51,6 +51,8 @@ pub struct AppState {
     pub inbox_writer: crate::server::service::webhooks::InboxWriter,
     /// The QuickBooks connector, when configured.
     pub qbo: Option<crate::server::erp::quickbooks::connector::QuickBooks>,
+    /// The NetSuite connector (accounts bring their own credentials).
+    pub netsuite: Option<crate::server::erp::netsuite::connector::NetSuite>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -46,6 +46,11 @@ async fn start_skewed(db_url: &str, worker: bool, dir: &std::path::Path) -> (Chi
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("SANDBOX_BIND", format!("127.0.0.1:{}", free_port()))
         .env("SANDBOX_DB", dir.join(format!("sandbox-{port}.db")))
+        .env("NETSUITE_SANDBOX_BIND", "127.0.0.1:0")
+        .env(
+            "NETSUITE_SANDBOX_DB",
+            dir.join(format!("netsuite-{port}.db")),
+        )
         .env("OUTBOX_POLL_MS", "50")
         .env("OUTBOX_LEASE_SECONDS", "5")
         .env("RUST_LOG", "warn")

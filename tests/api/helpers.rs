@@ -171,6 +171,7 @@ pub fn test_settings(database_url: &str) -> Settings {
         qbo: None,
         inbound_enabled: false,
         inbound: Default::default(),
+        netsuite_base_url: None,
     }
 }
 

@@ -604,3 +604,166 @@ async fn the_concurrency_limit_refuses_the_excess_with_netsuite_s_429() {
         "CONCURRENCY_LIMIT_EXCEEDED"
     );
 }
+
+impl Ns {
+    /// A SuiteQL page: (status, body).
+    async fn suiteql(&self, token: &str, query: &str, body: Value) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .post(self.url(&format!("/services/rest/query/v1/suiteql{query}")))
+            .bearer_auth(token)
+            .header("prefer", "transient")
+            .json(&body)
+            .send()
+            .await
+            .expect("suiteql");
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn suiteql_pages_a_watermark_query_as_netsuite_answers_it() {
+    let ns = sandbox().await;
+    let token = ns.bearer(ACCOUNT).await;
+    let before = Utc::now() - chrono::TimeDelta::seconds(5);
+    for (name, email) in [
+        ("Alpha", Some("a@x.example")),
+        ("Beta", None),
+        ("Gamma", None),
+    ] {
+        let mut body = json!({ "companyName": name });
+        if let Some(e) = email {
+            body["email"] = json!(e);
+        }
+        ns.create(&token, "customer", body).await;
+    }
+    let q = json!({
+        "q": "SELECT id, companyname, email, lastmodifieddate, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified \
+              FROM customer WHERE lastmodifieddate >= TO_DATE(?, 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id",
+        "params": [before.format("%Y-%m-%d %H:%M:%S").to_string()],
+    });
+    let (status, page) = ns.suiteql(&token, "?limit=2&offset=0", q.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        (
+            page["count"].as_u64(),
+            page["hasMore"].as_bool(),
+            page["totalResults"].as_u64()
+        ),
+        (Some(2), Some(true), Some(3))
+    );
+    let rels: Vec<_> = page["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|l| l["rel"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        rels.contains(&"next") && rels.contains(&"self") && !rels.contains(&"prev"),
+        "{rels:?}"
+    );
+    let first = &page["items"][0];
+    assert_eq!(first["companyname"], "Alpha");
+    assert!(first["id"].is_string(), "values are strings: {first}");
+    assert_eq!(first["links"], json!([]));
+    let today = Utc::now().date_naive();
+    assert_eq!(
+        first["lastmodifieddate"],
+        json!(format!(
+            "{}/{}/{}",
+            chrono::Datelike::month(&today),
+            chrono::Datelike::day(&today),
+            chrono::Datelike::year(&today)
+        )),
+        "a plain date column has no time of day"
+    );
+    assert_eq!(
+        first["modified"].as_str().map(str::len),
+        Some(19),
+        "TO_CHAR keeps the time"
+    );
+    assert!(
+        page["items"][1].get("email").is_none(),
+        "NULL columns are left out"
+    );
+    let (_, page2) = ns.suiteql(&token, "?limit=2&offset=2", q.clone()).await;
+    assert_eq!(
+        (page2["count"].as_u64(), page2["hasMore"].as_bool()),
+        (Some(1), Some(false))
+    );
+    assert_eq!(page2["items"][0]["companyname"], "Gamma");
+    // Paging rules and unknown tables are refused with INVALID_PARAMETER naming the parameter.
+    for (query, param) in [("?limit=1001", "limit"), ("?limit=2&offset=3", "offset")] {
+        let (status, body) = ns.suiteql(&token, query, q.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(
+            body["o:errorDetails"][0]["o:errorCode"],
+            "INVALID_PARAMETER"
+        );
+        assert_eq!(body["o:errorDetails"][0]["o:errorQueryParam"], param);
+    }
+    let (status, body) = ns
+        .suiteql(&token, "", json!({ "q": "SELECT id FROM spaceship" }))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["o:errorDetails"][0]["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Invalid search query"));
+    // Without Prefer: transient, refused.
+    let res = ns
+        .http
+        .post(ns.url("/services/rest/query/v1/suiteql"))
+        .bearer_auth(&token)
+        .json(&json!({ "q": "SELECT id FROM customer" }))
+        .send()
+        .await
+        .expect("no prefer");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn suiteql_finds_items_by_sku_and_remembers_deleted_records() {
+    let ns = sandbox().await;
+    let token = ns.bearer(ACCOUNT).await;
+    let (status, page) = ns
+        .suiteql(
+            &token,
+            "",
+            json!({ "q": "SELECT id, itemid FROM item WHERE itemid = ?", "params": ["GAD-200"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"][0]["itemid"], "GAD-200");
+    assert_eq!(page["items"][0]["id"], "11");
+    let id = ns
+        .create(
+            &token,
+            "customer",
+            json!({ "companyName": "Gone Ltd", "externalId": "GONE-1" }),
+        )
+        .await;
+    let res = ns
+        .send(
+            &token,
+            reqwest::Method::DELETE,
+            &format!("customer/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (_, page) = ns
+        .suiteql(&token, "", json!({ "q": "SELECT recordid, type, externalid, TO_CHAR(deleteddate, 'YYYY-MM-DD HH24:MI:SS') AS at FROM deletedrecord WHERE type = 'customer'" }))
+        .await;
+    assert_eq!(page["count"], 1);
+    assert_eq!(
+        (
+            page["items"][0]["recordid"].as_str(),
+            page["items"][0]["externalid"].as_str()
+        ),
+        (Some(id.as_str()), Some("GONE-1"))
+    );
+    let (status, _) = ns.get(&token, &format!("customer/{id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -21,6 +21,7 @@ const FIRST_WAVE: usize = 6;
 pub async fn start_sandbox(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(BIN)
         .arg("sandbox")
+        .env("SANDBOX_ERP", "quickbooks")
         .env("SANDBOX_BIND", "127.0.0.1:0")
         .env("SANDBOX_DB", dir.join("sandbox.db"))
         .env("RUST_LOG", "warn")
@@ -66,6 +67,12 @@ pub async fn start_app_with(db_url: &str, port: u16, sandbox: &str, env: &[(&str
         .env("BIND_ADDR", format!("127.0.0.1:{port}"))
         .env("QBO_ENVIRONMENT", "emulator")
         .env("QBO_EMULATOR_URL", sandbox)
+        // The demo's NetSuite sandbox: any free port, a file of its own.
+        .env("NETSUITE_SANDBOX_BIND", "127.0.0.1:0")
+        .env(
+            "NETSUITE_SANDBOX_DB",
+            std::env::temp_dir().join(format!("erp-bridge-netsuite-{port}.db")),
+        )
         .env("QBO_THROTTLE_WAIT_SECONDS", "0.2")
         .env("OUTBOX_POLL_MS", "50")
         .env("RUST_LOG", "warn")

@@ -205,6 +205,16 @@ pub fn routes() -> Vec<ApiRoute> {
             "/api/integrations/quickbooks/authorize",
             get(super::quickbooks::authorize),
         ),
+        route(
+            Method::POST,
+            "/api/integrations/netsuite/connect",
+            post(super::netsuite::connect),
+        ),
+        route(
+            Method::POST,
+            "/api/integrations/netsuite/validate",
+            post(super::netsuite::validate),
+        ),
     ]
 }
 

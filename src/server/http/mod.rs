@@ -8,6 +8,7 @@ pub mod errors;
 pub mod extract;
 pub mod headers;
 pub mod health;
+pub mod netsuite;
 pub mod observe;
 pub mod openapi;
 pub mod quickbooks;

@@ -14,6 +14,7 @@ pub mod exports;
 pub mod inbox_view;
 pub mod manual_sync;
 pub mod mappings_view;
+pub mod netsuite;
 pub mod oauth_state;
 pub mod orders;
 pub mod paging;

@@ -91,3 +91,62 @@ pub async fn store_refreshed(
         .execute(p).await.map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
+
+/// Marks the tenant connected to a NetSuite-style account and stores its sealed credentials in
+/// one statement (a connection whose secrets are one document rather than OAuth tokens).
+pub async fn connect_with_credentials(
+    db: &Db,
+    tenant_id: Uuid,
+    c: &super::connections::ConnectedCompany<'_>,
+    sealed: &str,
+    key_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let sql = "INSERT INTO integration_connections (id, tenant_id, provider, external_company_id, company_name, status, \
+        created_at, modified_at, connected_by, credentials_encrypted, encryption_key_id) \
+        VALUES ($1, $2, $3, $4, $5, 'Connected', $6, $6, $7, $8, $9) \
+        ON CONFLICT (tenant_id, provider) DO UPDATE SET external_company_id = excluded.external_company_id, \
+        company_name = excluded.company_name, status = 'Connected', reconnect_reason = NULL, last_sync_error = NULL, \
+        modified_at = excluded.modified_at, connected_by = excluded.connected_by, \
+        credentials_encrypted = excluded.credentials_encrypted, encryption_key_id = excluded.encryption_key_id";
+    on_conn!(db.write(), p => sqlx::query(sql)
+        .bind(Uuid::now_v7()).bind(tenant_id).bind(c.provider).bind(c.external_company_id).bind(c.company_name)
+        .bind(now).bind(c.connected_by).bind(sealed).bind(key_id)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A connection's sealed credentials and status; None when the tenant never connected.
+pub async fn sealed_credentials(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+) -> StoreResult<Option<(Option<String>, String)>> {
+    let sql = "SELECT credentials_encrypted, status FROM integration_connections WHERE tenant_id = $1 AND provider = $2";
+    Ok(
+        on_conn!(db.read(), p => sqlx::query_as::<_, (Option<String>, String)>(sql)
+        .bind(tenant_id).bind(provider).fetch_optional(p).await)?,
+    )
+}
+
+/// Sets a connection's status after a credentials check: Connected (the reason cleared) or
+/// ReconnectRequired with the reason. A disconnected connection stays disconnected.
+pub async fn set_checked_status(
+    db: &Db,
+    tenant_id: Uuid,
+    provider: &str,
+    reconnect_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let status = if reconnect_reason.is_some() {
+        "ReconnectRequired"
+    } else {
+        "Connected"
+    };
+    let sql =
+        "UPDATE integration_connections SET status = $3, reconnect_reason = $4, modified_at = $5 \
+        WHERE tenant_id = $1 AND provider = $2 AND status <> 'NotConnected'";
+    on_conn!(db.write(), p => sqlx::query(sql).bind(tenant_id).bind(provider).bind(status).bind(reconnect_reason).bind(now)
+        .execute(p).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

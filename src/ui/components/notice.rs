@@ -27,6 +27,8 @@ fn message(done: &str) -> Option<&'static str> {
         "retried" => "Queued again; it is sent on the next pass.",
         "dismissed" => "Dismissed. It will not be sent.",
         "reconciled" => "Done. The report below is read again from QuickBooks.",
+        "netsuite-connected" => "NetSuite connected: the credentials were tried and work.",
+        "netsuite-checked" => "NetSuite checked; the card shows what it said.",
         _ => return None,
     })
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::deliveries::StartSyncRun;
 use crate::api::integrations::{
-    dashboard_health, list_connections, CloseBreaker, DisconnectProvider,
+    dashboard_health, list_connections, CloseBreaker, DisconnectProvider, ValidateNetsuite,
 };
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::sync::explain_log;
@@ -125,12 +125,22 @@ fn ConnectionCard(
     resume: ServerAction<CloseBreaker>,
 ) -> impl IntoView {
     let status_class = format!("badge status-{}", c.status.as_str());
-    // Only QuickBooks connects through OAuth; NetSuite has its own form.
-    let connect = (manage && c.provider == Provider::QuickBooks && c.status != ConnectionStatus::Connected).then(|| {
-        let label = if c.status == ConnectionStatus::ReconnectRequired { "Reconnect QuickBooks" } else { "Connect to QuickBooks" };
-        // A full navigation: the server answers with a redirect to Intuit.
-        view! { <p><a class="button" href="/api/integrations/quickbooks/authorize" rel="external" data-testid="connect">{label}</a></p> }
+    // QuickBooks connects through Intuit's OAuth pages; NetSuite through its credentials form.
+    let reconnect = c.status == ConnectionStatus::ReconnectRequired;
+    let connect = (manage && c.status != ConnectionStatus::Connected).then(|| match c.provider {
+        Provider::QuickBooks => {
+            let label = if reconnect { "Reconnect QuickBooks" } else { "Connect to QuickBooks" };
+            // A full navigation: the server answers with a redirect to Intuit.
+            view! { <p><a class="button" href="/api/integrations/quickbooks/authorize" rel="external" data-testid="connect">{label}</a></p> }.into_any()
+        }
+        Provider::NetSuite => {
+            let label = if reconnect { "Reconnect NetSuite" } else { "Connect NetSuite" };
+            view! { <p><a class="button" href="/integrations/netsuite/connect" data-testid="connect">{label}</a></p> }.into_any()
+        }
     });
+    let check =
+        (manage && c.provider == Provider::NetSuite && c.status != ConnectionStatus::NotConnected)
+            .then(|| view! { <CheckNetSuite/> });
     let can_disconnect = manage && c.status != ConnectionStatus::NotConnected;
     // Only Admins start syncs: only they get the dialog (others follow the link to the page).
     let dialog = manage.then(NodeRef::<leptos::html::Dialog>::new);
@@ -172,6 +182,7 @@ fn ConnectionCard(
                 {dialog.map(|dialog| view! { <BackfillDialog provider=c.provider dialog/> })}
             }.into_any())}
             {connect}
+            {check}
             {can_disconnect.then(|| view! {
                 <details class="disconnect">
                     <summary>"Disconnect…"</summary>
@@ -183,5 +194,22 @@ fn ConnectionCard(
                 </details>
             })}
         </article>
+    }
+}
+
+/// "Check connection": tries the stored NetSuite credentials again and says what NetSuite said.
+#[component]
+fn CheckNetSuite() -> impl IntoView {
+    let check = ServerAction::<ValidateNetsuite>::new();
+    let result = check.value();
+    view! {
+        <ActionForm action=check attr:class="inline">
+            <button type="submit" class="secondary" data-testid="ns-check">"Check connection"</button>
+        </ActionForm>
+        {move || result.get().map(|r| match r {
+            Ok(a) if a.reason.is_none() => view! { <p class="notice" role="status" data-testid="ns-check-result">{format!("NetSuite answered: account {} is connected.", a.account_id)}</p> }.into_any(),
+            Ok(a) => view! { <p class="error" role="status" data-testid="ns-check-result">{a.reason.unwrap_or_default()}</p> }.into_any(),
+            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+        })}
     }
 }

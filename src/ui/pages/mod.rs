@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod integrations;
 pub mod login;
 pub mod mappings;
+pub mod netsuite_connect;
 pub mod order_new;
 pub mod orders;
 pub mod outbox;

@@ -19,6 +19,12 @@ pub enum Fail {
     InvalidContent { detail: String, path: String },
     /// 400 `INVALID_REQUEST`: a request that cannot be understood.
     InvalidRequest(String),
+    /// 400 `INVALID_PARAMETER`: a query parameter (`limit`, `offset`) or a SuiteQL query
+    /// (`q`) that cannot be used, named in `o:errorQueryParam`.
+    InvalidParameter {
+        detail: String,
+        param: Option<String>,
+    },
     /// 404 `NONEXISTENT_ID`.
     NonexistentId,
     /// 429 `CONCURRENCY_LIMIT_EXCEEDED`.
@@ -33,9 +39,10 @@ impl Fail {
     fn status(&self) -> StatusCode {
         match self {
             Fail::InvalidLogin => StatusCode::UNAUTHORIZED,
-            Fail::InvalidContent { .. } | Fail::InvalidRequest(_) | Fail::UserError(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            Fail::InvalidContent { .. }
+            | Fail::InvalidRequest(_)
+            | Fail::InvalidParameter { .. }
+            | Fail::UserError(_) => StatusCode::BAD_REQUEST,
             Fail::NonexistentId => StatusCode::NOT_FOUND,
             Fail::ConcurrencyLimit => StatusCode::TOO_MANY_REQUESTS,
             Fail::Unexpected => StatusCode::INTERNAL_SERVER_ERROR,
@@ -51,6 +58,7 @@ impl Fail {
                 (detail.clone(), "INVALID_CONTENT", Some(path.clone()))
             }
             Fail::InvalidRequest(d) => (d.clone(), "INVALID_REQUEST", None),
+            Fail::InvalidParameter { detail, .. } => (detail.clone(), "INVALID_PARAMETER", None),
             Fail::NonexistentId => ("Record does not exist.".to_string(), "NONEXISTENT_ID", None),
             Fail::ConcurrencyLimit => (
                 "Concurrent request limit exceeded. Request blocked.".to_string(),
@@ -67,6 +75,9 @@ impl Fail {
         let mut item = json!({ "detail": detail, "o:errorCode": code });
         if let Some(p) = path {
             item["o:errorPath"] = json!(p);
+        }
+        if let Fail::InvalidParameter { param: Some(p), .. } = self {
+            item["o:errorQueryParam"] = json!(p);
         }
         // The 429 says "Bad Request" and carries a top-level code too (reference § 5).
         let title = match self {

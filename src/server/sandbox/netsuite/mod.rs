@@ -1,6 +1,6 @@
 //! A local NetSuite (SuiteTalk REST): accounts by id (`1234567_SB1`), OAuth 2.0 client
 //! credentials with certificate-signed assertions and token-based authentication, the record
-//! API for customers and sales orders, NetSuite's error documents, its per-account concurrency
+//! API for customers and sales orders, SuiteQL, NetSuite's error documents, its per-account concurrency
 //! limit and fault injection. Every rule follows `shared/reference/netsuite.md`; where that says
 //! UNCONFIRMED, the code says which choice it made.
 //!
@@ -8,6 +8,7 @@
 //! host serves every account, which the credentials name):
 //! - `POST /services/rest/auth/oauth2/v1/token`
 //! - `/services/rest/record/v1/{type}[/{id | eid:…}]`
+//! - `POST /services/rest/query/v1/suiteql`
 //! - `/_sandbox/…` — controls: register an M2M certificate or a TBA token for an account, read
 //!   the login audit trail, inject faults, set the concurrency limit, counters
 
@@ -17,6 +18,7 @@ mod records;
 mod rules;
 mod schema;
 mod store;
+mod suiteql;
 
 use anyhow::Context;
 use axum::extract::{Path, State};
@@ -68,6 +70,23 @@ pub struct NetSuiteSandboxConfig {
     /// The control token; when the sandbox listens beyond loopback and none is given, one is
     /// made up and printed at start.
     pub control_token: Option<SecretString>,
+    /// TBA tokens registered at start (the demo's).
+    pub tba_tokens: Vec<TbaSeed>,
+}
+
+/// A TBA token (with its integration's consumer) registered at start.
+#[derive(Clone, Debug)]
+pub struct TbaSeed {
+    /// The account it opens.
+    pub account: String,
+    /// The integration's consumer key.
+    pub consumer_key: String,
+    /// The integration's consumer secret.
+    pub consumer_secret: SecretString,
+    /// The token's id.
+    pub token_id: String,
+    /// The token's secret.
+    pub token_secret: SecretString,
 }
 
 impl NetSuiteSandboxConfig {
@@ -82,6 +101,7 @@ impl NetSuiteSandboxConfig {
             concurrency: 5,
             access_token_ttl: chrono::TimeDelta::minutes(60),
             control_token: None,
+            tba_tokens: Vec::new(),
         }
     }
 }
@@ -179,6 +199,17 @@ pub async fn start(
                 .await
                 .map_err(|f| anyhow::anyhow!("could not seed account {account}: {f:?}"))?;
         }
+        for t in &config.tba_tokens {
+            use secrecy::ExposeSecret;
+            let token = store::TbaToken {
+                token_id: t.token_id.clone(),
+                account: t.account.clone(),
+                consumer_key: t.consumer_key.clone(),
+                consumer_secret: t.consumer_secret.expose_secret().to_string(),
+                token_secret: t.token_secret.expose_secret().to_string(),
+            };
+            store::put_tba_token(&mut tx, &token).await?;
+        }
         tx.commit().await?;
     }
     let listener = TcpListener::bind(bind)
@@ -227,6 +258,7 @@ fn router(sandbox: Sandbox, guard: Guard) -> Router {
     Router::new()
         .merge(controls)
         .route(TOKEN_PATH, post(auth::token))
+        .route(suiteql::PATH, post(suiteql::query))
         .route("/services/rest/record/v1/{type}", post(records::create))
         .route(
             "/services/rest/record/v1/{type}/{id}",

@@ -177,6 +177,58 @@ pub async fn record(
     row.map(RecordRow::into_record).transpose()
 }
 
+/// Every record of `type`, by id.
+pub async fn all_records(
+    c: &mut SqliteConnection,
+    account: &str,
+    kind: &str,
+) -> DbResult<Vec<Record>> {
+    let rows: Vec<RecordRow> = sqlx::query_as(
+        "SELECT id, external_id, doc, last_modified FROM records \
+         WHERE account = $1 AND type = $2 ORDER BY id",
+    )
+    .bind(account)
+    .bind(kind)
+    .fetch_all(c)
+    .await?;
+    rows.into_iter().map(RecordRow::into_record).collect()
+}
+
+/// A deleted record, as SuiteQL's `deletedrecord` shows it.
+#[derive(Clone, Debug)]
+pub struct Deleted {
+    /// Its internal id.
+    pub id: i64,
+    /// Its record type (`customer`, `salesOrder`).
+    pub kind: String,
+    /// Its external id, if it had one.
+    pub external_id: Option<String>,
+    /// When.
+    pub deleted_at: DateTime<Utc>,
+}
+
+/// Every deleted record of an account.
+pub async fn deleted_records(c: &mut SqliteConnection, account: &str) -> DbResult<Vec<Deleted>> {
+    let rows: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, type, external_id, deleted_at FROM deleted_records WHERE account = $1 ORDER BY deleted_at",
+    )
+    .bind(account)
+    .fetch_all(c)
+    .await?;
+    rows.into_iter()
+        .map(|(id, kind, external_id, at)| {
+            Ok(Deleted {
+                id,
+                kind,
+                external_id,
+                deleted_at: DateTime::parse_from_rfc3339(&at)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+                    .with_timezone(&Utc),
+            })
+        })
+        .collect()
+}
+
 /// Writes a record (insert or replace).
 pub async fn save(c: &mut SqliteConnection, account: &str, kind: &str, r: &Record) -> DbResult<()> {
     sqlx::query(

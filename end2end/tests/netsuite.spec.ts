@@ -1,0 +1,54 @@
+import { expect, test } from "@playwright/test";
+import { LoginPage } from "./fixtures/login-page";
+
+// The demo account's published TBA token (README: NetSuite sandbox).
+const TBA = {
+  consumerKey: "erp-bridge-demo-consumer-key",
+  consumerSecret: "erp-bridge-demo-consumer-secret",
+  tokenId: "erp-bridge-demo-token-id",
+  tokenSecret: "erp-bridge-demo-token-secret",
+};
+
+test("an Admin connects NetSuite with a TBA token, checks it, and disconnects", async ({ page }) => {
+  await new LoginPage(page).signInAs("Admin");
+  await page.goto("/integrations");
+  const card = page.locator('article[data-provider="netsuite"]');
+  await expect(card.getByTestId("status")).toHaveText("Not connected");
+  await card.getByTestId("connect").click();
+  await expect(page).toHaveURL(/\/integrations\/netsuite\/connect$/);
+  await expect(page.getByRole("heading", { name: "Connect NetSuite" })).toBeVisible();
+
+  // A wrong secret: NetSuite's generic refusal, explained; nothing stored.
+  await page.getByTestId("ns-account").fill("1234567_SB1");
+  await page.getByTestId("ns-tba").check();
+  await page.getByTestId("ns-consumer-key").fill(TBA.consumerKey);
+  await page.getByTestId("ns-consumer-secret").fill(TBA.consumerSecret);
+  await page.getByTestId("ns-token-id").fill(TBA.tokenId);
+  await page.getByTestId("ns-token-secret").fill("not-the-secret");
+  await page.getByTestId("ns-connect").click();
+  await expect(page.getByText(/Login Audit Trail/)).toBeVisible();
+
+  // The right one connects and says what the account turned out to be.
+  await page.getByTestId("ns-token-secret").fill(TBA.tokenSecret);
+  await page.getByTestId("ns-connect").click();
+  const done = page.getByTestId("ns-connected");
+  await expect(done).toContainText("Connected to NetSuite account 1234567_SB1");
+  await expect(done).toContainText("Home currency: USD");
+  await expect(page.locator("body")).not.toContainText(TBA.tokenSecret);
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: test.info().outputPath(`netsuite-connect-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  await page.goto("/integrations");
+  await expect(card.getByTestId("status")).toHaveText("Connected");
+  await card.getByTestId("ns-check").click();
+  await expect(card.getByTestId("ns-check-result")).toContainText("1234567_SB1 is connected");
+  await page.screenshot({ path: test.info().outputPath("netsuite-card-1280.png"), fullPage: true });
+
+  // Leave the demo as the other specs expect it: disconnected.
+  await card.getByText("Disconnect…").click();
+  await card.getByRole("button", { name: "Yes, disconnect" }).click();
+  await expect(card.getByTestId("status")).toHaveText("Not connected");
+});

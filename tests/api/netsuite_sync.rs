@@ -1,0 +1,266 @@
+//! Customers and paid orders reaching NetSuite through the outbox and the NetSuite adapter, the
+//! sandbox over real HTTP: one customer and one sales order per record however often they are
+//! delivered, lines replaced and never appended, and what NetSuite cannot take refused before
+//! any call in plain words.
+
+use crate::both_backends;
+use crate::helpers::{demo_email, spawn_app_with, Backend, TestApp};
+use crate::outbox::{demo_tenant, rows};
+use erp_bridge::domain::connection::Provider;
+use erp_bridge::domain::Role;
+use erp_bridge::server::erp::netsuite::adapter::{
+    customer_external_id, order_external_id, NetSuiteAdapter,
+};
+use erp_bridge::server::erp::netsuite::client::Page;
+use erp_bridge::server::erp::Adapters;
+use erp_bridge::server::outbox::worker::{OutboxWorker, WorkerConfig};
+use erp_bridge::server::sandbox::netsuite::{self as ns, NetSuiteSandboxConfig, TbaSeed};
+use erp_bridge::server::sandbox::SandboxHandle;
+use reqwest::Method;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+both_backends!(
+    paid_orders_become_one_sales_order_each_however_often_delivered,
+    what_netsuite_cannot_take_is_refused_before_any_call
+);
+
+const ACCOUNT: &str = "1234567_SB1";
+
+struct Setup {
+    app: TestApp,
+    sandbox: SandboxHandle,
+    admin: reqwest::Client,
+    tenant: Uuid,
+    _dir: tempfile::TempDir,
+}
+
+async fn connected(backend: Backend) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = NetSuiteSandboxConfig::new(dir.path().join("netsuite.db"));
+    cfg.tba_tokens.push(TbaSeed {
+        account: ACCOUNT.into(),
+        consumer_key: "ck".into(),
+        consumer_secret: SecretString::from("cs"),
+        token_id: "tid".into(),
+        token_secret: SecretString::from("ts"),
+    });
+    let sandbox = ns::start(cfg, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("sandbox");
+    let url = sandbox.base_url.clone();
+    let app = spawn_app_with(backend, move |s| s.netsuite_base_url = Some(url)).await;
+    let admin = app.signed_in(demo_email(Role::Admin)).await;
+    let creds = json!({ "method": "tba", "consumer_key": "ck", "consumer_secret": "cs", "token_id": "tid", "token_secret": "ts" });
+    let (status, body) = app
+        .send_json(
+            &admin,
+            Method::POST,
+            "/api/integrations/netsuite/connect",
+            json!({ "account_id": ACCOUNT, "credentials": creds }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let tenant = demo_tenant(&app.state.db).await;
+    Setup {
+        app,
+        sandbox,
+        admin,
+        tenant,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    async fn drain(&self) {
+        let ns = self.app.state.netsuite.clone().expect("NetSuite");
+        let adapters = Adapters::new().with(
+            Provider::NetSuite,
+            Arc::new(NetSuiteAdapter::new(ns, self.app.state.db.clone())),
+        );
+        let cfg = WorkerConfig {
+            backoff_unit: Duration::from_secs(60),
+            ..WorkerConfig::default()
+        };
+        for _ in 0..10 {
+            OutboxWorker::new(self.app.state.db.clone(), adapters.clone(), cfg.clone())
+                .run_once()
+                .await
+                .expect("pass");
+        }
+    }
+
+    /// A SuiteQL page read straight from the sandbox (the test's own TBA call through our client).
+    async fn query(&self, q: &str) -> Page {
+        let ns = self.app.state.netsuite.clone().expect("NetSuite");
+        let id = ACCOUNT.parse().expect("id");
+        let acct = ns.account(
+            &id,
+            &erp_bridge::server::erp::netsuite::connector::StoredAuth::Tba {
+                consumer_key: "ck".into(),
+                consumer_secret: "cs".into(),
+                token_id: "tid".into(),
+                token_secret: "ts".into(),
+            },
+        );
+        ns.client
+            .suiteql(&acct, q, &[], 1000, 0)
+            .await
+            .expect("query")
+    }
+
+    /// A demo customer's order of two demo products (their SKUs are NetSuite items).
+    async fn order(&self, quantity: i64) -> Value {
+        let (_, products) = self.app.get_json(&self.admin, "/api/v1/products").await;
+        let (_, customers) = self.app.get_json(&self.admin, "/api/v1/customers").await;
+        let p = products["items"].as_array().expect("products");
+        let body = json!({ "customer_id": customers["items"][0]["id"], "shipping_amount": 500,
+            "items": [ { "product_id": p[0]["id"], "quantity": quantity }, { "product_id": p[1]["id"], "quantity": 1 } ] });
+        let (status, order) = self
+            .app
+            .send_json(&self.admin, Method::POST, "/api/v1/orders", body)
+            .await;
+        assert_eq!(status, 201, "{order}");
+        order
+    }
+
+    async fn pay(&self, order: &Value) {
+        let id = order["id"].as_str().expect("id");
+        let (status, body) = self
+            .app
+            .send_json(
+                &self.admin,
+                Method::POST,
+                &format!("/api/v1/orders/{id}/mark-paid"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    async fn netsuite_rows(&self) -> Vec<(String, String, Option<String>)> {
+        rows(&self.app.state.db, self.tenant)
+            .await
+            .into_iter()
+            .filter(|r| r.target_system.as_deref() == Some("NetSuite"))
+            .map(|r| (r.event_type, r.status, r.last_error))
+            .collect()
+    }
+}
+
+async fn paid_orders_become_one_sales_order_each_however_often_delivered(backend: Backend) {
+    let s = connected(backend).await;
+    let order = s.order(2).await;
+    s.pay(&order).await;
+    s.drain().await;
+    let left: Vec<_> = s
+        .netsuite_rows()
+        .await
+        .into_iter()
+        .filter(|(_, status, _)| !matches!(status.as_str(), "Completed" | "Superseded"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let order_id: Uuid = order["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("uuid");
+    let customer_id: Uuid = order["customer_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("uuid");
+    let so = s
+        .query(&format!(
+            "SELECT id, entity, foreigntotal FROM transaction WHERE externalid = '{}'",
+            order_external_id(order_id)
+        ))
+        .await;
+    assert_eq!(so.items.len(), 1, "one sales order");
+    let total = order["total"].as_i64().expect("total") as f64 / 100.0;
+    assert_eq!(
+        so.items[0]["foreigntotal"].parse::<f64>().ok(),
+        Some(total),
+        "{:?}",
+        so.items[0]
+    );
+    let customer = s
+        .query(&format!(
+            "SELECT id, companyname FROM customer WHERE externalid = '{}'",
+            customer_external_id(customer_id)
+        ))
+        .await;
+    assert_eq!(customer.items.len(), 1);
+    assert_eq!(so.items[0]["entity"], customer.items[0]["id"]);
+    // Sent again (a manual sync of the order): the same sales order, its lines not doubled.
+    let (status, body) = s
+        .app
+        .send_json(
+            &s.admin,
+            Method::POST,
+            "/api/integrations/sync/netsuite",
+            json!({ "entity_type": "Order", "entity_ids": [order_id] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.drain().await;
+    let lines = s
+        .query(&format!(
+            "SELECT transaction, quantity FROM transactionline WHERE transaction = {}",
+            so.items[0]["id"]
+        ))
+        .await;
+    assert_eq!(
+        lines.items.len(),
+        2,
+        "lines replaced, never appended: {:?}",
+        lines.items
+    );
+    let all = s.query("SELECT id FROM transaction").await;
+    assert_eq!(all.items.len(), 1, "still one sales order");
+    // The mapping names the sales order.
+    let (status, maps) = s
+        .app
+        .get_json(&s.admin, "/api/integrations/mappings/netsuite/Order")
+        .await;
+    assert_eq!(status, 200, "{maps}");
+    assert_eq!(maps["items"][0]["external_id"], so.items[0]["id"]);
+    let _ = &s.sandbox;
+}
+
+async fn what_netsuite_cannot_take_is_refused_before_any_call(backend: Backend) {
+    let s = connected(backend).await;
+    // An order in a currency the account does not keep its books in, and one whose SKU has no
+    // NetSuite item.
+    let eur = crate::console::new_order(&s.app, &s.admin, "EUR").await;
+    s.pay(&eur).await;
+    let unknown = crate::console::new_order(&s.app, &s.admin, "USD").await;
+    s.pay(&unknown).await;
+    s.drain().await;
+    let failed: Vec<String> = s
+        .netsuite_rows()
+        .await
+        .into_iter()
+        .filter(|(t, status, _)| t == "OrderPaid" && status == "Failed")
+        .map(|(_, _, why)| why.unwrap_or_default())
+        .collect();
+    assert_eq!(failed.len(), 2, "{:?}", s.netsuite_rows().await);
+    assert!(
+        failed
+            .iter()
+            .any(|w| w.contains("EUR") && w.contains("USD") && w.contains("nothing was sent")),
+        "{failed:?}"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|w| w.contains("no item with the SKU SKU-USD-") && w.contains("nothing was sent")),
+        "{failed:?}"
+    );
+    assert_eq!(
+        s.query("SELECT id FROM transaction").await.items.len(),
+        0,
+        "no sales order written"
+    );
+}
