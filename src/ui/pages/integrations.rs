@@ -13,6 +13,7 @@ use crate::domain::Policy;
 use crate::ui::components::access::{caller, can};
 use crate::ui::components::error_box::ErrorBox;
 use crate::ui::components::health::HealthPanel;
+use crate::ui::components::notice::DoneNotice;
 use crate::ui::pages::sync_runs::StartForm;
 
 /// The dashboard.
@@ -31,6 +32,7 @@ pub fn IntegrationsPage() -> impl IntoView {
     let me = caller();
     view! {
         <h1>"Integrations"</h1>
+        <DoneNotice/>
         <p><a href="/integrations/logs" data-testid="open-logs">"Sync log"</a>" — every delivery and every change that came back."</p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -203,7 +205,7 @@ fn CheckNetSuite() -> impl IntoView {
     let check = ServerAction::<ValidateNetsuite>::new();
     let result = check.value();
     view! {
-        <ActionForm action=check attr:class="inline">
+        <ActionForm action=check attr:class="ns-check">
             <button type="submit" class="secondary" data-testid="ns-check">"Check connection"</button>
         </ActionForm>
         {move || result.get().map(|r| match r {

@@ -22,7 +22,7 @@ pub fn NetSuiteConnectPage() -> impl IntoView {
             Ok(account) => view! { <Connected account/> }.into_any(),
             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
         })}
-        <ActionForm action=connect attr:class="stacked netsuite-connect" attr:data-testid="netsuite-form">
+        <ActionForm action=connect attr:class="stack netsuite-connect" attr:data-testid="netsuite-form">
             <label>"Account id"
                 <input name="account_id" required placeholder="1234567_SB1" autocomplete="off" data-testid="ns-account"/>
             </label>
