@@ -1,6 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { LoginPage } from "./fixtures/login-page";
 
+const SANDBOX = process.env.NETSUITE_SANDBOX_URL ?? "http://127.0.0.1:3902";
 // The demo account's published TBA token (README: NetSuite sandbox).
 const TBA = {
   consumerKey: "erp-bridge-demo-consumer-key",
@@ -51,4 +52,13 @@ test("an Admin connects NetSuite with a TBA token, checks it, and disconnects", 
   await card.getByText("Disconnect…").click();
   await card.getByRole("button", { name: "Yes, disconnect" }).click();
   await expect(card.getByTestId("status")).toHaveText("Not connected");
+
+  // The sandbox's own page: its login audit trail says why the wrong secret was refused.
+  await page.goto(`${SANDBOX}/`);
+  await expect(page.getByRole("heading", { name: "Login audit trail" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "InvalidSignature" }).first()).toBeVisible();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: test.info().outputPath(`netsuite-sandbox-${width}.png`), fullPage: true });
+  }
 });

@@ -4,7 +4,7 @@
 // they are); the server-function macro turns them into as many arguments.
 #![allow(clippy::too_many_arguments)]
 
-use crate::domain::connection::{ConnectionSummary, NetSuiteAccount};
+use crate::domain::connection::{ConnectionSummary, FormSecret, NetSuiteAccount};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -255,12 +255,12 @@ pub async fn connect_netsuite(
     method: String,
     #[server(default)] client_id: String,
     #[server(default)] certificate_id: String,
-    #[server(default)] private_key_pem: String,
+    #[server(default)] private_key_pem: FormSecret,
     #[server(default)] certificate_pem: String,
     #[server(default)] consumer_key: String,
-    #[server(default)] consumer_secret: String,
+    #[server(default)] consumer_secret: FormSecret,
     #[server(default)] token_id: String,
-    #[server(default)] token_secret: String,
+    #[server(default)] token_secret: FormSecret,
     #[server(default)] subsidiary_id: String,
 ) -> Result<NetSuiteAccount, AppError> {
     use super::ctx;
@@ -271,14 +271,14 @@ pub async fn connect_netsuite(
                 "m2m" => CredentialsInput::M2m {
                     client_id,
                     certificate_id,
-                    private_key_pem,
+                    private_key_pem: private_key_pem.0,
                     certificate_pem,
                 },
                 "tba" => CredentialsInput::Tba {
                     consumer_key,
-                    consumer_secret,
+                    consumer_secret: consumer_secret.0,
                     token_id,
-                    token_secret,
+                    token_secret: token_secret.0,
                 },
                 _ => {
                     return Err(AppError::BadRequest(

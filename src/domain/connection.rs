@@ -284,3 +284,15 @@ pub struct NetSuiteAccount {
     /// M2M: when the certificate expires.
     pub certificate_expires_at: Option<DateTime<Utc>>,
 }
+
+/// A secret typed into a form (a token secret, a private key): carried as text, never shown by
+/// `Debug`, so a logged request or argument list cannot leak it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FormSecret(pub String);
+
+impl fmt::Debug for FormSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FormSecret(…)")
+    }
+}

@@ -250,3 +250,42 @@ async fn the_concurrency_limit_is_waited_out_and_nothing_is_lost() {
         .expect("customers");
     assert_eq!(page.items.len(), 4, "each write landed once");
 }
+
+#[tokio::test]
+async fn a_cached_token_serves_only_the_credentials_that_earned_it_and_is_renewed_once_revoked() {
+    let s = sandbox().await;
+    let base = s.handle.base_url.clone();
+    let acct = m2m_account(&base).await;
+    let c = client();
+    c.get(&acct, "currency", "1")
+        .await
+        .expect("first call fetches a token");
+    // Other credentials for the same account (a certificate NetSuite never saw) get no free
+    // ride on the cached token.
+    let key = rcgen::KeyPair::generate().expect("key");
+    let stranger = Account {
+        credentials: Credentials::M2m(M2mCredentials {
+            client_id: "client-1".into(),
+            certificate_id: "cert-unknown".into(),
+            private_key_pem: SecretString::from(key.serialize_pem()),
+        }),
+        ..acct.clone()
+    };
+    assert!(matches!(
+        c.get(&stranger, "currency", "1").await,
+        Err(NsError::Auth(_))
+    ));
+    // NetSuite revokes the tokens: the next call is refused once, then a fresh token works.
+    let revoked: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/_sandbox/accounts/{ACCOUNT}/revoke-tokens"))
+        .send()
+        .await
+        .expect("revoke")
+        .json()
+        .await
+        .expect("json");
+    assert!(revoked["revoked"].as_u64().unwrap_or(0) >= 1, "{revoked}");
+    c.get(&acct, "currency", "1")
+        .await
+        .expect("renewed after the revocation");
+}

@@ -16,10 +16,24 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 tokio::task_local! {
-    static LEDGER: Arc<Mutex<Ledger>>;
+    static LEDGER: Shared;
+}
+
+/// A task's ledger and the signal that its last pacing wait ended.
+#[derive(Clone, Default)]
+struct Shared {
+    ledger: Arc<Mutex<Ledger>>,
+    idle: Arc<Notify>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Time spent in pacing waits by the current task.
@@ -43,16 +57,22 @@ impl Ledger {
 }
 
 /// Ends a pacing wait, also when the waiting future is dropped.
-struct Waiting(Arc<Mutex<Ledger>>);
+struct Waiting(Shared);
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        let mut l = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        l.waiting = l.waiting.saturating_sub(1);
-        if l.waiting == 0 {
-            if let Some(since) = l.since.take() {
-                l.total += Instant::now().saturating_duration_since(since);
+        let idle = {
+            let mut l = self.0.lock();
+            l.waiting = l.waiting.saturating_sub(1);
+            if l.waiting == 0 {
+                if let Some(since) = l.since.take() {
+                    l.total += Instant::now().saturating_duration_since(since);
+                }
             }
+            l.waiting == 0
+        };
+        if idle {
+            self.0.idle.notify_waiters();
         }
     }
 }
@@ -60,47 +80,60 @@ impl Drop for Waiting {
 /// Runs `wait` — for a rate window, a Retry-After pause, a concurrency slot — without it
 /// counting against the enclosing [`within`]'s deadline. Outside any `within`, just runs it.
 pub async fn paced<F: Future>(wait: F) -> F::Output {
-    let Ok(ledger) = LEDGER.try_with(Arc::clone) else {
+    let Ok(shared) = LEDGER.try_with(Shared::clone) else {
         return wait.await;
     };
     {
-        let mut l = ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let mut l = shared.lock();
         if l.waiting == 0 {
             l.since = Some(Instant::now());
         }
         l.waiting += 1;
     }
-    let _waiting = Waiting(ledger);
+    let _waiting = Waiting(shared);
     wait.await
 }
 
 /// Runs `work` for at most `limit` of time not spent in [`paced`] waits; `None` when it ran
-/// past that (and was dropped).
+/// past that (and was dropped). When the limit is reached during a pacing wait, it waits for
+/// that wait to end (without waking in between) and then grants what was left of the limit.
 pub async fn within<F: Future>(limit: Duration, work: F) -> Option<F::Output> {
     // A nested deadline shares the enclosing one's ledger, so both see the same pacing.
-    let ledger = LEDGER.try_with(Arc::clone).unwrap_or_default();
-    let work = LEDGER.scope(ledger.clone(), work);
+    let shared = LEDGER.try_with(Shared::clone).unwrap_or_default();
+    let work = LEDGER.scope(shared.clone(), work);
     tokio::pin!(work);
-    let paced_now = || {
-        ledger
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .paced(Instant::now())
+    let start = Instant::now();
+    let paced_at_start = shared.lock().paced(start);
+    // Time used so far: elapsed, less what was spent in pacing waits.
+    let used = |now: Instant| {
+        let paced = shared.lock().paced(now).saturating_sub(paced_at_start);
+        now.saturating_duration_since(start).saturating_sub(paced)
     };
-    let mut credited = paced_now();
-    let mut deadline = Instant::now() + limit;
+    let mut deadline = start + limit;
     loop {
         tokio::select! {
             out = &mut work => return Some(out),
-            _ = tokio::time::sleep_until(deadline) => {
-                let paced = paced_now();
-                if paced <= credited {
-                    return None;
-                }
-                deadline += paced - credited;
-                credited = paced;
-            }
+            _ = tokio::time::sleep_until(deadline) => {}
         }
+        let now = Instant::now();
+        let used_now = used(now);
+        if used_now < limit {
+            deadline = now + (limit - used_now);
+            continue;
+        }
+        // Out of time unless a pacing wait is what is running: then wait for it to end.
+        let idle = shared.idle.notified();
+        tokio::pin!(idle);
+        idle.as_mut().enable();
+        if shared.lock().waiting == 0 {
+            return None;
+        }
+        tokio::select! {
+            out = &mut work => return Some(out),
+            _ = idle => {}
+        }
+        let now = Instant::now();
+        deadline = now + limit.saturating_sub(used(now));
     }
 }
 
@@ -140,6 +173,26 @@ mod tests {
     #[tokio::test]
     async fn a_wait_in_progress_at_the_deadline_moves_it_on() {
         assert_eq!(within(MS * 100, paced(sleep(MS * 500))).await, Some(()));
+    }
+
+    #[tokio::test]
+    async fn after_a_wait_that_outlasts_the_deadline_only_the_rest_of_the_limit_is_left() {
+        // 60 ms used, then a 300 ms wait across the deadline: 40 ms are left afterwards.
+        let enough = within(MS * 100, async {
+            sleep(MS * 60).await;
+            paced(sleep(MS * 300)).await;
+            sleep(MS * 10).await;
+        });
+        assert_eq!(enough.await, Some(()));
+        let started = Instant::now();
+        let too_much = within(MS * 100, async {
+            sleep(MS * 60).await;
+            paced(sleep(MS * 300)).await;
+            sleep(MS * 400).await;
+        });
+        assert_eq!(too_much.await, None);
+        let took = started.elapsed();
+        assert!(took >= MS * 400 && took < MS * 700, "{took:?}");
     }
 
     #[tokio::test]

@@ -234,7 +234,19 @@ pub async fn connect(
         },
     )?;
     let (auth, certificate_expires_at) = read_auth(&input.credentials)?;
+    // Another tenant's account is refused before NetSuite is asked anything about it.
+    if let Some(owner) = connections::tenant_for_company(db, PROVIDER, id.realm())
+        .await
+        .map_err(store)?
+    {
+        if owner != p.tenant_id {
+            return Err(AppError::Conflict(
+                "This NetSuite account is already connected to another erp-bridge account. Disconnect it there first.".into(),
+            ));
+        }
+    }
     let acct = ns.account(&id, &auth);
+    ns.client.forget_token(&acct);
     let subsidiaries = read_account(ns, &acct).await.map_err(refused)?;
     let subsidiary_id = match (&input.subsidiary_id, subsidiaries.is_empty()) {
         (_, true) => None,
@@ -258,16 +270,6 @@ pub async fn connect(
     let home_currency = home_currency(ns, &acct, subsidiary_id.as_deref())
         .await
         .map_err(refused)?;
-    if let Some(owner) = connections::tenant_for_company(db, PROVIDER, id.realm())
-        .await
-        .map_err(store)?
-    {
-        if owner != p.tenant_id {
-            return Err(AppError::Conflict(
-                "This NetSuite account is already connected to another erp-bridge account. Disconnect it there first.".into(),
-            ));
-        }
-    }
     let method = match auth {
         StoredAuth::M2m { .. } => "m2m",
         StoredAuth::Tba { .. } => "tba",
@@ -342,10 +344,12 @@ pub async fn validate(
         |e: crate::server::erp::netsuite::account::BadAccountId| internal(e.to_string()),
     )?;
     let acct = ns.account(&id, &stored.auth);
+    ns.client.forget_token(&acct);
     let checked = read_account(ns, &acct).await;
     let (subsidiaries, reason) = match checked {
         Ok(subs) => (subs, None),
-        Err(e @ NsError::Unavailable(_)) => return Err(refused(e)),
+        // NetSuite busy or away says nothing about the credentials: the status stays.
+        Err(e @ (NsError::Unavailable(_) | NsError::Throttled { .. })) => return Err(refused(e)),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     tokens::set_checked_status(db, p.tenant_id, PROVIDER, reason.as_deref(), time::now())

@@ -230,6 +230,7 @@ impl NetSuiteClient {
             .map_err(|e| NsError::Unavailable(format!("bad URL {url}: {e}")))?;
         let slots = self.slots_of(acct.id.realm());
         let mut attempt = 0;
+        let mut fresh_token_tried = false;
         loop {
             attempt += 1;
             let slot = deadline::paced(slots.clone().acquire_owned())
@@ -275,8 +276,13 @@ impl NetSuiteClient {
                 continue;
             }
             if status == StatusCode::UNAUTHORIZED {
-                // A cached bearer token may have been revoked: the next call fetches a new one.
-                self.forget_token(acct.id.realm());
+                // A cached bearer token may have been revoked or invalidated: once, try a fresh
+                // one before calling the credentials refused.
+                self.forget_token(acct);
+                if matches!(acct.credentials, Credentials::M2m(_)) && !fresh_token_tried {
+                    fresh_token_tried = true;
+                    continue;
+                }
                 return Err(NsError::Auth(String::new()));
             }
             if status == StatusCode::NOT_FOUND {
@@ -302,6 +308,17 @@ impl NetSuiteClient {
                 detail: text("detail").unwrap_or_else(|| format!("HTTP {}", status.as_u16())),
                 path: text("o:errorPath"),
             });
+        }
+    }
+
+    /// Forgets the account's cached bearer token, so the next call asks NetSuite afresh (a
+    /// credentials check must prove the credentials, not a token they once earned).
+    pub fn forget_token(&self, acct: &Account) {
+        if let Credentials::M2m(creds) = &acct.credentials {
+            self.tokens
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&token_key(acct, creds));
         }
     }
 
@@ -343,12 +360,12 @@ impl NetSuiteClient {
         acct: &Account,
         creds: &M2mCredentials,
     ) -> Result<SecretString, NsError> {
-        let realm = acct.id.realm();
+        let key = token_key(acct, creds);
         if let Some((token, until)) = self
             .tokens
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(realm)
+            .get(&key)
         {
             if *until > Instant::now() + Duration::from_secs(300) {
                 return Ok(token.clone());
@@ -395,18 +412,26 @@ impl NetSuiteClient {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(
-                realm.to_string(),
+                key,
                 (token.clone(), Instant::now() + Duration::from_secs(ttl)),
             );
         Ok(token)
     }
+}
 
-    fn forget_token(&self, realm: &str) {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(realm);
-    }
+/// A cached token's key: the account and the very credentials that earned it (the key's
+/// fingerprint, never the key), so other credentials for the same account never reuse it.
+fn token_key(acct: &Account, creds: &M2mCredentials) -> String {
+    use sha2::{Digest, Sha256};
+    let fingerprint = Sha256::digest(creds.private_key_pem.expose_secret().as_bytes());
+    format!(
+        "{}|{}|{}|{}|{:x}",
+        acct.base_url,
+        acct.id.realm(),
+        creds.client_id,
+        creds.certificate_id,
+        fingerprint
+    )
 }
 
 /// The record id at the end of a `Location` header.

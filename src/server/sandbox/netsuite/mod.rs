@@ -9,11 +9,13 @@
 //! - `POST /services/rest/auth/oauth2/v1/token`
 //! - `/services/rest/record/v1/{type}[/{id | eid:…}]`
 //! - `POST /services/rest/query/v1/suiteql`
+//! - `GET /` — a read-only page: each account's customers and sales orders, the login audit trail
 //! - `/_sandbox/…` — controls: register an M2M certificate or a TBA token for an account, read
 //!   the login audit trail, inject faults, set the concurrency limit, counters
 
 mod auth;
 mod fault;
+mod page;
 mod records;
 mod rules;
 mod schema;
@@ -245,6 +247,7 @@ pub async fn start(
 
 fn router(sandbox: Sandbox, guard: Guard) -> Router {
     let controls = Router::new()
+        .route("/", get(page::index))
         .route("/_sandbox/faults", get(get_faults).post(set_faults))
         .route("/_sandbox/limits", post(set_limits))
         .route("/_sandbox/stats", get(stats))
@@ -254,6 +257,10 @@ fn router(sandbox: Sandbox, guard: Guard) -> Router {
             post(register_certificate),
         )
         .route("/_sandbox/accounts/{account}/tba", post(register_tba))
+        .route(
+            "/_sandbox/accounts/{account}/revoke-tokens",
+            post(revoke_tokens),
+        )
         .layer(axum::middleware::from_fn_with_state(guard, guard::protect));
     Router::new()
         .merge(controls)
@@ -402,6 +409,18 @@ async fn register_tba(
         store::put_tba_token(&mut c, &token).await.map(|_| true)
     };
     registered(done.await, &account)
+}
+
+/// Revokes the account's bearer tokens: the next call with one gets the generic 401.
+async fn revoke_tokens(State(s): State<Sandbox>, Path(account): Path<String>) -> Response {
+    let done = async {
+        let mut c = s.inner.db.acquire().await?;
+        store::revoke_access_tokens(&mut c, &account).await
+    };
+    match done.await {
+        Ok(n) => Json(json!({ "revoked": n })).into_response(),
+        Err(e) => Fail::from(e).into_response(),
+    }
 }
 
 /// 204 when registered, 404 for an unknown account.

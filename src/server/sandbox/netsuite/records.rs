@@ -38,7 +38,9 @@ pub async fn create(
         let call = s.enter(&method, &uri, &headers).await?;
         let t = writable(&kind)?;
         let body = parse(&body, t, &headers)?;
-        let saved = s.write(&call.account, t, None, body.clone(), &q).await?;
+        let saved = s
+            .write(&call.account, t, Target::New, body.clone(), &q)
+            .await?;
         Ok(written(&headers, t, &saved, &body.ignored))
     })
     .await
@@ -86,13 +88,8 @@ pub async fn update(
         let t = writable(&kind)?;
         let key = record_key(&key)?;
         let body = parse(&body, t, &headers)?;
-        let existing = {
-            let mut c = s.inner.db.acquire().await?;
-            store::record(&mut c, &call.account, t.name, &key).await?
-        };
-        let existing = existing.ok_or(Fail::NonexistentId)?;
         let saved = s
-            .write(&call.account, t, Some(existing), body.clone(), &q)
+            .write(&call.account, t, Target::Existing(key), body.clone(), &q)
             .await?;
         Ok(written(&headers, t, &saved, &body.ignored))
     })
@@ -120,12 +117,8 @@ pub async fn upsert(
         };
         let mut body = parse(&body, t, &headers)?;
         body.external_id = Some(eid.clone());
-        let existing = {
-            let mut c = s.inner.db.acquire().await?;
-            store::record(&mut c, &call.account, t.name, &RecordKey::External(eid)).await?
-        };
         let saved = s
-            .write(&call.account, t, existing, body.clone(), &q)
+            .write(&call.account, t, Target::Upsert(eid), body.clone(), &q)
             .await?;
         Ok(written(&headers, t, &saved, &body.ignored))
     })
@@ -312,13 +305,24 @@ fn with_link(base: &str, mut o: Map<String, Value>) -> Value {
     Value::Object(shown)
 }
 
+/// Which record a write is for.
+enum Target {
+    /// A new one (POST).
+    New,
+    /// One that must exist (PATCH).
+    Existing(RecordKey),
+    /// The one with this external id, created if missing (PUT `eid:`).
+    Upsert(String),
+}
+
 impl Sandbox {
-    /// Creates (`existing` None) or changes a record from a checked body, in one transaction.
+    /// Creates or changes a record from a checked body: the record is read, changed and
+    /// written in one transaction, so concurrent writes of one record apply one after another.
     async fn write(
         &self,
         account: &str,
         t: &'static RecordType,
-        existing: Option<Record>,
+        target: Target,
         body: schema::Body,
         q: &HashMap<String, String>,
     ) -> Result<Record, Fail> {
@@ -327,6 +331,17 @@ impl Sandbox {
         let acct = store::account(&mut tx, account)
             .await?
             .ok_or(Fail::InvalidLogin)?;
+        let existing = match target {
+            Target::New => None,
+            Target::Existing(key) => Some(
+                store::record(&mut tx, account, t.name, &key)
+                    .await?
+                    .ok_or(Fail::NonexistentId)?,
+            ),
+            Target::Upsert(eid) => {
+                store::record(&mut tx, account, t.name, &RecordKey::External(eid)).await?
+            }
+        };
         let creating = existing.is_none();
         let mut r = match existing {
             Some(r) => r,

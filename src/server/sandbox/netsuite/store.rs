@@ -66,6 +66,13 @@ pub struct Account {
     pub one_world: bool,
 }
 
+/// Every account.
+pub async fn accounts(c: &mut SqliteConnection) -> DbResult<Vec<Account>> {
+    sqlx::query_as("SELECT account, name, one_world FROM accounts ORDER BY account")
+        .fetch_all(c)
+        .await
+}
+
 /// One account.
 pub async fn account(c: &mut SqliteConnection, account: &str) -> DbResult<Option<Account>> {
     sqlx::query_as("SELECT account, name, one_world FROM accounts WHERE account = $1")
@@ -395,6 +402,16 @@ pub async fn insert_access_token(
         .execute(c)
         .await?;
     Ok(())
+}
+
+/// Revokes every bearer token of an account (as NetSuite does when an integration's tokens are
+/// revoked or the certificate is replaced); how many there were.
+pub async fn revoke_access_tokens(c: &mut SqliteConnection, account: &str) -> DbResult<u64> {
+    Ok(sqlx::query("DELETE FROM access_tokens WHERE account = $1")
+        .bind(account)
+        .execute(c)
+        .await?
+        .rows_affected())
 }
 
 /// The account a bearer token opens and when it expires.

@@ -9,22 +9,7 @@ use serde_json::{json, Value};
 
 use super::entities;
 use super::{clock, store, Sandbox};
-
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::server::sandbox::escape;
 
 fn s(v: &Value) -> String {
     escape(&match v {

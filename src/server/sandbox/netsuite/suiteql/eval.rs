@@ -322,7 +322,8 @@ fn chrono_format(fmt: &str) -> Result<String, Refusal> {
     let mut out = String::new();
     let mut rest = fmt;
     while !rest.is_empty() {
-        let upper = rest.to_uppercase();
+        // Compared byte for byte without regard to ASCII case (never by uppercasing the text:
+        // some letters uppercase to ASCII and would shift the slicing off a char boundary).
         let (token, len) = [
             ("YYYY", "%Y"),
             ("HH24", "%H"),
@@ -332,7 +333,10 @@ fn chrono_format(fmt: &str) -> Result<String, Refusal> {
             ("SS", "%S"),
         ]
         .iter()
-        .find(|(t, _)| upper.starts_with(t))
+        .find(|(t, _)| {
+            rest.get(..t.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(t))
+        })
         .map(|(t, c)| (c.to_string(), t.len()))
         .unwrap_or_else(|| (String::new(), 0));
         if len > 0 {
@@ -444,6 +448,17 @@ mod tests {
         let out = p.run(rows).expect("run");
         assert_eq!(out.len(), 1);
         assert_eq!(answer_text(&out[0][0].1).as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn a_format_with_letters_that_uppercase_to_ascii_is_refused_not_a_panic() {
+        for fmt in ["Mı", "ſS", "YYYY-MM-DD HH24:MI:ſS"] {
+            assert!(chrono_format(fmt).is_err(), "{fmt}");
+        }
+        assert_eq!(
+            chrono_format("yyyy-mm-dd\"T\"hh24:mi:ss").as_deref(),
+            Ok("%Y-%m-%dT%H:%M:%S")
+        );
     }
 
     #[test]
