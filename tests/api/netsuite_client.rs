@@ -8,7 +8,6 @@ use erp_bridge::server::erp::netsuite::client::{
 };
 use erp_bridge::server::erp::netsuite::m2m::M2mCredentials;
 use erp_bridge::server::erp::netsuite::tba::TbaCredentials;
-use erp_bridge::server::sandbox::netsuite::{self as ns, NetSuiteSandboxConfig, TbaSeed};
 use erp_bridge::server::sandbox::SandboxHandle;
 use secrecy::SecretString;
 use serde_json::json;
@@ -23,17 +22,7 @@ struct Setup {
 
 async fn sandbox() -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = NetSuiteSandboxConfig::new(dir.path().join("netsuite.db"));
-    cfg.tba_tokens.push(TbaSeed {
-        account: ACCOUNT.into(),
-        consumer_key: "ck".into(),
-        consumer_secret: SecretString::from("cs"),
-        token_id: "tid".into(),
-        token_secret: SecretString::from("ts"),
-    });
-    let handle = ns::start(cfg, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox");
+    let handle = crate::netsuite_sandbox::tba_sandbox(dir.path(), "ts").await;
     Setup { handle, _dir: dir }
 }
 

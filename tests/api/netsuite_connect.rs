@@ -6,10 +6,8 @@
 use crate::both_backends;
 use crate::helpers::{demo_email, spawn_app_with, Backend, TestApp};
 use erp_bridge::domain::Role;
-use erp_bridge::server::sandbox::netsuite::{self as ns, NetSuiteSandboxConfig, TbaSeed};
 use erp_bridge::server::sandbox::SandboxHandle;
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 both_backends!(
@@ -31,17 +29,7 @@ struct Setup {
 
 async fn setup(backend: Backend) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = NetSuiteSandboxConfig::new(dir.path().join("netsuite.db"));
-    cfg.tba_tokens.push(TbaSeed {
-        account: ACCOUNT.into(),
-        consumer_key: "ck".into(),
-        consumer_secret: SecretString::from("cs"),
-        token_id: "tid".into(),
-        token_secret: SecretString::from(SECRET),
-    });
-    let sandbox = ns::start(cfg, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox");
+    let sandbox = crate::netsuite_sandbox::tba_sandbox(dir.path(), SECRET).await;
     let url = sandbox.base_url.clone();
     let app = spawn_app_with(backend, move |s| s.netsuite_base_url = Some(url)).await;
     Setup {

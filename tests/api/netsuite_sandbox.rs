@@ -34,6 +34,22 @@ async fn sandbox() -> Ns {
     }
 }
 
+/// A NetSuite sandbox in `dir` whose account 1234567_SB1 has the TBA token `tid` (consumer
+/// `ck` / `cs`) with `token_secret`: the other NetSuite tests' ERP.
+pub async fn tba_sandbox(dir: &std::path::Path, token_secret: &str) -> SandboxHandle {
+    let mut cfg = NetSuiteSandboxConfig::new(dir.join("netsuite.db"));
+    cfg.tba_tokens.push(ns::TbaSeed {
+        account: ACCOUNT.into(),
+        consumer_key: "ck".into(),
+        consumer_secret: SecretString::from("cs"),
+        token_id: "tid".into(),
+        token_secret: SecretString::from(token_secret),
+    });
+    ns::start(cfg, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("sandbox")
+}
+
 /// An EC P-256 key and its self-signed certificate valid for `days`.
 fn certificate(days: i64) -> (rcgen::KeyPair, String) {
     let key = rcgen::KeyPair::generate().expect("key");

@@ -14,10 +14,8 @@ use erp_bridge::server::erp::netsuite::adapter::{
 use erp_bridge::server::erp::netsuite::client::Page;
 use erp_bridge::server::erp::Adapters;
 use erp_bridge::server::outbox::worker::{OutboxWorker, WorkerConfig};
-use erp_bridge::server::sandbox::netsuite::{self as ns, NetSuiteSandboxConfig, TbaSeed};
 use erp_bridge::server::sandbox::SandboxHandle;
 use reqwest::Method;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,17 +38,7 @@ struct Setup {
 
 async fn connected(backend: Backend) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = NetSuiteSandboxConfig::new(dir.path().join("netsuite.db"));
-    cfg.tba_tokens.push(TbaSeed {
-        account: ACCOUNT.into(),
-        consumer_key: "ck".into(),
-        consumer_secret: SecretString::from("cs"),
-        token_id: "tid".into(),
-        token_secret: SecretString::from("ts"),
-    });
-    let sandbox = ns::start(cfg, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("sandbox");
+    let sandbox = crate::netsuite_sandbox::tba_sandbox(dir.path(), "ts").await;
     let url = sandbox.base_url.clone();
     let app = spawn_app_with(backend, move |s| s.netsuite_base_url = Some(url)).await;
     let admin = app.signed_in(demo_email(Role::Admin)).await;

@@ -11,6 +11,31 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+/// Opens (creating if needed) a sandbox's own SQLite file with its schema. One connection:
+/// each request is applied atomically and in order, as one company's books would be.
+pub(crate) async fn open_db(
+    path: &std::path::Path,
+    schema: &[&str],
+) -> Result<sqlx::SqlitePool, sqlx::Error> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    use std::str::FromStr;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
+    }
+    let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await?;
+    for stmt in schema {
+        sqlx::query(stmt).execute(&pool).await?;
+    }
+    Ok(pool)
+}
+
 /// Escapes text for the sandboxes' HTML pages.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

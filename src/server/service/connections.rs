@@ -57,3 +57,31 @@ pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ConnectionSummar
     }
     Ok(cards)
 }
+
+/// Audits something done to a tenant's connection to `provider` (connected, disconnected,
+/// validated, …), with what it became.
+pub(crate) async fn audit_event(
+    db: &Db,
+    p: &Principal,
+    provider: Provider,
+    action: &str,
+    after: serde_json::Value,
+) -> Result<(), AppError> {
+    use crate::server::store::audit;
+    let mut tx = db.begin().await.map_err(store)?;
+    let event = audit::AuditEvent {
+        tenant_id: Some(p.tenant_id),
+        actor_kind: p.actor.kind().into(),
+        actor_id: Some(p.actor.id().to_string()),
+        action: action.into(),
+        entity_type: "IntegrationConnection".into(),
+        entity_id: provider.as_str().into(),
+        order_id: None,
+        before_json: None,
+        after_json: Some(after.to_string()),
+        request_id: None,
+        created_at: time::now(),
+    };
+    audit::record(&mut tx, &event).await.map_err(store)?;
+    tx.commit().await.map_err(store)
+}

@@ -19,9 +19,10 @@ use crate::server::erp::netsuite::account::AccountId;
 use crate::server::erp::netsuite::client::{Account, NsError};
 use crate::server::erp::netsuite::connector::{NetSuite, Stored, StoredAuth, PROVIDER};
 use crate::server::erp::netsuite::m2m;
+use crate::server::service::connections::audit_event;
 use crate::server::service::errors::{internal, store};
 use crate::server::store::connections::{self, ConnectedCompany};
-use crate::server::store::{audit, tokens, Db};
+use crate::server::store::{tokens, Db};
 use crate::server::time;
 
 /// How the Admin's form names the account and its credentials.
@@ -302,6 +303,7 @@ pub async fn connect(
     audit_event(
         db,
         p,
+        Provider::NetSuite,
         "integration.connected",
         json!({
             "provider": PROVIDER, "account": id.realm(), "method": method,
@@ -358,6 +360,7 @@ pub async fn validate(
     audit_event(
         db,
         p,
+        Provider::NetSuite,
         "integration.validated",
         json!({ "provider": PROVIDER, "ok": reason.is_none() }),
     )
@@ -383,28 +386,4 @@ pub async fn validate(
         home_currency: stored.home_currency,
         certificate_expires_at,
     })
-}
-
-async fn audit_event(
-    db: &Db,
-    p: &Principal,
-    action: &str,
-    after: serde_json::Value,
-) -> Result<(), AppError> {
-    let mut tx = db.begin().await.map_err(store)?;
-    let event = audit::AuditEvent {
-        tenant_id: Some(p.tenant_id),
-        actor_kind: p.actor.kind().into(),
-        actor_id: Some(p.actor.id().to_string()),
-        action: action.into(),
-        entity_type: "IntegrationConnection".into(),
-        entity_id: Provider::NetSuite.as_str().into(),
-        order_id: None,
-        before_json: None,
-        after_json: Some(after.to_string()),
-        request_id: None,
-        created_at: time::now(),
-    };
-    audit::record(&mut tx, &event).await.map_err(store)?;
-    tx.commit().await.map_err(store)
 }

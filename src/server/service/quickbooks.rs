@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::connections::audit_event;
 use super::oauth_state;
 use crate::domain::connection::Provider;
 use crate::domain::Policy;
@@ -16,7 +17,7 @@ use crate::server::erp::quickbooks::connector::{QuickBooks, PROVIDER};
 use crate::server::service::errors::{internal, store};
 use crate::server::service::tokens as token_service;
 use crate::server::store::connections::{self, ConnectedCompany};
-use crate::server::store::{audit, tokens, Db};
+use crate::server::store::{tokens, Db};
 use crate::server::time;
 
 /// What Intuit sends back to the callback.
@@ -76,31 +77,6 @@ pub async fn authorize_url(
     qb.client
         .authorize_url(&redirect_uri(qb)?, &state)
         .map_err(|e| internal(e.to_string()))
-}
-
-async fn audit_event(
-    db: &Db,
-    p: &Principal,
-    provider: Provider,
-    action: &str,
-    after: serde_json::Value,
-) -> Result<(), AppError> {
-    let mut tx = db.begin().await.map_err(store)?;
-    let event = audit::AuditEvent {
-        tenant_id: Some(p.tenant_id),
-        actor_kind: p.actor.kind().into(),
-        actor_id: Some(p.actor.id().to_string()),
-        action: action.into(),
-        entity_type: "IntegrationConnection".into(),
-        entity_id: provider.as_str().into(),
-        order_id: None,
-        before_json: None,
-        after_json: Some(after.to_string()),
-        request_id: None,
-        created_at: time::now(),
-    };
-    audit::record(&mut tx, &event).await.map_err(store)?;
-    tx.commit().await.map_err(store)
 }
 
 /// Completes the connect flow for the caller.

@@ -83,7 +83,11 @@ async fn render(sb: &Sandbox) -> Result<String, sqlx::Error> {
         };
         html.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{}</td></tr>",
-            escape(&l.at),
+            escape(
+                &chrono::DateTime::parse_from_rfc3339(&l.at)
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|_| l.at.clone())
+            ),
             escape(l.account.as_deref().unwrap_or("")),
             escape(&l.method),
             escape(&l.status),

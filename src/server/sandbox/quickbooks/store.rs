@@ -4,10 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{SqliteConnection, SqlitePool};
 use std::path::Path;
-use std::str::FromStr;
 
 /// Result of a storage call.
 pub type DbResult<T> = Result<T, sqlx::Error>;
@@ -39,21 +37,7 @@ const SCHEMA: &[&str] = &[
 /// Opens (creating if needed) the emulator's database file. One connection: every request
 /// is applied atomically and in order, as a single company's books would be.
 pub async fn open(path: &Path) -> DbResult<SqlitePool> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
-    }
-    let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(opts)
-        .await?;
-    for stmt in SCHEMA {
-        sqlx::query(stmt).execute(&pool).await?;
-    }
-    Ok(pool)
+    crate::server::sandbox::open_db(path, SCHEMA).await
 }
 
 /// A company of the emulator.
