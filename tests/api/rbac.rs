@@ -275,6 +275,23 @@ fn cases() -> Vec<Case> {
             None,
             [401, 400, 403, 403, 403],
         ),
+        // 422: allowed, but the account id is not one (refused before NetSuite is asked).
+        c(
+            "POST",
+            "/api/integrations/netsuite/connect",
+            Json(|_, _| {
+                serde_json::json!({ "account_id": "not an account", "credentials": {
+                    "method": "tba", "consumer_key": "a", "consumer_secret": "b", "token_id": "c", "token_secret": "d" } })
+            }),
+            [401, 422, 403, 403, 403],
+        ),
+        // 409: allowed, but NetSuite is not connected.
+        c(
+            "POST",
+            "/api/integrations/netsuite/validate",
+            None,
+            [401, 409, 403, 403, 403],
+        ),
         // Last for each caller: it disconnects the tenant.
         c(
             "DELETE",
@@ -345,6 +362,20 @@ fn cases() -> Vec<Case> {
             "/rpc/disconnect_provider",
             Form(|_, _| "provider=quickbooks".into()),
             ADMIN_ONLY,
+        ),
+        c(
+            "POST",
+            "/rpc/connect_netsuite",
+            Form(|_, _| {
+                "account_id=not+an+account&method=tba&consumer_key=a&consumer_secret=b&token_id=c&token_secret=d".into()
+            }),
+            [401, 422, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/validate_netsuite",
+            None,
+            [401, 409, 403, 403, 403],
         ),
         c(
             "POST",

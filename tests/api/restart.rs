@@ -189,7 +189,12 @@ pub async fn place_paid_orders(admin: &reqwest::Client, base: &str, n: usize) ->
             .send()
             .await
             .expect("paid");
-        assert!(paid.status().is_success());
+        let status = paid.status();
+        assert!(
+            status.is_success(),
+            "mark-paid: {status} {}",
+            paid.text().await.unwrap_or_default()
+        );
         numbers.push(order["order_number"].as_i64().expect("n").to_string());
     }
     numbers

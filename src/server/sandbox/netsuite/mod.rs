@@ -14,24 +14,23 @@
 //!   the login audit trail, inject faults, set the concurrency limit, counters
 
 mod auth;
+mod controls;
 mod fault;
 mod page;
 mod records;
 mod rules;
 mod schema;
+mod show;
 mod store;
 mod suiteql;
 
 use anyhow::Context;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -248,18 +247,24 @@ pub async fn start(
 fn router(sandbox: Sandbox, guard: Guard) -> Router {
     let controls = Router::new()
         .route("/", get(page::index))
-        .route("/_sandbox/faults", get(get_faults).post(set_faults))
-        .route("/_sandbox/limits", post(set_limits))
-        .route("/_sandbox/stats", get(stats))
-        .route("/_sandbox/audit", get(audit_trail))
+        .route(
+            "/_sandbox/faults",
+            get(controls::get_faults).post(controls::set_faults),
+        )
+        .route("/_sandbox/limits", post(controls::set_limits))
+        .route("/_sandbox/stats", get(controls::stats))
+        .route("/_sandbox/audit", get(controls::audit_trail))
         .route(
             "/_sandbox/accounts/{account}/certificates",
-            post(register_certificate),
+            post(controls::register_certificate),
         )
-        .route("/_sandbox/accounts/{account}/tba", post(register_tba))
+        .route(
+            "/_sandbox/accounts/{account}/tba",
+            post(controls::register_tba),
+        )
         .route(
             "/_sandbox/accounts/{account}/revoke-tokens",
-            post(revoke_tokens),
+            post(controls::revoke_tokens),
         )
         .layer(axum::middleware::from_fn_with_state(guard, guard::protect));
     Router::new()
@@ -275,159 +280,4 @@ fn router(sandbox: Sandbox, guard: Guard) -> Router {
                 .delete(records::remove),
         )
         .with_state(sandbox)
-}
-
-async fn get_faults(State(s): State<Sandbox>) -> Json<Faults> {
-    Json(s.inner.faults.read().map(|f| f.clone()).unwrap_or_default())
-}
-
-async fn set_faults(State(s): State<Sandbox>, Json(f): Json<Faults>) -> Response {
-    if !(0.0..=1.0).contains(&f.error_rate_5xx) {
-        return (StatusCode::BAD_REQUEST, "error rates are between 0 and 1").into_response();
-    }
-    if let Ok(mut cur) = s.inner.faults.write() {
-        *cur = f;
-    }
-    StatusCode::NO_CONTENT.into_response()
-}
-
-#[derive(Deserialize)]
-struct LimitsBody {
-    concurrency: u32,
-}
-
-async fn set_limits(State(s): State<Sandbox>, Json(l): Json<LimitsBody>) -> Response {
-    if l.concurrency == 0 {
-        return (StatusCode::BAD_REQUEST, "concurrency must be positive").into_response();
-    }
-    if let Ok(mut cur) = s.inner.concurrency.write() {
-        *cur = l.concurrency;
-    }
-    // New slots per account on the next call.
-    s.inner
-        .slots
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn stats(State(s): State<Sandbox>) -> Json<serde_json::Value> {
-    Json(json!({
-        "requests": s.inner.requests.load(Ordering::Relaxed),
-        "throttled": s.inner.throttled.load(Ordering::Relaxed),
-    }))
-}
-
-async fn audit_trail(State(s): State<Sandbox>) -> Response {
-    let lines = async {
-        let mut c = s.inner.db.acquire().await?;
-        store::audit_trail(&mut c, 200).await
-    };
-    match lines.await {
-        Ok(lines) => Json(lines).into_response(),
-        Err(e) => Fail::from(e).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct CertificateBody {
-    certificate_id: String,
-    client_id: String,
-    certificate_pem: String,
-}
-
-/// Registers an M2M certificate for an account, as an Admin does on NetSuite's M2M setup page.
-async fn register_certificate(
-    State(s): State<Sandbox>,
-    Path(account): Path<String>,
-    Json(b): Json<CertificateBody>,
-) -> Response {
-    if let Err(why) = crate::server::erp::netsuite::m2m::certificate_expiry(&b.certificate_pem) {
-        return (StatusCode::BAD_REQUEST, why).into_response();
-    }
-    if b.certificate_id.trim().is_empty() || b.client_id.trim().is_empty() {
-        return (
-            StatusCode::BAD_REQUEST,
-            "certificate_id and client_id are required",
-        )
-            .into_response();
-    }
-    let cert = store::Certificate {
-        account: account.clone(),
-        certificate_id: b.certificate_id,
-        client_id: b.client_id,
-        certificate_pem: b.certificate_pem,
-    };
-    let done = async {
-        let mut c = s.inner.db.acquire().await?;
-        if store::account(&mut c, &account).await?.is_none() {
-            return Ok(false);
-        }
-        store::put_certificate(&mut c, &cert).await.map(|_| true)
-    };
-    registered(done.await, &account)
-}
-
-#[derive(Deserialize)]
-struct TbaBody {
-    consumer_key: String,
-    consumer_secret: String,
-    token_id: String,
-    token_secret: String,
-}
-
-/// Registers a TBA token (with its integration's consumer) for an account.
-async fn register_tba(
-    State(s): State<Sandbox>,
-    Path(account): Path<String>,
-    Json(b): Json<TbaBody>,
-) -> Response {
-    if [
-        &b.consumer_key,
-        &b.consumer_secret,
-        &b.token_id,
-        &b.token_secret,
-    ]
-    .iter()
-    .any(|v| v.trim().is_empty())
-    {
-        return (StatusCode::BAD_REQUEST, "all four TBA values are required").into_response();
-    }
-    let token = store::TbaToken {
-        token_id: b.token_id,
-        account: account.clone(),
-        consumer_key: b.consumer_key,
-        consumer_secret: b.consumer_secret,
-        token_secret: b.token_secret,
-    };
-    let done = async {
-        let mut c = s.inner.db.acquire().await?;
-        if store::account(&mut c, &account).await?.is_none() {
-            return Ok(false);
-        }
-        store::put_tba_token(&mut c, &token).await.map(|_| true)
-    };
-    registered(done.await, &account)
-}
-
-/// Revokes the account's bearer tokens: the next call with one gets the generic 401.
-async fn revoke_tokens(State(s): State<Sandbox>, Path(account): Path<String>) -> Response {
-    let done = async {
-        let mut c = s.inner.db.acquire().await?;
-        store::revoke_access_tokens(&mut c, &account).await
-    };
-    match done.await {
-        Ok(n) => Json(json!({ "revoked": n })).into_response(),
-        Err(e) => Fail::from(e).into_response(),
-    }
-}
-
-/// 204 when registered, 404 for an unknown account.
-fn registered(done: store::DbResult<bool>, account: &str) -> Response {
-    match done {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
-        Ok(false) => (StatusCode::NOT_FOUND, format!("no account {account}")).into_response(),
-        Err(e) => Fail::from(e).into_response(),
-    }
 }
