@@ -30,7 +30,7 @@ const ACCOUNT: &str = "1234567_SB1";
 
 struct Setup {
     app: TestApp,
-    sandbox: SandboxHandle,
+    _sandbox: SandboxHandle,
     admin: reqwest::Client,
     tenant: Uuid,
     _dir: tempfile::TempDir,
@@ -55,7 +55,7 @@ async fn connected(backend: Backend) -> Setup {
     let tenant = demo_tenant(&app.state.db).await;
     Setup {
         app,
-        sandbox,
+        _sandbox: sandbox,
         admin,
         tenant,
         _dir: dir,
@@ -214,7 +214,6 @@ async fn paid_orders_become_one_sales_order_each_however_often_delivered(backend
         .await;
     assert_eq!(status, 200, "{maps}");
     assert_eq!(maps["items"][0]["external_id"], so.items[0]["id"]);
-    let _ = &s.sandbox;
 }
 
 async fn what_netsuite_cannot_take_is_refused_before_any_call(backend: Backend) {

@@ -129,6 +129,16 @@ impl DeliveryError {
     }
 }
 
+/// A part of an event's payload (`order`, `customer`, `payment`) as its type; a payload that
+/// does not hold it is a permanent failure (retrying the same event cannot help).
+pub fn parse_payload<T: serde::de::DeserializeOwned>(
+    v: Option<&Value>,
+    what: &str,
+) -> Result<T, DeliveryError> {
+    serde_json::from_value(v.cloned().unwrap_or(Value::Null))
+        .map_err(|e| DeliveryError::permanent(format!("the event carries no readable {what}: {e}")))
+}
+
 /// A connector: delivers canonical events to one ERP. Implementations must be idempotent for a
 /// given `idempotency_key`: the engine delivers at least once.
 #[async_trait]

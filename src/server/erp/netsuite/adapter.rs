@@ -85,13 +85,7 @@ fn classify(e: NsError) -> DeliveryError {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    v: Option<&Value>,
-    what: &str,
-) -> Result<T, DeliveryError> {
-    serde_json::from_value(v.cloned().unwrap_or(Value::Null))
-        .map_err(|e| DeliveryError::permanent(format!("the event's {what} cannot be read: {e}")))
-}
+use crate::server::erp::parse_payload as parse;
 
 /// A text field within NetSuite's limit, or a plain-words refusal naming it (no call made).
 fn within(value: &str, max: usize, field: &str) -> Result<(), DeliveryError> {

@@ -186,13 +186,7 @@ fn clip(s: &str, max: usize) -> String {
     s.trim().chars().take(max).collect()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    v: Option<&Value>,
-    what: &str,
-) -> Result<T, DeliveryError> {
-    serde_json::from_value(v.cloned().unwrap_or(Value::Null))
-        .map_err(|e| DeliveryError::permanent(format!("the event carries no readable {what}: {e}")))
-}
+use crate::server::erp::parse_payload as parse;
 
 fn is_invoice_event(ev: &OutboxEvent) -> bool {
     ev.event_type == events::ORDER_PAID || ev.event_type == events::ORDER_SYNC_REQUESTED
