@@ -93,7 +93,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     served
 }
 
-/// The NetSuite sandbox with the demo account's TBA token registered.
+/// The NetSuite sandbox with the demo account's TBA token registered and its M2M key pair made.
 fn demo_netsuite_config(args: &SandboxArgs) -> netsuite::NetSuiteSandboxConfig {
     let mut config = netsuite::NetSuiteSandboxConfig::new(args.netsuite_sandbox_db.clone());
     let [consumer_key, consumer_secret, token_id, token_secret] = demo::DEMO_NS_TBA;
@@ -104,6 +104,7 @@ fn demo_netsuite_config(args: &SandboxArgs) -> netsuite::NetSuiteSandboxConfig {
         token_id: token_id.into(),
         token_secret: SecretString::from(token_secret),
     });
+    config.demo_m2m_accounts.push(demo::DEMO_NS_ACCOUNT.into());
     config.control_token = args.sandbox_control_token.clone();
     config
 }

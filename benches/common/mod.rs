@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// Runs `bench` against a fresh PostgreSQL database on the server named by BENCH_DATABASE_URL
 /// (or TEST_DATABASE_URL), dropped afterwards; says so and does nothing when neither is set.
+#[allow(dead_code)] // not every bench runs on PostgreSQL
 pub async fn with_postgres<F, Fut>(what: &str, bench: F)
 where
     F: FnOnce(String) -> Fut,

@@ -14,7 +14,13 @@ pub async fn list_connections() -> Result<Vec<ConnectionSummary>, AppError> {
     use super::ctx;
     ctx::respond(
         async {
-            crate::server::service::connections::list(&ctx::state()?.db, &ctx::principal()?).await
+            let state = ctx::state()?;
+            crate::server::service::connections::list_with_credentials(
+                &state.db,
+                state.netsuite.as_ref(),
+                &ctx::principal()?,
+            )
+            .await
         }
         .await,
     )

@@ -146,9 +146,19 @@ pub struct ConnectionSummary {
     /// Why the breaker paused them, in plain words.
     #[serde(default)]
     pub paused_reason: Option<String>,
+    /// When the credentials stop working by themselves (a NetSuite M2M certificate's expiry,
+    /// read from the certificate), if they do.
+    #[serde(default)]
+    pub credentials_expire_at: Option<DateTime<Utc>>,
+    /// Whole days until then, counted by the server's clock (negative: expired).
+    #[serde(default)]
+    pub credentials_days_left: Option<i64>,
 }
 
 impl ConnectionSummary {
+    /// Days a credentials expiry is announced ahead.
+    pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
     /// The card shown for a provider the tenant has never connected.
     pub fn not_connected(provider: Provider) -> Self {
         ConnectionSummary {
@@ -165,6 +175,8 @@ impl ConnectionSummary {
             abandoned: 0,
             paused_until: None,
             paused_reason: None,
+            credentials_expire_at: None,
+            credentials_days_left: None,
         }
     }
 }

@@ -203,7 +203,8 @@ pub struct QboArgs {
     /// Seconds before one QuickBooks HTTP call is abandoned.
     #[arg(long, env = "QBO_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
     pub qbo_request_timeout_seconds: u64,
-    /// Do not run the inbound worker (webhook events and CDC pulls) in this process.
+    /// Do not run the inbound workers (QuickBooks webhook events and CDC pulls, NetSuite
+    /// watermark pulls) in this process.
     #[arg(long, env = "QBO_INBOUND_DISABLED")]
     pub qbo_no_inbound: bool,
 }

@@ -11,9 +11,9 @@ use tower_sessions::ExpiredDeletion;
 
 use super::config::ServeArgs;
 use super::crypto::{Cipher, DEMO_MASTER_KEY};
+use super::erp::inbound::{self, InboundConfig};
 use super::erp::quickbooks::config::{Endpoints, Environment, Pacing, QboSettings};
 use super::erp::quickbooks::connector::QuickBooks;
-use super::erp::quickbooks::inbound::{self, InboundConfig};
 use super::erp::Adapters;
 use super::http::source::TrustedProxies;
 use super::outbox::maintenance::{self, RetentionConfig};
@@ -66,7 +66,8 @@ pub struct Settings {
     pub webhook_rate_per_second: u32,
     /// The QuickBooks connector (None: not configured).
     pub qbo: Option<QboSettings>,
-    /// Run the QuickBooks inbound worker (webhook events, CDC pulls) in this process.
+    /// Run the inbound workers (QuickBooks webhook events and CDC pulls, NetSuite watermark
+    /// pulls) in this process.
     pub inbound_enabled: bool,
     /// Every NetSuite account's base URL (an erp-bridge sandbox); None: each account's own host.
     pub netsuite_base_url: Option<String>,
@@ -322,6 +323,17 @@ impl Application {
             ))),
             _ => None,
         };
+        let netsuite_inbound = match (&self.state.netsuite, self.settings.inbound_enabled) {
+            (Some(ns), true) => Some(tokio::spawn(inbound::run(
+                super::erp::netsuite::inbound::NetSuiteInbound::new(
+                    ns.clone(),
+                    self.state.db.clone(),
+                ),
+                self.settings.inbound.clone(),
+                stop_rx.clone(),
+            ))),
+            _ => None,
+        };
         let checkpoints = {
             let (db, stop) = (self.state.db.clone(), stop_rx.clone());
             tokio::spawn(async move {
@@ -347,7 +359,7 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
-        if let Some(inbound) = inbound {
+        for inbound in [inbound, netsuite_inbound].into_iter().flatten() {
             let _ = inbound.await;
         }
         let _ = retention.await;

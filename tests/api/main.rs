@@ -16,6 +16,8 @@ mod isolation;
 mod logs;
 mod netsuite_client;
 mod netsuite_connect;
+mod netsuite_faults;
+mod netsuite_inbound;
 mod netsuite_sandbox;
 mod netsuite_sync;
 mod operations;

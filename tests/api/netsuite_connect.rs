@@ -164,6 +164,27 @@ async fn a_oneworld_account_asks_for_its_subsidiary_over_m2m(backend: Backend) {
     let days = (expires - chrono::Utc::now()).num_days();
     assert!((199..=200).contains(&days), "{days}");
     assert!(!body.to_string().contains("PRIVATE KEY"));
+    // The card shows the expiry (read from the sealed certificate) and the days left.
+    let (status, cards) = s
+        .app
+        .get_json(&admin, "/api/integrations/connections")
+        .await;
+    assert_eq!(status, 200, "{cards}");
+    let card = cards
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["provider"] == "NetSuite"))
+        .expect("NetSuite card");
+    assert_eq!(
+        card["credentials_expire_at"],
+        body["certificate_expires_at"]
+    );
+    assert!(
+        card["credentials_days_left"]
+            .as_i64()
+            .is_some_and(|d| (199..=200).contains(&d)),
+        "{card}"
+    );
+    assert!(!cards.to_string().contains("PRIVATE KEY"));
     // An expired certificate is refused before any call.
     let mut old = rcgen::CertificateParams::new(vec!["erp-bridge.test".into()]).expect("params");
     old.not_after = time::OffsetDateTime::now_utc() - time::Duration::days(1);

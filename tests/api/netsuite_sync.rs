@@ -11,7 +11,7 @@ use erp_bridge::domain::Role;
 use erp_bridge::server::erp::netsuite::adapter::{
     customer_external_id, order_external_id, NetSuiteAdapter,
 };
-use erp_bridge::server::erp::netsuite::client::Page;
+use erp_bridge::server::erp::netsuite::client::{Account, Page};
 use erp_bridge::server::erp::Adapters;
 use erp_bridge::server::outbox::worker::{OutboxWorker, WorkerConfig};
 use erp_bridge::server::sandbox::SandboxHandle;
@@ -23,20 +23,21 @@ use uuid::Uuid;
 
 both_backends!(
     paid_orders_become_one_sales_order_each_however_often_delivered,
-    what_netsuite_cannot_take_is_refused_before_any_call
+    what_netsuite_cannot_take_is_refused_before_any_call,
+    an_existing_netsuite_customer_is_adopted_and_a_claimed_one_left_alone
 );
 
-const ACCOUNT: &str = "1234567_SB1";
+pub const ACCOUNT: &str = "1234567_SB1";
 
-struct Setup {
-    app: TestApp,
-    _sandbox: SandboxHandle,
-    admin: reqwest::Client,
-    tenant: Uuid,
+pub struct Setup {
+    pub app: TestApp,
+    pub sandbox: SandboxHandle,
+    pub admin: reqwest::Client,
+    pub tenant: Uuid,
     _dir: tempfile::TempDir,
 }
 
-async fn connected(backend: Backend) -> Setup {
+pub async fn connected(backend: Backend) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let sandbox = crate::netsuite_sandbox::tba_sandbox(dir.path(), "ts").await;
     let url = sandbox.base_url.clone();
@@ -55,7 +56,7 @@ async fn connected(backend: Backend) -> Setup {
     let tenant = demo_tenant(&app.state.db).await;
     Setup {
         app,
-        _sandbox: sandbox,
+        sandbox,
         admin,
         tenant,
         _dir: dir,
@@ -63,7 +64,7 @@ async fn connected(backend: Backend) -> Setup {
 }
 
 impl Setup {
-    async fn drain(&self) {
+    pub async fn drain(&self) {
         let ns = self.app.state.netsuite.clone().expect("NetSuite");
         let adapters = Adapters::new().with(
             Provider::NetSuite,
@@ -81,11 +82,11 @@ impl Setup {
         }
     }
 
-    /// A SuiteQL page read straight from the sandbox (the test's own TBA call through our client).
-    async fn query(&self, q: &str) -> Page {
+    /// The account as the tests' own client calls it (the same TBA token as the connection).
+    pub fn account(&self) -> Account {
         let ns = self.app.state.netsuite.clone().expect("NetSuite");
         let id = ACCOUNT.parse().expect("id");
-        let acct = ns.account(
+        ns.account(
             &id,
             &erp_bridge::server::erp::netsuite::connector::StoredAuth::Tba {
                 consumer_key: "ck".into(),
@@ -93,15 +94,20 @@ impl Setup {
                 token_id: "tid".into(),
                 token_secret: "ts".into(),
             },
-        );
+        )
+    }
+
+    /// A SuiteQL page read straight from the sandbox (the test's own TBA call through our client).
+    pub async fn query(&self, q: &str) -> Page {
+        let ns = self.app.state.netsuite.clone().expect("NetSuite");
         ns.client
-            .suiteql(&acct, q, &[], 1000, 0)
+            .suiteql(&self.account(), q, &[], 1000, 0)
             .await
             .expect("query")
     }
 
     /// A demo customer's order of two demo products (their SKUs are NetSuite items).
-    async fn order(&self, quantity: i64) -> Value {
+    pub async fn order(&self, quantity: i64) -> Value {
         let (_, products) = self.app.get_json(&self.admin, "/api/v1/products").await;
         let (_, customers) = self.app.get_json(&self.admin, "/api/v1/customers").await;
         let p = products["items"].as_array().expect("products");
@@ -115,7 +121,7 @@ impl Setup {
         order
     }
 
-    async fn pay(&self, order: &Value) {
+    pub async fn pay(&self, order: &Value) {
         let id = order["id"].as_str().expect("id");
         let (status, body) = self
             .app
@@ -129,7 +135,7 @@ impl Setup {
         assert_eq!(status, 200, "{body}");
     }
 
-    async fn netsuite_rows(&self) -> Vec<(String, String, Option<String>)> {
+    pub async fn netsuite_rows(&self) -> Vec<(String, String, Option<String>)> {
         rows(&self.app.state.db, self.tenant)
             .await
             .into_iter()
@@ -249,5 +255,99 @@ async fn what_netsuite_cannot_take_is_refused_before_any_call(backend: Backend) 
         s.query("SELECT id FROM transaction").await.items.len(),
         0,
         "no sales order written"
+    );
+}
+
+async fn an_existing_netsuite_customer_is_adopted_and_a_claimed_one_left_alone(backend: Backend) {
+    let s = connected(backend).await;
+    let ns = s.app.state.netsuite.clone().expect("NetSuite");
+    let (_, customers) = s.app.get_json(&s.admin, "/api/v1/customers").await;
+    let first = &customers["items"][0];
+    let second = &customers["items"][1];
+    let (first_name, second_name) = (
+        first["name"].as_str().expect("name"),
+        second["name"].as_str().expect("name"),
+    );
+    // The accountant already keeps the first customer in NetSuite; the second's name belongs
+    // to a record another integration owns.
+    let existing = ns
+        .client
+        .create(
+            &s.account(),
+            "customer",
+            &json!({ "companyName": first_name }),
+        )
+        .await
+        .expect("create");
+    ns.client
+        .create(
+            &s.account(),
+            "customer",
+            &json!({ "companyName": second_name, "externalId": "crm-4711" }),
+        )
+        .await
+        .expect("create");
+    let (status, body) = s
+        .app
+        .send_json(
+            &s.admin,
+            Method::POST,
+            "/api/integrations/sync/netsuite",
+            json!({ "entity_type": "Customer", "entity_ids": [first["id"], second["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.drain().await;
+    let first_id: Uuid = first["id"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .expect("id");
+    let adopted = s
+        .query(&format!(
+            "SELECT id, externalid FROM customer WHERE companyname = '{}'",
+            first_name.replace('\'', "''")
+        ))
+        .await;
+    assert_eq!(
+        adopted.items.len(),
+        1,
+        "adopted, not duplicated: {:?}",
+        adopted.items
+    );
+    assert_eq!(adopted.items[0]["id"], existing);
+    assert_eq!(
+        adopted.items[0]["externalid"],
+        customer_external_id(first_id)
+    );
+    let twins = s
+        .query(&format!(
+            "SELECT id, externalid, entityid FROM customer WHERE companyname = '{}'",
+            second_name.replace('\'', "''")
+        ))
+        .await;
+    assert_eq!(twins.items.len(), 2, "{:?}", twins.items);
+    let ours = twins
+        .items
+        .iter()
+        .find(|r| r.get("externalid").map(String::as_str) != Some("crm-4711"))
+        .expect("ours");
+    let number = second["customer_number"].as_i64().expect("number");
+    assert_eq!(ours["entityid"], format!("{second_name} ({number})"));
+    // Synced again: still the same two records.
+    let (status, _) = s
+        .app
+        .send_json(
+            &s.admin,
+            Method::POST,
+            "/api/integrations/sync/netsuite",
+            json!({ "entity_type": "Customer", "entity_ids": [first["id"], second["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    s.drain().await;
+    assert_eq!(
+        s.query("SELECT id FROM customer").await.items.len(),
+        3,
+        "no twin on a repeat"
     );
 }

@@ -3,6 +3,7 @@
 //! distinguishes (retryable, permanent, authentication).
 
 pub mod deadline;
+pub mod inbound;
 pub mod netsuite;
 pub mod quickbooks;
 

@@ -327,5 +327,7 @@ pub(super) async fn list_connections(
     State(state): State<AppState>,
     Caller(p): Caller,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(connections::list(&state.db, &p).await?))
+    Ok(Json(
+        connections::list_with_credentials(&state.db, state.netsuite.as_ref(), &p).await?,
+    ))
 }

@@ -5,6 +5,7 @@ use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::Policy;
 use crate::error::AppError;
 use crate::server::auth::Principal;
+use crate::server::erp::netsuite::connector::NetSuite;
 use crate::server::service::errors::store;
 use crate::server::store::{connections, health, outbox, Db};
 use crate::server::time;
@@ -53,7 +54,29 @@ pub async fn list(db: &Db, principal: &Principal) -> Result<Vec<ConnectionSummar
                 .open_until
                 .filter(|t| breaker.state == "Open" && *t > now),
             paused_reason: crate::server::outbox::breaker::explain(&breaker),
+            credentials_expire_at: None,
+            credentials_days_left: None,
         });
+    }
+    Ok(cards)
+}
+
+/// The cards with what only the sealed credentials tell: when a NetSuite M2M certificate
+/// expires (shown on the card, and warned about 30 days ahead).
+pub async fn list_with_credentials(
+    db: &Db,
+    ns: Option<&NetSuite>,
+    principal: &Principal,
+) -> Result<Vec<ConnectionSummary>, AppError> {
+    let mut cards = list(db, principal).await?;
+    if let Some(ns) = ns {
+        for card in cards.iter_mut().filter(|c| {
+            c.provider == Provider::NetSuite && c.status != ConnectionStatus::NotConnected
+        }) {
+            let at = super::netsuite::certificate_expiry(db, ns, principal.tenant_id).await;
+            card.credentials_expire_at = at;
+            card.credentials_days_left = at.map(|t| (t - time::now()).num_days());
+        }
     }
     Ok(cards)
 }

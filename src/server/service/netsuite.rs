@@ -387,3 +387,21 @@ pub async fn validate(
         certificate_expires_at,
     })
 }
+
+/// When the tenant's stored M2M certificate expires; None for TBA, no connection, or
+/// credentials that cannot be read (the card then shows what validation says).
+pub async fn certificate_expiry(
+    db: &Db,
+    ns: &NetSuite,
+    tenant_id: uuid::Uuid,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (sealed, _) = tokens::sealed_credentials(db, tenant_id, PROVIDER)
+        .await
+        .ok()??;
+    match ns.open(&sealed?).ok()?.auth {
+        StoredAuth::M2m {
+            certificate_pem, ..
+        } => m2m::certificate_expiry(&certificate_pem).ok(),
+        StoredAuth::Tba { .. } => None,
+    }
+}

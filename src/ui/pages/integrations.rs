@@ -62,6 +62,18 @@ pub fn IntegrationsPage() -> impl IntoView {
     }
 }
 
+/// A certificate's expiry: stated, and a warning from 30 days ahead (after it, every call fails).
+fn credentials_expiry(at: chrono::DateTime<chrono::Utc>, days: i64) -> AnyView {
+    let date = at.format("%Y-%m-%d").to_string();
+    if days < 0 {
+        view! { <p class="error" role="alert" data-testid="credentials-expiry">{format!("The certificate expired on {date}: upload a new one in NetSuite (OAuth 2.0 Client Credentials Setup) and connect again.")}</p> }.into_any()
+    } else if days < ConnectionSummary::EXPIRY_WARNING_DAYS {
+        view! { <p class="error" data-testid="credentials-expiry">{format!("The certificate expires on {date}, in {days} days: renew it in NetSuite and connect again before then.")}</p> }.into_any()
+    } else {
+        view! { <p class="muted" data-testid="credentials-expiry">{format!("Certificate valid until {date}")}</p> }.into_any()
+    }
+}
+
 /// The last failed sync in plain words, with a way to the failures in the log.
 fn last_error(provider: Provider, error: Option<String>) -> AnyView {
     let Some(error) = error else {
@@ -153,6 +165,7 @@ fn ConnectionCard(
             <p><span class=status_class data-testid="status">{c.status.label()}</span></p>
             {c.company_name.map(|n| view! { <p data-testid="company">"Company: " {n}</p> })}
             {c.reconnect_reason.map(|r| view! { <p class="error">{r}</p> })}
+            {c.credentials_expire_at.zip(c.credentials_days_left).map(|(at, days)| credentials_expiry(at, days))}
             {c.last_sync_at.map(|t| view! { <p class="muted">"Last sync " {t.format("%Y-%m-%d %H:%M UTC").to_string()}</p> })}
             {last_error(c.provider, c.last_sync_error)}
             <p class="counts">

@@ -12,15 +12,14 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::account::AccountId;
-use super::client::{Account, NsError};
-use super::connector::{NetSuite, Stored, PROVIDER};
+use super::client::{Account, NsError, Page};
+use super::connector::{NetSuite, OpenError, Stored, PROVIDER};
 use crate::domain::commerce::{Customer, Order};
 use crate::domain::money;
-use crate::server::erp::{Delivered, DeliveryError, ErpAdapter, OutboxEvent};
+use crate::server::erp::{deadline, Delivered, DeliveryError, ErpAdapter, OutboxEvent, Progress};
 use crate::server::outbox::events;
 use crate::server::store::mappings::{self, Mapping, Scope};
-use crate::server::store::{tokens, Db};
+use crate::server::store::Db;
 use crate::server::time;
 
 /// The external id of our customer in NetSuite (letters, digits, `-`: safe in `eid:` URLs).
@@ -48,25 +47,13 @@ impl NetSuiteAdapter {
 
     /// The tenant's account and what was stored with it.
     async fn open(&self, tenant_id: Uuid) -> Result<(Account, Stored), DeliveryError> {
-        let row = tokens::sealed_credentials(&self.db, tenant_id, PROVIDER)
+        self.ns
+            .connection(&self.db, tenant_id)
             .await
-            .map_err(|e| DeliveryError::retryable(format!("reading the connection failed: {e}")))?;
-        let Some((Some(sealed), _)) = row else {
-            return Err(DeliveryError::Auth {
-                message: "NetSuite is not connected: connect it from the Integrations page".into(),
-            });
-        };
-        let stored = self.ns.open(&sealed).map_err(|e| DeliveryError::Auth {
-            message: format!(
-                "the stored NetSuite credentials cannot be read ({e}); connect NetSuite again"
-            ),
-        })?;
-        let id: AccountId = stored.account_id.parse().map_err(|e| DeliveryError::Auth {
-            message: format!(
-                "the stored NetSuite account id is not usable ({e}); connect NetSuite again"
-            ),
-        })?;
-        Ok((self.ns.account(&id, &stored.auth), stored))
+            .map_err(|e| match e {
+                OpenError::NotConnected(message) => DeliveryError::Auth { message },
+                OpenError::Store(_) => DeliveryError::retryable(e.to_string()),
+            })
     }
 }
 
@@ -159,17 +146,24 @@ impl Call<'_> {
         if let Some(p) = &c.phone {
             within(p, 32, "customer phone")?;
         }
+        let eid = customer_external_id(c.id);
+        let entity_id = if self.mapped("Customer", c.id).await? {
+            None
+        } else {
+            Some(self.match_customer(c, &eid).await?)
+        };
         let mut body = json!({
-            "entityId": c.name,
             "companyName": c.name,
             "isPerson": false,
             "email": c.email,
             "phone": c.phone,
         });
+        if let Some(name) = entity_id {
+            body["entityId"] = json!(name);
+        }
         if let Some(s) = self.subsidiary() {
             body["subsidiary"] = s;
         }
-        let eid = customer_external_id(c.id);
         let id = self
             .adapter
             .ns
@@ -179,6 +173,58 @@ impl Call<'_> {
             .map_err(classify)?;
         self.map("Customer", c.id, &id, &eid).await?;
         Ok((id, body))
+    }
+
+    /// DESIGN § 13's matching rule, before a customer's first upsert: a NetSuite customer with
+    /// the same name (and no other email) that no integration has claimed is adopted — it gets
+    /// our external id, so the upsert updates it instead of creating a twin. One claimed by
+    /// another of our customers (or by another integration) is left alone, and ours is created
+    /// as `Name (number)`. Returns the entity id for the upsert.
+    async fn match_customer(&self, c: &Customer, eid: &str) -> Result<String, DeliveryError> {
+        let q = "SELECT id, externalid, email FROM customer WHERE entityid = ? OR companyname = ?";
+        let found = self
+            .adapter
+            .ns
+            .client
+            .suiteql(&self.acct, q, &[c.name.as_str(), c.name.as_str()], 1000, 0)
+            .await
+            .map_err(classify)?;
+        let ours = |r: &Page| {
+            r.items
+                .iter()
+                .any(|r| r.get("externalid").map(String::as_str) == Some(eid))
+        };
+        if ours(&found) {
+            // An earlier attempt already adopted or created it.
+            return Ok(c.name.clone());
+        }
+        let same_person = |r: &std::collections::HashMap<String, String>| match (
+            c.email.as_deref(),
+            r.get("email"),
+        ) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        let free = found
+            .items
+            .iter()
+            .find(|r| !r.contains_key("externalid") && same_person(r));
+        if let Some(id) = free.and_then(|r| r.get("id")) {
+            self.adapter
+                .ns
+                .client
+                .patch(&self.acct, "customer", id, &json!({ "externalId": eid }))
+                .await
+                .map_err(classify)?;
+            tracing::info!(tenant_id = %self.tenant_id, customer = %c.id, netsuite_id = %id, "adopted an existing NetSuite customer with the same name");
+            return Ok(c.name.clone());
+        }
+        if found.items.is_empty() {
+            return Ok(c.name.clone());
+        }
+        let name = format!("{} ({})", c.name, c.customer_number);
+        within(&name, 83, "customer name with its number")?;
+        Ok(name)
     }
 
     /// NetSuite's item id of each SKU, in one query; a SKU without an item is a refusal.
@@ -236,7 +282,19 @@ impl Call<'_> {
             within(&item.description, 999, "line description")?;
         }
         let items = self.items(order).await?;
-        let (customer_id, _) = self.customer(customer).await?;
+        // A mapped customer is referenced as it is (its own events keep it current); an
+        // unmapped one is matched or upserted first.
+        let mapped = mappings::by_ours(
+            &self.adapter.db,
+            self.scope("Customer"),
+            &customer.id.to_string(),
+        )
+        .await
+        .map_err(|e| DeliveryError::retryable(format!("reading mappings failed: {e}")))?;
+        let customer_id = match mapped {
+            Some(m) => m.external_id,
+            None => self.customer(customer).await?.0,
+        };
         let lines: Vec<Value> = order
             .items
             .iter()
@@ -286,6 +344,33 @@ impl Call<'_> {
 
 #[async_trait]
 impl ErpAdapter for NetSuiteAdapter {
+    /// NetSuite has no batch endpoint for records, so a batch's events go out side by side, as
+    /// many at a time as the client keeps requests in flight per account (its limiter paces
+    /// them below NetSuite's concurrency limit). The events of one batch are heads of line of
+    /// different records, so no two of them write the same record. Each has its own deadline;
+    /// the siblings share the task's pacing ledger, so a pacing wait of any of them lengthens
+    /// all their deadlines — lenient, and never charging a wait on pacing ([`deadline`]).
+    async fn deliver_batch(&self, events: &[OutboxEvent], progress: &mut Progress) {
+        let deadline = progress.deadline();
+        let width = self.ns.client.concurrency();
+        for (c, chunk) in events.chunks(width).enumerate() {
+            let first = c * width;
+            for i in first..first + chunk.len() {
+                progress.start(i);
+            }
+            let results = futures_util::future::join_all(
+                chunk
+                    .iter()
+                    .map(|e| async move { deadline::within(deadline, self.deliver(e)).await }),
+            )
+            .await;
+            for (k, result) in results.into_iter().enumerate() {
+                let result = result.unwrap_or_else(|| Err(progress.timed_out()));
+                progress.finish(first + k, result);
+            }
+        }
+    }
+
     async fn deliver(&self, ev: &OutboxEvent) -> Result<Delivered, DeliveryError> {
         let skip = |why: &str| Ok(Delivered::skipped(why));
         match ev.event_type.as_str() {

@@ -137,6 +137,11 @@ impl NetSuiteClient {
         })
     }
 
+    /// Requests this client keeps in flight per account.
+    pub fn concurrency(&self) -> usize {
+        self.settings.concurrency.max(1) as usize
+    }
+
     /// Runs a SuiteQL query (`limit` ≤ 1000, `offset` a multiple of it).
     pub async fn suiteql(
         &self,
@@ -209,6 +214,19 @@ impl NetSuiteClient {
                     .ok_or_else(|| NsError::Unavailable("the upserted record has no id".into()))
             }
         }
+    }
+
+    /// Changes the fields of `body` on a record (`key` an internal id or `eid:…`).
+    pub async fn patch(
+        &self,
+        acct: &Account,
+        kind: &str,
+        key: &str,
+        body: &Value,
+    ) -> Result<(), NsError> {
+        let path = format!("/services/rest/record/v1/{kind}/{key}");
+        self.call(acct, Method::PATCH, &path, Some(body)).await?;
+        Ok(())
     }
 
     /// Reads a record (`key` an internal id or `eid:…`).

@@ -11,6 +11,18 @@ use super::client::{Account, Credentials, NetSuiteClient};
 use super::m2m::M2mCredentials;
 use super::tba::TbaCredentials;
 use crate::server::crypto::{Cipher, CryptoError};
+use crate::server::store::{tokens, Db};
+
+/// Why a tenant's account cannot be called now.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// No connection, or its credentials cannot be used: an Admin must connect again.
+    #[error("{0}")]
+    NotConnected(String),
+    /// The database could not be read; try again.
+    #[error("reading the connection failed: {0}")]
+    Store(String),
+}
 
 /// The provider name stored on connections.
 pub const PROVIDER: &str = "NetSuite";
@@ -101,6 +113,33 @@ impl NetSuite {
                 .unwrap_or_else(|| id.default_base_url()),
             credentials,
         }
+    }
+
+    /// The tenant's connected account, with what was stored for it.
+    pub async fn connection(
+        &self,
+        db: &Db,
+        tenant_id: uuid::Uuid,
+    ) -> Result<(Account, Stored), OpenError> {
+        let row = tokens::sealed_credentials(db, tenant_id, PROVIDER)
+            .await
+            .map_err(|e| OpenError::Store(e.to_string()))?;
+        let Some((Some(sealed), _)) = row else {
+            return Err(OpenError::NotConnected(
+                "NetSuite is not connected: connect it from the Integrations page".into(),
+            ));
+        };
+        let stored = self.open(&sealed).map_err(|e| {
+            OpenError::NotConnected(format!(
+                "the stored NetSuite credentials cannot be read ({e}); connect NetSuite again"
+            ))
+        })?;
+        let id: AccountId = stored.account_id.parse().map_err(|e| {
+            OpenError::NotConnected(format!(
+                "the stored NetSuite account id is not usable ({e}); connect NetSuite again"
+            ))
+        })?;
+        Ok((self.account(&id, &stored.auth), stored))
     }
 
     /// Seals what a connection keeps.

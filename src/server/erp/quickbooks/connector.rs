@@ -2,8 +2,6 @@
 //! database and the master-key cipher). The outbox adapter, the inbound processor and the
 //! connect flow all go through it.
 
-use uuid::Uuid;
-
 use super::client::QboClient;
 use super::company::PrefsCache;
 use crate::server::crypto::Cipher;
@@ -30,12 +28,11 @@ pub struct QuickBooks {
 impl QuickBooks {
     /// A connector over `db` using `client`.
     pub fn new(db: Db, cipher: Cipher, client: QboClient) -> Self {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
         QuickBooks {
             db,
             cipher,
             client,
-            owner: format!("{host}:{}:{}", std::process::id(), Uuid::now_v7()),
+            owner: crate::server::erp::inbound::claim_owner(),
             prefs: PrefsCache::default(),
         }
     }

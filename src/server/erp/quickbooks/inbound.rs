@@ -7,10 +7,9 @@
 //! truth for our customers, and its balances are never imported. An event that cannot be
 //! processed for want of a working connection waits in the inbox; it is never dropped.
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
-use std::time::Duration;
-use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::adapter::{metadata, minor};
@@ -19,6 +18,7 @@ use super::connector::{QuickBooks, PROVIDER};
 use super::fault::FaultClass;
 use super::tokens::AccessError;
 use crate::domain::connection::Provider;
+use crate::server::erp::inbound::{outcome_name, retry_in, Inbound};
 use crate::server::service::orders::{self as order_service, ErpPayment};
 use crate::server::store::inbox::{self, InboxRow, Outcome};
 use crate::server::store::mappings::{self, Scope};
@@ -31,31 +31,6 @@ pub const CDC_STREAM: &str = "CDC";
 pub const CDC_ENTITIES: &str = "Payment,Invoice,Customer";
 /// How long one claim on an inbox event lasts.
 const CLAIM_TTL: TimeDelta = TimeDelta::minutes(2);
-
-/// Background settings.
-#[derive(Clone, Debug)]
-pub struct InboundConfig {
-    /// Sleep when the inbox had nothing due.
-    pub poll_interval: Duration,
-    /// Events per pass.
-    pub batch_size: i64,
-    /// Run the CDC pull on each connection's schedule.
-    pub cdc_enabled: bool,
-}
-
-impl Default for InboundConfig {
-    fn default() -> Self {
-        InboundConfig {
-            poll_interval: Duration::from_millis(500),
-            batch_size: 50,
-            cdc_enabled: true,
-        }
-    }
-}
-
-fn retry_in(minutes: i64, why: impl Into<String>) -> Outcome {
-    Outcome::Retry(time::now() + TimeDelta::minutes(minutes), why.into())
-}
 
 fn from_access(err: AccessError) -> Outcome {
     match err {
@@ -392,41 +367,17 @@ impl QuickBooks {
     }
 }
 
-fn outcome_name(o: &Outcome) -> &'static str {
-    match o {
-        Outcome::Completed => "completed",
-        Outcome::Skipped(_) => "skipped",
-        Outcome::Retry(..) => "retry",
-        Outcome::Failed(_) => "failed",
+#[async_trait]
+impl Inbound for QuickBooks {
+    fn name(&self) -> &'static str {
+        PROVIDER
     }
-}
 
-/// Processes the inbox continuously and runs CDC pulls on schedule until `stop` turns true.
-pub async fn run(qb: QuickBooks, config: InboundConfig, mut stop: watch::Receiver<bool>) {
-    let mut last_cdc = std::time::Instant::now() - Duration::from_secs(3600);
-    loop {
-        let busy = match qb.process_inbox_once(config.batch_size).await {
-            Ok(n) => n > 0,
-            Err(err) => {
-                tracing::error!(error = %err, "QuickBooks inbox pass failed");
-                false
-            }
-        };
-        if config.cdc_enabled && last_cdc.elapsed() >= Duration::from_secs(60) {
-            last_cdc = std::time::Instant::now();
-            if let Err(err) = qb.pull_due().await {
-                tracing::error!(error = %err, "QuickBooks CDC scheduling failed");
-            }
-        }
-        if *stop.borrow() {
-            return;
-        }
-        if busy {
-            continue;
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(config.poll_interval) => {}
-            _ = stop.changed() => return,
-        }
+    async fn process_inbox_once(&self, limit: i64) -> StoreResult<usize> {
+        QuickBooks::process_inbox_once(self, limit).await
+    }
+
+    async fn pull_due(&self) -> StoreResult<()> {
+        QuickBooks::pull_due(self).await
     }
 }

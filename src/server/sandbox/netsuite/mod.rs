@@ -14,7 +14,9 @@
 //!   the login audit trail, inject faults, set the concurrency limit, counters
 
 mod auth;
+mod billing;
 mod controls;
+pub mod demo_m2m;
 mod fault;
 mod page;
 mod records;
@@ -28,7 +30,7 @@ use anyhow::Context;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
@@ -54,7 +56,9 @@ pub const DEFAULT_ACCOUNTS: [(&str, &str, bool); 2] = [
 
 /// The sandbox's clock (UTC).
 pub fn now() -> DateTime<Utc> {
-    Utc::now()
+    // Whole seconds, as NetSuite keeps `lastmodifieddate` (an Oracle DATE): a watermark read
+    // with TO_CHAR(…, 'YYYY-MM-DD HH24:MI:SS') then names a row's time exactly.
+    Utc::now().trunc_subsecs(0)
 }
 
 /// How the sandbox is set up.
@@ -73,6 +77,8 @@ pub struct NetSuiteSandboxConfig {
     pub control_token: Option<SecretString>,
     /// TBA tokens registered at start (the demo's).
     pub tba_tokens: Vec<TbaSeed>,
+    /// Accounts given a demo M2M key pair at first start (see [`demo_m2m`]).
+    pub demo_m2m_accounts: Vec<String>,
 }
 
 /// A TBA token (with its integration's consumer) registered at start.
@@ -103,6 +109,7 @@ impl NetSuiteSandboxConfig {
             access_token_ttl: chrono::TimeDelta::minutes(60),
             control_token: None,
             tba_tokens: Vec::new(),
+            demo_m2m_accounts: Vec::new(),
         }
     }
 }
@@ -115,6 +122,12 @@ pub struct Faults {
     pub error_rate_5xx: f64,
     /// Delay added to every API request, in milliseconds (holding its concurrency slot).
     pub latency_ms: u64,
+    /// "Commit then time out": the next this many record writes are saved, and then their
+    /// answer is held for `lost_answer_ms` — longer than a client waits — as when NetSuite
+    /// finishes a write whose caller has given up.
+    pub lost_answers: u32,
+    /// How long a lost answer is held (default two minutes).
+    pub lost_answer_ms: Option<u64>,
 }
 
 struct Inner {
@@ -176,6 +189,25 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Called after a record write committed: holds the answer when a lost answer is due.
+    async fn after_commit(&self) {
+        let hold = {
+            let mut f = self.inner.faults.write().unwrap_or_else(|e| e.into_inner());
+            if f.lost_answers == 0 {
+                return;
+            }
+            f.lost_answers -= 1;
+            f.lost_answer_ms.unwrap_or(120_000)
+        };
+        tracing::info!(
+            hold_ms = hold,
+            "NetSuite sandbox: a committed write's answer is held back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(hold)).await;
+    }
+}
+
 /// Opens the sandbox's file, creates missing accounts, binds `bind` and starts serving.
 pub async fn start(
     config: NetSuiteSandboxConfig,
@@ -210,6 +242,11 @@ pub async fn start(
                 token_secret: t.token_secret.expose_secret().to_string(),
             };
             store::put_tba_token(&mut tx, &token).await?;
+        }
+        for account in &config.demo_m2m_accounts {
+            demo_m2m::ensure(&mut tx, account)
+                .await
+                .with_context(|| format!("could not equip {account} with demo M2M keys"))?;
         }
         tx.commit().await?;
     }
@@ -266,6 +303,15 @@ fn router(sandbox: Sandbox, guard: Guard) -> Router {
             "/_sandbox/accounts/{account}/revoke-tokens",
             post(controls::revoke_tokens),
         )
+        .route("/_sandbox/accounts/{account}/demo-m2m", get(demo_m2m::show))
+        .route(
+            "/_sandbox/accounts/{account}/sales-orders/{id}/bill",
+            post(billing::routes::bill),
+        )
+        .route(
+            "/_sandbox/accounts/{account}/invoices/{id}/payments",
+            post(billing::routes::pay),
+        )
         .layer(axum::middleware::from_fn_with_state(guard, guard::protect));
     Router::new()
         .merge(controls)
@@ -278,6 +324,10 @@ fn router(sandbox: Sandbox, guard: Guard) -> Router {
                 .patch(records::update)
                 .put(records::upsert)
                 .delete(records::remove),
+        )
+        .route(
+            "/services/rest/record/v1/{type}/{id}/!transform/{target}",
+            post(records::transform),
         )
         .with_state(sandbox)
 }

@@ -42,6 +42,7 @@ pub async fn create(
         let saved = s
             .write(&call.account, t, Target::New, body.clone(), &q)
             .await?;
+        s.after_commit().await;
         Ok(written(&headers, t, &saved, &body.ignored))
     })
     .await
@@ -92,6 +93,7 @@ pub async fn update(
         let saved = s
             .write(&call.account, t, Target::Existing(key), body.clone(), &q)
             .await?;
+        s.after_commit().await;
         Ok(written(&headers, t, &saved, &body.ignored))
     })
     .await
@@ -121,7 +123,41 @@ pub async fn upsert(
         let saved = s
             .write(&call.account, t, Target::Upsert(eid), body.clone(), &q)
             .await?;
+        s.after_commit().await;
         Ok(written(&headers, t, &saved, &body.ignored))
+    })
+    .await
+}
+
+/// `POST /services/rest/record/v1/{type}/{id}/!transform/{target}` — NetSuite's record
+/// transformation. The sandbox knows the one an order-to-cash flow uses: a sales order into its
+/// invoice (204 + the invoice's `Location`).
+pub async fn transform(
+    State(s): State<Sandbox>,
+    Path((kind, key, target)): Path<(String, String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    respond(async {
+        let call = s.enter(&method, &uri, &headers).await?;
+        let from = schema::record_type(&kind).ok_or(Fail::NonexistentId)?;
+        if from.name != schema::SALES_ORDER.name
+            || !target.eq_ignore_ascii_case(schema::INVOICE.name)
+        {
+            return Err(Fail::InvalidRequest(format!(
+                "The transformation of {} into {target} is not supported by this sandbox.",
+                from.name
+            )));
+        }
+        let key = record_key(&key)?;
+        let mut tx = s.inner.db.begin().await?;
+        let order = store::record(&mut tx, &call.account, from.name, &key)
+            .await?
+            .ok_or(Fail::NonexistentId)?;
+        let invoice = super::billing::bill(&mut tx, &call.account, order.id, super::now()).await?;
+        tx.commit().await?;
+        Ok(written(&headers, &schema::INVOICE, &invoice, &[]))
     })
     .await
 }

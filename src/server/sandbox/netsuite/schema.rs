@@ -118,12 +118,37 @@ pub const CURRENCY: RecordType = RecordType {
     writable: false,
 };
 
+/// Invoices: made from sales orders (`!transform/invoice`, the sandbox page), read through the
+/// API and SuiteQL.
+pub const INVOICE: RecordType = RecordType {
+    name: "invoice",
+    fields: &[],
+    sublist: Some(("item", &[])),
+    writable: false,
+};
+/// Customer payments, with the `apply` sublist naming the invoices they pay (recorded on the
+/// sandbox page).
+pub const CUSTOMER_PAYMENT: RecordType = RecordType {
+    name: "customerPayment",
+    fields: &[],
+    sublist: Some(("apply", &[])),
+    writable: false,
+};
+
 /// The record type named in a URL, matched as NetSuite does (case-insensitively; REST names
 /// are camelCase: reference § 6.8).
 pub fn record_type(name: &str) -> Option<&'static RecordType> {
-    [&CUSTOMER, &SALES_ORDER, &ITEM, &SUBSIDIARY, &CURRENCY]
-        .into_iter()
-        .find(|t| t.name.eq_ignore_ascii_case(name))
+    [
+        &CUSTOMER,
+        &SALES_ORDER,
+        &INVOICE,
+        &CUSTOMER_PAYMENT,
+        &ITEM,
+        &SUBSIDIARY,
+        &CURRENCY,
+    ]
+    .into_iter()
+    .find(|t| t.name.eq_ignore_ascii_case(name))
 }
 
 /// A body field's value after checking: references still to resolve.

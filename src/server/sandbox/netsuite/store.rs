@@ -29,6 +29,8 @@ const SCHEMA: &[&str] = &[
         PRIMARY KEY (account, nonce, timestamp))",
     "CREATE TABLE IF NOT EXISTS access_tokens (token TEXT PRIMARY KEY, account TEXT NOT NULL, \
         expires_at TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS demo_keys (account TEXT PRIMARY KEY, client_id TEXT NOT NULL, \
+        certificate_id TEXT NOT NULL, private_key_pem TEXT NOT NULL, certificate_pem TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS login_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT, \
         at TEXT NOT NULL, method TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL)",
 ];

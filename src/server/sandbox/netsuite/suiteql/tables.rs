@@ -1,5 +1,7 @@
 //! The SuiteQL tables the sandbox answers, built from its stored records: `customer`,
-//! `transaction` (sales orders, type `SalesOrd`), `transactionline`, `item`, `subsidiary`,
+//! `transaction` (sales orders `SalesOrd`, invoices `CustInvc`, customer payments `CustPymt`),
+//! `transactionline` (the item lines of orders and invoices; an invoice's lines name the order
+//! they were made from in `createdfrom`), `item`, `subsidiary`,
 //! `currency` and `deletedrecord`. Column names are NetSuite's, lowercase; booleans are `T`/`F`.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -33,48 +35,49 @@ pub async fn rows(
     account: &str,
     table: &str,
 ) -> DbResult<Option<Vec<Row>>> {
-    let kind = match table {
-        "customer" => "customer",
-        "transaction" | "transactionline" => "salesOrder",
-        "item" => "item",
-        "subsidiary" => "subsidiary",
-        "currency" => "currency",
+    let kinds: &[&str] = match table {
+        "customer" => &["customer"],
+        "transaction" => &["salesOrder", "invoice", "customerPayment"],
+        "transactionline" => &["salesOrder", "invoice"],
+        "item" => &["item"],
+        "subsidiary" => &["subsidiary"],
+        "currency" => &["currency"],
         "deletedrecord" => return deleted(c, account).await.map(Some),
         _ => return Ok(None),
     };
     let mut out = Vec::new();
-    for r in store::all_records(c, account, kind).await? {
-        let mut row = Row::new();
-        row.insert("id".into(), V::Num(r.id as f64));
-        row.insert(
-            "externalid".into(),
-            r.external_id.clone().map_or(V::Null, V::Str),
-        );
-        row.insert("lastmodifieddate".into(), V::Time(r.last_modified));
-        match table {
-            "customer" => customer(&mut row, &r.doc),
-            "transaction" => transaction(&mut row, &r.doc),
-            "transactionline" => {
-                for line in lines(r.id, &r) {
-                    out.push(line);
-                }
+    for kind in kinds {
+        for r in store::all_records(c, account, kind).await? {
+            if table == "transactionline" {
+                out.extend(lines(&r));
                 continue;
             }
-            "item" => {
-                text(&mut row, "itemid", &r.doc, "itemId");
-                text(&mut row, "displayname", &r.doc, "displayName");
-                number(&mut row, "baseprice", &r.doc, "basePrice");
+            let mut row = Row::new();
+            row.insert("id".into(), V::Num(r.id as f64));
+            row.insert(
+                "externalid".into(),
+                r.external_id.clone().map_or(V::Null, V::Str),
+            );
+            row.insert("lastmodifieddate".into(), V::Time(r.last_modified));
+            match table {
+                "customer" => customer(&mut row, &r.doc),
+                "transaction" => transaction(&mut row, kind, &r.doc),
+                "item" => {
+                    text(&mut row, "itemid", &r.doc, "itemId");
+                    text(&mut row, "displayname", &r.doc, "displayName");
+                    number(&mut row, "baseprice", &r.doc, "basePrice");
+                }
+                "currency" => {
+                    text(&mut row, "name", &r.doc, "name");
+                    text(&mut row, "symbol", &r.doc, "symbol");
+                }
+                _ => {
+                    text(&mut row, "name", &r.doc, "name");
+                    reference(&mut row, "currency", &r.doc, "currency");
+                }
             }
-            "currency" => {
-                text(&mut row, "name", &r.doc, "name");
-                text(&mut row, "symbol", &r.doc, "symbol");
-            }
-            _ => {
-                text(&mut row, "name", &r.doc, "name");
-                reference(&mut row, "currency", &r.doc, "currency");
-            }
+            out.push(row);
         }
-        out.push(row);
     }
     Ok(Some(out))
 }
@@ -93,16 +96,23 @@ fn customer(row: &mut Row, doc: &Value) {
     time(row, "datecreated", doc, "dateCreated");
 }
 
-fn transaction(row: &mut Row, doc: &Value) {
-    row.insert("type".into(), V::Str("SalesOrd".into()));
-    row.insert("recordtype".into(), V::Str("salesorder".into()));
+fn transaction(row: &mut Row, kind: &str, doc: &Value) {
+    let code = match kind {
+        "invoice" => "CustInvc",
+        "customerPayment" => "CustPymt",
+        _ => "SalesOrd",
+    };
+    row.insert("type".into(), V::Str(code.into()));
+    row.insert("recordtype".into(), V::Str(kind.to_lowercase()));
     text(row, "tranid", doc, "tranId");
     text(row, "otherrefnum", doc, "otherRefNum");
     text(row, "memo", doc, "memo");
     reference(row, "entity", doc, "entity");
     reference(row, "subsidiary", doc, "subsidiary");
     reference(row, "currency", doc, "currency");
+    reference(row, "entity", doc, "customer");
     number(row, "foreigntotal", doc, "total");
+    number(row, "foreignamountremaining", doc, "amountRemaining");
     number(row, "shippingcost", doc, "shippingCost");
     time(row, "createddate", doc, "dateCreated");
     if let Some(d) = doc
@@ -121,7 +131,7 @@ fn transaction(row: &mut Row, doc: &Value) {
     }
 }
 
-fn lines(order_id: i64, r: &store::Record) -> Vec<Row> {
+fn lines(r: &store::Record) -> Vec<Row> {
     let Some(Value::Array(lines)) = r.doc.get("item") else {
         return Vec::new();
     };
@@ -129,7 +139,8 @@ fn lines(order_id: i64, r: &store::Record) -> Vec<Row> {
         .iter()
         .map(|line| {
             let mut row = Row::new();
-            row.insert("transaction".into(), V::Num(order_id as f64));
+            row.insert("transaction".into(), V::Num(r.id as f64));
+            reference(&mut row, "createdfrom", &r.doc, "createdFrom");
             number(&mut row, "linesequencenumber", line, "line");
             number(&mut row, "id", line, "line");
             reference(&mut row, "item", line, "item");
