@@ -344,6 +344,11 @@ impl Call<'_> {
 
 #[async_trait]
 impl ErpAdapter for NetSuiteAdapter {
+    /// As many events as the client keeps requests in flight for one account.
+    fn batch_size(&self) -> usize {
+        self.ns.client.concurrency()
+    }
+
     /// NetSuite has no batch endpoint for records, so a batch's events go out side by side, as
     /// many at a time as the client keeps requests in flight per account (its limiter paces
     /// them below NetSuite's concurrency limit). The events of one batch are heads of line of

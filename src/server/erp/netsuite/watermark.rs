@@ -12,9 +12,9 @@
 //! Times are NetSuite's own text (`TO_CHAR(…, 'YYYY-MM-DD HH24:MI:SS')`) given back through
 //! `TO_DATE` with the same format, never converted: SuiteQL compares in the account's time
 //! zone (UNCONFIRMED by Oracle), and a round trip of its own text is right in any zone. Each
-//! pull starts `OVERLAP` before the cursor, so a change committed late with an earlier time is
-//! still found; the rows read twice are dropped by the inbox's dedupe (event id = record,
-//! id and modification time).
+//! pull also looks back one page over the `OVERLAP` before the cursor, so a change committed
+//! late with an earlier time is still found; the rows read twice are dropped by the inbox's
+//! dedupe (event id = record, id and modification time).
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -107,6 +107,21 @@ impl Stream {
         )
     }
 
+    /// The look-back page: rows of the overlap up to the cursor, newest first; its parameters
+    /// are where the overlap starts and the cursor's time (twice) and id.
+    pub fn look_back_query(&self) -> String {
+        let (t, id) = (self.modified, self.id);
+        format!(
+            "SELECT {id} AS id, TO_CHAR({t}, 'YYYY-MM-DD HH24:MI:SS') AS modified{columns} \
+             FROM {table} WHERE {filter}{t} >= TO_DATE(?, 'YYYY-MM-DD HH24:MI:SS') \
+             AND ({t} < TO_DATE(?, 'YYYY-MM-DD HH24:MI:SS') \
+             OR ({t} = TO_DATE(?, 'YYYY-MM-DD HH24:MI:SS') AND {id} <= ?)) ORDER BY {t} DESC, {id} DESC",
+            columns = self.columns,
+            table = self.table,
+            filter = self.filter,
+        )
+    }
+
     /// The inbox's name for a row's record type (the record API's), and the operation.
     fn entity(
         &self,
@@ -148,7 +163,7 @@ impl Cursor {
         format!("{}|{}", self.modified, self.id)
     }
 
-    /// Where a pull starts: `OVERLAP` before this position.
+    /// Where a pull's look-back starts: `OVERLAP` before this position.
     fn rewound(&self) -> Cursor {
         let at = NaiveDateTime::parse_from_str(&self.modified, FORMAT)
             .map(|t| (t - OVERLAP).format(FORMAT).to_string())
@@ -171,8 +186,11 @@ pub struct Pulled {
     pub pages: usize,
 }
 
-/// Pulls one stream of a tenant's account into the inbox, page by page, advancing its cursor
-/// after each page.
+/// Pulls one stream of a tenant's account into the inbox: first one page looking back over
+/// the overlap (newest first, so a late commit near the cursor is found first; rows already
+/// seen are dropped by the inbox), then forward from the cursor page by page, the cursor
+/// advanced after each page. The look-back never moves the cursor nor counts against the page
+/// budget, so a pull always makes progress however many rows share the overlap.
 pub async fn pull(
     ns: &NetSuite,
     db: &Db,
@@ -186,15 +204,36 @@ pub async fn pull(
         .map_err(|e| e.to_string())?
         .and_then(|c| c.cursor)
         .and_then(|c| Cursor::parse(&c));
-    let mut at = match &stored {
-        Some(c) => c.rewound(),
-        None => Cursor {
-            modified: (Utc::now() - FIRST_LOOK_BACK).format(FORMAT).to_string(),
-            id: 0,
-        },
-    };
-    let query = stream.query();
     let mut done = Pulled::default();
+    if let Some(c) = &stored {
+        let (from, id) = (c.rewound().modified, c.id.to_string());
+        let params = [
+            from.as_str(),
+            c.modified.as_str(),
+            c.modified.as_str(),
+            id.as_str(),
+        ];
+        let page = match ns
+            .client
+            .suiteql(acct, &stream.look_back_query(), &params, limits.page, 0)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => return Err(failed(db, tenant_id, stream, e).await),
+        };
+        done.pages += 1;
+        done.read += page.items.len();
+        let (rows, _) = inbox_rows(stream, acct, tenant_id, &page.items);
+        done.new += inbox::insert_many(db, &rows)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut at = stored.clone().unwrap_or_else(|| Cursor {
+        modified: (Utc::now() - FIRST_LOOK_BACK).format(FORMAT).to_string(),
+        id: 0,
+    });
+    let query = stream.query();
+    let mut forward = 0;
     loop {
         let id = at.id.to_string();
         let params = [at.modified.as_str(), at.modified.as_str(), id.as_str()];
@@ -206,73 +245,81 @@ pub async fn pull(
             Ok(p) => p,
             Err(e) => return Err(failed(db, tenant_id, stream, e).await),
         };
+        forward += 1;
         done.pages += 1;
-        let now = time::now();
-        let mut rows = Vec::with_capacity(page.items.len());
-        let mut last = None;
-        for item in &page.items {
-            let (Some(id), Some(modified)) = (item.get("id"), item.get("modified")) else {
-                continue;
-            };
-            let Ok(number) = id.parse::<i64>() else {
-                continue;
-            };
-            last = Some(Cursor {
-                modified: modified.clone(),
-                id: number,
-            });
-            let Some((entity, operation)) = stream.entity(item) else {
-                continue;
-            };
-            let realm = acct.id.realm();
-            let kind = if operation == "Delete" {
-                "deleted"
-            } else {
-                "changed"
-            };
-            rows.push(InboxRow {
-                id: Uuid::now_v7(),
-                tenant_id,
-                provider: PROVIDER.into(),
-                external_event_id: format!("suiteql:{realm}:{kind}:{entity}:{id}:{modified}"),
-                external_company_id: Some(realm.to_string()),
-                event_type: Some(operation.into()),
-                entity_type: Some(entity.into()),
-                entity_id: Some(id.clone()),
-                payload: Some(json!({ "source": "suiteql", "row": item }).to_string()),
-                received_at: now,
-                status: "Pending".into(),
-            });
-        }
         done.read += page.items.len();
+        let (rows, last) = inbox_rows(stream, acct, tenant_id, &page.items);
         done.new += inbox::insert_many(db, &rows)
             .await
             .map_err(|e| e.to_string())?;
-        let Some(last) = last else {
-            break;
-        };
-        // Never step back: a rewound pull that finds only old rows keeps the stored cursor.
-        let keep = stored.as_ref().filter(|s| position(s) > position(&last));
-        let cursor = keep.cloned().unwrap_or_else(|| last.clone());
-        checkpoints::advance(db, tenant_id, PROVIDER, stream.name, &cursor.text(), now)
-            .await
-            .map_err(|e| e.to_string())?;
-        if page.items.len() < limits.page as usize
-            || position(&last) <= position(&at)
-            || done.pages >= limits.pages
-        {
-            break;
+        // The cursor moves on (or, for an empty page, stays: the pull still counts as done).
+        let moved = last.filter(|l| position(l) > position(&at));
+        let cursor = moved.clone().unwrap_or_else(|| at.clone());
+        checkpoints::advance(
+            db,
+            tenant_id,
+            PROVIDER,
+            stream.name,
+            &cursor.text(),
+            time::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        match moved {
+            Some(last) if page.items.len() >= limits.page as usize && forward < limits.pages => {
+                at = last;
+            }
+            _ => break,
         }
-        at = last;
-    }
-    if done.pages > 0 && done.read == 0 {
-        // An empty pull is a successful one: the schedule counts from it.
-        let cursor = stored.map(|c| c.text()).unwrap_or_else(|| at.text());
-        checkpoints::advance(db, tenant_id, PROVIDER, stream.name, &cursor, time::now())
-            .await
-            .map_err(|e| e.to_string())?;
     }
     Ok(done)
+}
+
+/// The inbox rows of a page, and the page's last position.
+fn inbox_rows(
+    stream: &Stream,
+    acct: &Account,
+    tenant_id: Uuid,
+    items: &[std::collections::HashMap<String, String>],
+) -> (Vec<InboxRow>, Option<Cursor>) {
+    let now = time::now();
+    let realm = acct.id.realm();
+    let mut rows = Vec::with_capacity(items.len());
+    let mut last = None;
+    for item in items {
+        let (Some(id), Some(modified)) = (item.get("id"), item.get("modified")) else {
+            continue;
+        };
+        let Ok(number) = id.parse::<i64>() else {
+            continue;
+        };
+        last = Some(Cursor {
+            modified: modified.clone(),
+            id: number,
+        });
+        let Some((entity, operation)) = stream.entity(item) else {
+            continue;
+        };
+        let kind = if operation == "Delete" {
+            "deleted"
+        } else {
+            "changed"
+        };
+        rows.push(InboxRow {
+            id: Uuid::now_v7(),
+            tenant_id,
+            provider: PROVIDER.into(),
+            external_event_id: format!("suiteql:{realm}:{kind}:{entity}:{id}:{modified}"),
+            external_company_id: Some(realm.to_string()),
+            event_type: Some(operation.into()),
+            entity_type: Some(entity.into()),
+            entity_id: Some(id.clone()),
+            payload: Some(json!({ "source": "suiteql", "row": item }).to_string()),
+            received_at: now,
+            status: "Pending".into(),
+        });
+    }
+    (rows, last)
 }
 
 fn position(c: &Cursor) -> (NaiveDateTime, i64) {
@@ -325,5 +372,13 @@ mod tests {
             );
         }
         assert!(DELETIONS.query().contains("deleteddate >"));
+        for s in STREAMS {
+            let q = s.look_back_query();
+            assert_eq!(q.matches('?').count(), 4, "{q}");
+            assert!(
+                q.ends_with(&format!("ORDER BY {} DESC, {} DESC", s.modified, s.id)),
+                "{q}"
+            );
+        }
     }
 }
