@@ -10,7 +10,8 @@ const TBA = {
   tokenSecret: "erp-bridge-demo-token-secret",
 };
 
-test("an Admin connects NetSuite with a TBA token, checks it, and disconnects", async ({ page }) => {
+test("an Admin connects NetSuite, sends an order, and sees NetSuite's payment come back", async ({ page }) => {
+  test.setTimeout(120_000);
   await new LoginPage(page).signInAs("Admin");
   await page.goto("/integrations");
   const card = page.locator('article[data-provider="netsuite"]');
@@ -48,7 +49,56 @@ test("an Admin connects NetSuite with a TBA token, checks it, and disconnects", 
   await expect(card.getByTestId("ns-check-result")).toContainText("1234567_SB1 is connected");
   await page.screenshot({ path: test.info().outputPath("netsuite-card-1280.png"), fullPage: true });
 
+  // A new customer's order, sent with "Sync now", becomes a sales order on the sandbox's page.
+  await page.goto("/customers");
+  const buyer = `NetSuite Buyer ${Date.now()}`;
+  await page.getByLabel("Name", { exact: true }).fill(buyer);
+  await page.getByRole("button", { name: "Add customer" }).click();
+  await expect(page.getByTestId("created")).toHaveText("Customer created.");
+  await page.getByTestId("new-order").click();
+  await page.getByLabel("Product, line 1").selectOption({ index: 1 });
+  await page.getByLabel("Quantity, line 1").fill("2");
+  await page.getByLabel(/^Shipping/).fill("5.00");
+  await page.getByRole("button", { name: "Place order" }).click();
+  await expect(page.getByTestId("created")).toHaveText("Order created.");
+  const orderUrl = page.url().replace(/\?created=1$/, "");
+  const orderId = orderUrl.split("/").pop();
+  await expect(page.getByTestId("payment-status")).toHaveText("Unpaid");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await page.getByRole("button", { name: "Sync now to NetSuite" }).click();
+  await expect(page.getByText("Queued for delivery")).toBeVisible();
+  const salesOrder = page.locator("tr", { hasText: `erpb-order-${orderId}` });
+  await expect(async () => {
+    await page.goto(`${SANDBOX}/`);
+    await expect(salesOrder).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+  await expect(salesOrder).toContainText(buyer);
+
+  // The accountant bills it and records the customer's payment in NetSuite (the sandbox's page).
+  await salesOrder.getByRole("button", { name: "Bill" }).click();
+  await expect(salesOrder).toContainText("Billed");
+  const invoice = page.locator("tr", { hasText: /Sales Order #/ }).filter({ has: page.getByRole("button", { name: "Record payment" }) }).last();
+  await invoice.getByRole("button", { name: "Record payment" }).click();
+  await expect(page.locator("tr", { hasText: "Paid In Full" }).first()).toBeVisible();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: test.info().outputPath(`netsuite-sandbox-billing-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // Asked for NetSuite's changes now, erp-bridge records the payment on the order.
+  await page.goto("/integrations");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await card.getByTestId("ns-pull").click();
+  await expect(card.getByTestId("ns-pull-result")).toContainText("new change");
+  await expect(async () => {
+    await page.goto(orderUrl);
+    await expect(page.getByTestId("payment-status")).toHaveText("Paid", { timeout: 1_000 });
+  }).toPass({ timeout: 30_000 });
+
   // Leave the demo as the other specs expect it: disconnected.
+  await page.goto("/integrations");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
   await card.getByText("Disconnect…").click();
   await card.getByRole("button", { name: "Yes, disconnect" }).click();
   await expect(card.getByTestId("status")).toHaveText("Not connected");

@@ -4,7 +4,7 @@
 // they are); the server-function macro turns them into as many arguments.
 #![allow(clippy::too_many_arguments)]
 
-use crate::domain::connection::{ConnectionSummary, FormSecret, NetSuiteAccount};
+use crate::domain::connection::{ConnectionSummary, FormSecret, NetSuiteAccount, PullResult};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -307,6 +307,26 @@ pub async fn connect_netsuite(
             .await?;
             ctx::confirm_form_post("/integrations?done=netsuite-connected");
             Ok(done)
+        }
+        .await,
+    )
+}
+
+/// Pulls NetSuite's changes now (IntegrationsManage).
+#[server(prefix = "/rpc", endpoint = "pull_netsuite")]
+pub async fn pull_netsuite() -> Result<PullResult, AppError> {
+    use super::ctx;
+    ctx::respond(
+        async {
+            let state = ctx::state()?;
+            let pulled = crate::server::service::netsuite::pull_now(
+                &state.db,
+                state.netsuite.as_ref(),
+                &ctx::principal()?,
+            )
+            .await?;
+            ctx::confirm_form_post("/integrations?done=netsuite-pulled");
+            Ok(pulled)
         }
         .await,
     )

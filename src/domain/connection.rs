@@ -297,6 +297,14 @@ pub struct NetSuiteAccount {
     pub certificate_expires_at: Option<DateTime<Utc>>,
 }
 
+/// What a "check for changes now" pull found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PullResult {
+    /// Changes not seen before, now in the inbox (applied within seconds by the inbound worker).
+    pub new_changes: usize,
+}
+
 /// A secret typed into a form (a token secret, a private key): carried as text, never shown by
 /// `Debug`, so a logged request or argument list cannot leak it.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

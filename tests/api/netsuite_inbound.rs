@@ -100,11 +100,23 @@ async fn payments_recorded_in_netsuite_reach_our_order_once(backend: Backend) {
         &[("amount", &part_text)],
     )
     .await;
-    let inbound = s.inbound();
+    // An Admin asks for NetSuite's changes now (the card's button); the inbound side applies them.
+    let (status, pulled) = s
+        .app
+        .send_json(
+            &s.admin,
+            Method::POST,
+            "/api/integrations/netsuite/pull",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{pulled}");
     assert!(
-        s.pull_and_apply(&inbound).await >= 2,
-        "the order's change and the payment"
+        pulled["new_changes"].as_u64().is_some_and(|n| n >= 2),
+        "the order's change and the payment: {pulled}"
     );
+    let inbound = s.inbound();
+    while inbound.process_inbox_once(100).await.expect("inbox") > 0 {}
     let ours = s.our_order(&order_id).await;
     assert_eq!(ours["amount_paid"], json!(part), "{ours}");
     assert_eq!(ours["payment_status"], "PartiallyPaid", "{ours}");

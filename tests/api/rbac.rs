@@ -292,6 +292,12 @@ fn cases() -> Vec<Case> {
             None,
             [401, 409, 403, 403, 403],
         ),
+        c(
+            "POST",
+            "/api/integrations/netsuite/pull",
+            None,
+            [401, 409, 403, 403, 403],
+        ),
         // Last for each caller: it disconnects the tenant.
         c(
             "DELETE",
@@ -374,6 +380,12 @@ fn cases() -> Vec<Case> {
         c(
             "POST",
             "/rpc/validate_netsuite",
+            None,
+            [401, 409, 403, 403, 403],
+        ),
+        c(
+            "POST",
+            "/rpc/pull_netsuite",
             None,
             [401, 409, 403, 403, 403],
         ),

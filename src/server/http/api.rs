@@ -215,6 +215,11 @@ pub fn routes() -> Vec<ApiRoute> {
             "/api/integrations/netsuite/validate",
             post(super::netsuite::validate),
         ),
+        route(
+            Method::POST,
+            "/api/integrations/netsuite/pull",
+            post(super::netsuite::pull),
+        ),
     ]
 }
 

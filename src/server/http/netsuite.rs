@@ -6,7 +6,7 @@ use axum::Json;
 
 use super::extract::{Caller, ValidJson};
 use super::openapi::ErrorBody;
-use crate::domain::connection::NetSuiteAccount;
+use crate::domain::connection::{NetSuiteAccount, PullResult};
 use crate::error::AppError;
 use crate::server::service::netsuite::{self as ns_service, ConnectInput};
 use crate::server::state::AppState;
@@ -42,5 +42,20 @@ pub async fn validate(
 ) -> Result<Json<NetSuiteAccount>, AppError> {
     Ok(Json(
         ns_service::validate(&s.db, s.netsuite.as_ref(), &p).await?,
+    ))
+}
+
+/// Pulls the account's changes now instead of at the next scheduled pull.
+#[utoipa::path(post, path = "/api/integrations/netsuite/pull", tag = "integrations",
+    responses((status = 200, description = "Pulled: how many changes were new (the inbound worker applies them within seconds)", body = PullResult),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "NetSuite is not connected", body = ErrorBody),
+        (status = 422, description = "NetSuite could not be asked", body = ErrorBody)))]
+pub async fn pull(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<PullResult>, AppError> {
+    Ok(Json(
+        ns_service::pull_now(&s.db, s.netsuite.as_ref(), &p).await?,
     ))
 }

@@ -65,7 +65,7 @@ impl Modify for Security {
         console_api::export_sync_logs, console_api::export_audit, console_api::list_inbox, console_api::retry_inbox,
         super::reconciliation_api::report, super::reconciliation_api::report_csv, super::reconciliation_api::act,
         super::quickbooks::authorize, super::quickbooks::disconnect, super::quickbooks::manual_sync,
-        super::netsuite::connect, super::netsuite::validate,
+        super::netsuite::connect, super::netsuite::validate, super::netsuite::pull,
     ),
     modifiers(&Security),
     security(("api_token" = []), ("session" = []))

@@ -405,3 +405,28 @@ pub async fn certificate_expiry(
         StoredAuth::Tba { .. } => None,
     }
 }
+
+/// Pulls the tenant's NetSuite account now (IntegrationsManage), instead of waiting for the
+/// pull frequency: changed customers, sales orders, customer payments and deletions go to the
+/// inbox, which the inbound worker applies within seconds.
+pub async fn pull_now(
+    db: &Db,
+    ns: Option<&NetSuite>,
+    p: &Principal,
+) -> Result<crate::domain::connection::PullResult, AppError> {
+    p.require(Policy::IntegrationsManage)?;
+    let ns = connector(ns)?;
+    match tokens::sealed_credentials(db, p.tenant_id, PROVIDER)
+        .await
+        .map_err(store)?
+    {
+        Some((Some(_), status)) if status == "Connected" => {}
+        _ => return Err(AppError::Conflict("NetSuite is not connected.".into())),
+    }
+    let inbound =
+        crate::server::erp::netsuite::inbound::NetSuiteInbound::new(ns.clone(), db.clone());
+    let new_changes = inbound.pull(p.tenant_id).await.map_err(|why| {
+        AppError::Unprocessable(format!("NetSuite could not be asked for changes: {why}"))
+    })?;
+    Ok(crate::domain::connection::PullResult { new_changes })
+}

@@ -98,11 +98,20 @@ fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 #[component]
 pub fn HealthPanel(h: ProviderHealth) -> impl IntoView {
     let slug = h.provider.slug();
+    // QuickBooks tells us by webhook (and CDC); NetSuite's changes are pulled (SuiteQL).
+    let (events, chart) = match h.provider {
+        crate::domain::connection::Provider::QuickBooks => {
+            ("webhook events", "Webhook events per day, last 7 days")
+        }
+        crate::domain::connection::Provider::NetSuite => {
+            ("changes pulled", "Changes pulled per day, last 7 days")
+        }
+    };
     let rate = if h.webhooks_24h == 0 {
-        "no webhook events in the last 24 hours".to_string()
+        format!("no {events} in the last 24 hours")
     } else {
         format!(
-            "{} % of {} webhook events processed in the last 24 hours",
+            "{} % of {} {events} processed in the last 24 hours",
             h.webhooks_ok_24h * 100 / h.webhooks_24h,
             h.webhooks_24h
         )
@@ -118,7 +127,7 @@ pub fn HealthPanel(h: ProviderHealth) -> impl IntoView {
             <p data-testid="health-summary">{rate}" · "{auth}" (24 h)"</p>
             <div class="charts">
                 <BarChart id=format!("{slug}-hourly") label="Deliveries and changes per hour, last 24 h (UTC)" buckets=h.hourly stamp="%H:00" ok_word="went through"/>
-                <BarChart id=format!("{slug}-webhooks") label="Webhook events per day, last 7 days" buckets=h.webhooks_daily stamp="%a %d" ok_word="processed"/>
+                <BarChart id=format!("{slug}-webhooks") label=chart buckets=h.webhooks_daily stamp="%a %d" ok_word="processed"/>
             </div>
             {if h.entities.is_empty() {
                 view! { <p class="muted">"No deliveries in the last 7 days."</p> }.into_any()

@@ -29,6 +29,9 @@ fn message(done: &str) -> Option<&'static str> {
         "reconciled" => "Done. The report below is read again from QuickBooks.",
         "netsuite-connected" => "NetSuite connected: the credentials were tried and work.",
         "netsuite-checked" => "NetSuite checked; the card shows what it said.",
+        "netsuite-pulled" => {
+            "NetSuite asked for its changes; what was new is applied within seconds."
+        }
         _ => return None,
     })
 }

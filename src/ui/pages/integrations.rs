@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::deliveries::StartSyncRun;
 use crate::api::integrations::{
-    dashboard_health, list_connections, CloseBreaker, DisconnectProvider, ValidateNetsuite,
+    dashboard_health, list_connections, CloseBreaker, DisconnectProvider, PullNetsuite,
+    ValidateNetsuite,
 };
 use crate::domain::connection::{ConnectionStatus, ConnectionSummary, Provider};
 use crate::domain::sync::explain_log;
@@ -155,6 +156,9 @@ fn ConnectionCard(
     let check =
         (manage && c.provider == Provider::NetSuite && c.status != ConnectionStatus::NotConnected)
             .then(|| view! { <CheckNetSuite/> });
+    let pull =
+        (manage && c.provider == Provider::NetSuite && c.status == ConnectionStatus::Connected)
+            .then(|| view! { <PullNetSuite/> });
     let can_disconnect = manage && c.status != ConnectionStatus::NotConnected;
     // Only Admins start syncs: only they get the dialog (others follow the link to the page).
     let dialog = manage.then(NodeRef::<leptos::html::Dialog>::new);
@@ -198,6 +202,7 @@ fn ConnectionCard(
             }.into_any())}
             {connect}
             {check}
+            {pull}
             {can_disconnect.then(|| view! {
                 <details class="disconnect">
                     <summary>"Disconnect…"</summary>
@@ -224,6 +229,26 @@ fn CheckNetSuite() -> impl IntoView {
         {move || result.get().map(|r| match r {
             Ok(a) if a.reason.is_none() => view! { <p class="notice" role="status" data-testid="ns-check-result">{format!("NetSuite answered: account {} is connected.", a.account_id)}</p> }.into_any(),
             Ok(a) => view! { <p class="error" role="status" data-testid="ns-check-result">{a.reason.unwrap_or_default()}</p> }.into_any(),
+            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+        })}
+    }
+}
+
+/// "Check for changes now": pulls the account at once instead of at the next scheduled pull.
+#[component]
+fn PullNetSuite() -> impl IntoView {
+    let pull = ServerAction::<PullNetsuite>::new();
+    let result = pull.value();
+    view! {
+        <ActionForm action=pull attr:class="ns-pull">
+            <button type="submit" class="secondary" data-testid="ns-pull">"Check NetSuite for changes"</button>
+        </ActionForm>
+        {move || result.get().map(|r| match r {
+            Ok(p) => view! { <p class="notice" role="status" data-testid="ns-pull-result">{match p.new_changes {
+                0 => "Nothing new in NetSuite since the last check.".to_string(),
+                1 => "1 new change found; it is applied within seconds.".to_string(),
+                n => format!("{n} new changes found; they are applied within seconds."),
+            }}</p> }.into_any(),
             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
         })}
     }
