@@ -167,7 +167,7 @@ async fn main() {
             Arc::new(NetSuiteAdapter::new(ns.clone(), db.clone())),
         ),
         WorkerConfig {
-            batch_size: 100,
+            batch_size: 500,
             lease_ttl: chrono::TimeDelta::seconds(300),
             ..WorkerConfig::default()
         },
@@ -182,7 +182,7 @@ async fn main() {
     assert!(set.status().is_success());
     let before = stats(&http, &handle.base_url).await;
     let pending = "SELECT count(*) FROM integration_outbox WHERE target_system = 'NetSuite' \
-        AND status <> 'Completed' AND status <> 'Abandoned'";
+        AND status NOT IN ('Completed', 'Abandoned', 'Superseded', 'Dismissed')";
     let started = Instant::now();
     while count(&db, pending).await > 0 {
         worker.run_once().await.expect("pass");

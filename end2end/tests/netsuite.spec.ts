@@ -112,3 +112,45 @@ test("an Admin connects NetSuite, sends an order, and sees NetSuite's payment co
     await page.screenshot({ path: test.info().outputPath(`netsuite-sandbox-${width}.png`), fullPage: true });
   }
 });
+
+test("a OneWorld account offers its subsidiaries to choose from", async ({ page }) => {
+  // The sandbox's OneWorld account, with a TBA token registered for this test.
+  const registered = await page.request.post(`${SANDBOX}/_sandbox/accounts/7654321_SB2/tba`, {
+    data: { consumer_key: "ow-ck", consumer_secret: "ow-cs", token_id: "ow-tid", token_secret: "ow-ts" },
+  });
+  expect(registered.status()).toBe(204);
+  await new LoginPage(page).signInAs("Admin");
+  await page.goto("/integrations/netsuite/connect");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  await page.getByTestId("ns-account").fill("7654321_SB2");
+  await page.getByTestId("ns-tba").check();
+  await page.getByTestId("ns-consumer-key").fill("ow-ck");
+  await page.getByTestId("ns-consumer-secret").fill("ow-cs");
+  await page.getByTestId("ns-token-id").fill("ow-tid");
+  await page.getByTestId("ns-token-secret").fill("ow-ts");
+  await page.getByTestId("ns-connect").click();
+
+  // NetSuite named its subsidiaries: the form offers them; nothing is connected yet.
+  await expect(page.getByTestId("ns-choose")).toBeVisible();
+  const choice = page.getByTestId("ns-subsidiary-choice");
+  await expect(choice.locator("option")).toHaveText(["Parent Company — 1", "UK Subsidiary — 2"]);
+  await choice.selectOption("2");
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: test.info().outputPath(`netsuite-subsidiary-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.getByTestId("ns-connect").click();
+  const done = page.getByTestId("ns-connected");
+  await expect(done).toContainText("Connected to NetSuite account 7654321_SB2");
+  await expect(done).toContainText("Subsidiary: 2");
+  await expect(done).toContainText("Home currency: GBP");
+
+  // Leave the demo disconnected, as the other specs expect.
+  await page.goto("/integrations");
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  const card = page.locator('article[data-provider="netsuite"]');
+  await card.getByText("Disconnect…").click();
+  await card.getByRole("button", { name: "Yes, disconnect" }).click();
+  await expect(card.getByTestId("status")).toHaveText("Not connected");
+});

@@ -298,15 +298,33 @@ pub async fn connect_netsuite(
                 subsidiary_id: Some(subsidiary_id.trim().to_string()).filter(|s| !s.is_empty()),
             };
             let state = ctx::state()?;
-            let done = ns_service::connect(
+            let account_id = input.account_id.clone();
+            let done = ns_service::connect_or_choose(
                 &state.db,
                 state.netsuite.as_ref(),
                 &ctx::principal()?,
                 input,
             )
             .await?;
-            ctx::confirm_form_post("/integrations?done=netsuite-connected");
-            Ok(done)
+            match done {
+                Ok(done) => {
+                    ctx::confirm_form_post("/integrations?done=netsuite-connected");
+                    Ok(done)
+                }
+                // Without JavaScript the message (listing them) comes back to the form; with it
+                // the form offers them as a choice.
+                Err(choose) if ctx::is_form_post() => Err(AppError::Conflict(choose.message)),
+                Err(choose) => Ok(NetSuiteAccount {
+                    account_id,
+                    method,
+                    status: "ChooseSubsidiary".into(),
+                    reason: Some(choose.message),
+                    subsidiaries: choose.subsidiaries,
+                    subsidiary_id: None,
+                    home_currency: None,
+                    certificate_expires_at: None,
+                }),
+            }
         }
         .await,
     )

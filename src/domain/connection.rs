@@ -283,7 +283,9 @@ pub struct NetSuiteAccount {
     pub account_id: String,
     /// `m2m` or `tba`.
     pub method: String,
-    /// `Connected`, or `ReconnectRequired` when a re-check failed.
+    /// `Connected`; `ReconnectRequired` when a re-check failed; `ChooseSubsidiary` when a
+    /// OneWorld account was named without one of its subsidiaries (nothing stored; the form
+    /// offers them).
     pub status: String,
     /// Why a re-check failed.
     pub reason: Option<String>,

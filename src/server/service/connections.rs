@@ -75,7 +75,16 @@ pub async fn list_with_credentials(
         }) {
             let at = super::netsuite::certificate_expiry(db, ns, principal.tenant_id).await;
             card.credentials_expire_at = at;
-            card.credentials_days_left = at.map(|t| (t - time::now()).num_days());
+            // Whole days left; an expiry already past is never "0 days".
+            let now = time::now();
+            card.credentials_days_left = at.map(|t| {
+                let days = (t - now).num_days();
+                if t <= now {
+                    days.min(-1)
+                } else {
+                    days
+                }
+            });
         }
     }
     Ok(cards)

@@ -217,13 +217,36 @@ async fn home_currency(
     Ok(page.items.first().and_then(|r| r.get("symbol").cloned()))
 }
 
-/// Connects the caller's tenant to a NetSuite account (IntegrationsManage, a person).
+/// A OneWorld account named without one of its subsidiaries: the ones to choose from.
+#[derive(Clone, Debug)]
+pub struct ChooseSubsidiary {
+    /// Its subsidiaries.
+    pub subsidiaries: Vec<Subsidiary>,
+    /// What to do, in plain words (listing them).
+    pub message: String,
+}
+
+/// Connects the caller's tenant to a NetSuite account (IntegrationsManage, a person); a
+/// OneWorld account without a valid `subsidiary_id` is a conflict whose message lists them.
 pub async fn connect(
     db: &Db,
     ns: Option<&NetSuite>,
     p: &Principal,
     input: ConnectInput,
 ) -> Result<NetSuiteAccount, AppError> {
+    connect_or_choose(db, ns, p, input)
+        .await?
+        .map_err(|c| AppError::Conflict(c.message))
+}
+
+/// The same, answering a OneWorld account without a valid subsidiary with its subsidiaries to
+/// pick from (the connect form shows them as a choice). Nothing is stored then.
+pub async fn connect_or_choose(
+    db: &Db,
+    ns: Option<&NetSuite>,
+    p: &Principal,
+    input: ConnectInput,
+) -> Result<Result<NetSuiteAccount, ChooseSubsidiary>, AppError> {
     p.require(Policy::IntegrationsManage)?;
     if p.user_id().is_none() {
         return Err(AppError::Forbidden);
@@ -263,9 +286,12 @@ pub async fn connect(
             } else {
                 "needs a subsidiary"
             };
-            return Err(AppError::Conflict(format!(
-                "This OneWorld account {what}: choose one of {list} (subsidiary_id)."
-            )));
+            return Ok(Err(ChooseSubsidiary {
+                message: format!(
+                    "This OneWorld account {what}: choose one of {list} (subsidiary_id)."
+                ),
+                subsidiaries,
+            }));
         }
     };
     let home_currency = home_currency(ns, &acct, subsidiary_id.as_deref())
@@ -312,7 +338,7 @@ pub async fn connect(
     )
     .await?;
     tracing::info!(tenant_id = %p.tenant_id, account = %id, method, "NetSuite connected");
-    Ok(NetSuiteAccount {
+    Ok(Ok(NetSuiteAccount {
         account_id: id.realm().to_string(),
         method: method.into(),
         status: "Connected".into(),
@@ -321,7 +347,7 @@ pub async fn connect(
         subsidiary_id,
         home_currency,
         certificate_expires_at,
-    })
+    }))
 }
 
 /// Re-checks the tenant's stored NetSuite credentials (IntegrationsManage) and records the

@@ -14,11 +14,22 @@ use crate::ui::components::error_box::ErrorBox;
 pub fn NetSuiteConnectPage() -> impl IntoView {
     let connect = ServerAction::<ConnectNetsuite>::new();
     let result = connect.value();
+    // A OneWorld account's subsidiaries, once NetSuite has named them.
+    let choices = move || {
+        result
+            .get()
+            .and_then(Result::ok)
+            .filter(|a| a.status == "ChooseSubsidiary")
+            .map(|a| a.subsidiaries)
+    };
     view! {
         <p><a href="/integrations">"← Integrations"</a></p>
         <h1>"Connect NetSuite"</h1>
         <p class="muted">"Find the account id under Setup → Company → Company Information (for a sandbox it reads like 1234567_SB1). The credentials are tried with NetSuite before anything is stored, and they are never shown again."</p>
         {move || result.get().map(|r| match r {
+            Ok(account) if account.status == "ChooseSubsidiary" => view! {
+                <p class="notice" role="status" data-testid="ns-choose">"This is a OneWorld account: choose the subsidiary our customers and sales orders go to, then try again."</p>
+            }.into_any(),
             Ok(account) => view! { <Connected account/> }.into_any(),
             Err(e) => view! { <ErrorBox error=e/> }.into_any(),
         })}
@@ -45,9 +56,20 @@ pub fn NetSuiteConnectPage() -> impl IntoView {
                 <label>"Token id"<input name="token_id" autocomplete="off" data-testid="ns-token-id"/></label>
                 <label>"Token secret"<input name="token_secret" type="password" autocomplete="off" data-testid="ns-token-secret"/></label>
             </fieldset>
-            <label>"Subsidiary id (OneWorld accounts; leave empty and we list them)"
-                <input name="subsidiary_id" autocomplete="off" inputmode="numeric" data-testid="ns-subsidiary"/>
-            </label>
+            {move || match choices() {
+                Some(list) => view! {
+                    <label>"Subsidiary"
+                        <select name="subsidiary_id" required data-testid="ns-subsidiary-choice">
+                            {list.into_iter().map(|s| view! { <option value=s.id.clone()>{format!("{} — {}", s.name, s.id)}</option> }).collect_view()}
+                        </select>
+                    </label>
+                }.into_any(),
+                None => view! {
+                    <label>"Subsidiary id (OneWorld accounts; leave empty and we list them)"
+                        <input name="subsidiary_id" autocomplete="off" inputmode="numeric" data-testid="ns-subsidiary"/>
+                    </label>
+                }.into_any(),
+            }}
             <p><button type="submit" data-testid="ns-connect">"Try and connect"</button></p>
         </ActionForm>
     }

@@ -9,6 +9,7 @@
 //! them). Payments are not sent to NetSuite yet; those events finish as skipped, with the reason.
 
 use async_trait::async_trait;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -54,6 +55,97 @@ impl NetSuiteAdapter {
                 OpenError::NotConnected(message) => DeliveryError::Auth { message },
                 OpenError::Store(_) => DeliveryError::retryable(e.to_string()),
             })
+    }
+}
+
+impl NetSuiteAdapter {
+    /// Delivers the events at `which` side by side, as many at a time as the client keeps
+    /// requests in flight; each is marked started when it starts (never while merely queued)
+    /// and finished as it ends. The events share the task's pacing ledger, so a pacing wait of
+    /// any lengthens all their deadlines — lenient, and never charging a wait on pacing
+    /// ([`deadline`]).
+    async fn deliver_side_by_side(
+        &self,
+        events: &[OutboxEvent],
+        which: &[usize],
+        progress: &mut Progress,
+    ) {
+        enum Step {
+            Started(usize),
+            Finished(usize, Option<Result<Delivered, DeliveryError>>),
+        }
+        fn record(step: Step, progress: &mut Progress) {
+            match step {
+                Step::Started(i) => progress.start(i),
+                Step::Finished(i, result) => {
+                    let result = result.unwrap_or_else(|| Err(progress.timed_out()));
+                    progress.finish(i, result);
+                }
+            }
+        }
+        let deadline = progress.deadline();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let runs: Vec<_> = which
+            .iter()
+            .map(|&i| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send(Step::Started(i));
+                    let result = deadline::within(deadline, self.deliver(&events[i])).await;
+                    let _ = tx.send(Step::Finished(i, result));
+                }
+            })
+            .collect();
+        drop(tx);
+        let all = futures_util::stream::iter(runs)
+            .buffer_unordered(self.ns.client.concurrency())
+            .for_each(|_| async {});
+        tokio::pin!(all);
+        let mut running = true;
+        while running {
+            tokio::select! {
+                step = rx.recv() => match step {
+                    Some(step) => record(step, progress),
+                    None => running = false,
+                },
+                _ = &mut all, if running => {
+                    while let Ok(step) = rx.try_recv() {
+                        record(step, progress);
+                    }
+                    running = false;
+                }
+            }
+        }
+    }
+
+    /// Per event, whether delivering it may write a customer: a customer's own event always;
+    /// an order's when its customer is not mapped yet (or that cannot be read: assume it does).
+    async fn writes_customer(&self, events: &[OutboxEvent]) -> Vec<bool> {
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            let customer = e
+                .payload
+                .get("customer")
+                .and_then(|c| c.get("id"))
+                .and_then(Value::as_str);
+            let (Some(company), Some(customer), false) = (
+                e.external_company_id.as_deref(),
+                customer,
+                e.entity_type == "Customer",
+            ) else {
+                out.push(true);
+                continue;
+            };
+            let scope = Scope {
+                tenant_id: e.tenant_id,
+                provider: PROVIDER,
+                external_company_id: company,
+                entity_type: "Customer",
+            };
+            let mapped = mappings::by_ours(&self.db, scope, customer).await;
+            out.push(!matches!(mapped, Ok(Some(_))));
+        }
+        out
     }
 }
 
@@ -150,7 +242,7 @@ impl Call<'_> {
         let entity_id = if self.mapped("Customer", c.id).await? {
             None
         } else {
-            Some(self.match_customer(c, &eid).await?)
+            self.match_customer(c, &eid).await?
         };
         let mut body = json!({
             "companyName": c.name,
@@ -179,8 +271,13 @@ impl Call<'_> {
     /// the same name (and no other email) that no integration has claimed is adopted — it gets
     /// our external id, so the upsert updates it instead of creating a twin. One claimed by
     /// another of our customers (or by another integration) is left alone, and ours is created
-    /// as `Name (number)`. Returns the entity id for the upsert.
-    async fn match_customer(&self, c: &Customer, eid: &str) -> Result<String, DeliveryError> {
+    /// as `Name (number)`. Returns the entity id a new record is created with; None when the
+    /// record exists already (ours, or just adopted): its entity id stays as it is.
+    async fn match_customer(
+        &self,
+        c: &Customer,
+        eid: &str,
+    ) -> Result<Option<String>, DeliveryError> {
         let q = "SELECT id, externalid, email FROM customer WHERE entityid = ? OR companyname = ?";
         let found = self
             .adapter
@@ -195,8 +292,8 @@ impl Call<'_> {
                 .any(|r| r.get("externalid").map(String::as_str) == Some(eid))
         };
         if ours(&found) {
-            // An earlier attempt already adopted or created it.
-            return Ok(c.name.clone());
+            // An earlier attempt already adopted or created it (its answer may have been lost).
+            return Ok(None);
         }
         let same_person = |r: &std::collections::HashMap<String, String>| match (
             c.email.as_deref(),
@@ -217,14 +314,14 @@ impl Call<'_> {
                 .await
                 .map_err(classify)?;
             tracing::info!(tenant_id = %self.tenant_id, customer = %c.id, netsuite_id = %id, "adopted an existing NetSuite customer with the same name");
-            return Ok(c.name.clone());
+            return Ok(None);
         }
         if found.items.is_empty() {
-            return Ok(c.name.clone());
+            return Ok(Some(c.name.clone()));
         }
         let name = format!("{} ({})", c.name, c.customer_number);
         within(&name, 83, "customer name with its number")?;
-        Ok(name)
+        Ok(Some(name))
     }
 
     /// NetSuite's item id of each SKU, in one query; a SKU without an item is a refusal.
@@ -344,35 +441,31 @@ impl Call<'_> {
 
 #[async_trait]
 impl ErpAdapter for NetSuiteAdapter {
-    /// As many events as the client keeps requests in flight for one account.
+    /// Enough events to keep the client's requests in flight for one account busy between the
+    /// worker's settles (the lanes below run as many at a time as it has slots).
     fn batch_size(&self) -> usize {
-        self.ns.client.concurrency()
+        self.ns.client.concurrency() * 32
     }
 
-    /// NetSuite has no batch endpoint for records, so a batch's events go out side by side, as
-    /// many at a time as the client keeps requests in flight per account (its limiter paces
-    /// them below NetSuite's concurrency limit). The events of one batch are heads of line of
-    /// different records, so no two of them write the same record. Each has its own deadline;
-    /// the siblings share the task's pacing ledger, so a pacing wait of any of them lengthens
-    /// all their deadlines — lenient, and never charging a wait on pacing ([`deadline`]).
+    /// NetSuite has no batch endpoint for records, so a batch's events go out side by side (the
+    /// client's limiter paces them below NetSuite's concurrency limit), in rounds. Events that
+    /// may write the same customer — a customer's own event, and an order whose customer is
+    /// not mapped yet (it is matched and upserted first) — share a lane when the customer's
+    /// name is the same, and a round runs only the first event of each lane: two upserts never
+    /// race for one external id, and one free NetSuite customer is never adopted twice. The
+    /// next round looks again, so once the first order has mapped its customer, the rest of
+    /// that customer's orders go side by side.
     async fn deliver_batch(&self, events: &[OutboxEvent], progress: &mut Progress) {
-        let deadline = progress.deadline();
-        let width = self.ns.client.concurrency();
-        for (c, chunk) in events.chunks(width).enumerate() {
-            let first = c * width;
-            for i in first..first + chunk.len() {
-                progress.start(i);
-            }
-            let results = futures_util::future::join_all(
-                chunk
-                    .iter()
-                    .map(|e| async move { deadline::within(deadline, self.deliver(e)).await }),
-            )
-            .await;
-            for (k, result) in results.into_iter().enumerate() {
-                let result = result.unwrap_or_else(|| Err(progress.timed_out()));
-                progress.finish(first + k, result);
-            }
+        let mut remaining: Vec<usize> = (0..events.len()).collect();
+        while !remaining.is_empty() {
+            let subset: Vec<OutboxEvent> = remaining.iter().map(|&i| events[i].clone()).collect();
+            let writes = self.writes_customer(&subset).await;
+            let round: Vec<usize> = customer_lanes(&subset, &writes)
+                .into_iter()
+                .filter_map(|lane| lane.first().map(|&pos| remaining[pos]))
+                .collect();
+            self.deliver_side_by_side(events, &round, progress).await;
+            remaining.retain(|i| !round.contains(i));
         }
     }
 
@@ -422,5 +515,77 @@ impl ErpAdapter for NetSuiteAdapter {
             response: None,
             skipped: None,
         })
+    }
+}
+
+/// The batch's events in lanes: the events that write a customer (`writes_customer[i]`) share
+/// a lane per customer name, each lane in the batch's order; every other event has its own.
+fn customer_lanes(events: &[OutboxEvent], writes_customer: &[bool]) -> Vec<Vec<usize>> {
+    let mut lanes: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        let name = e
+            .payload
+            .get("customer")
+            .and_then(|c| c.get("name"))
+            .and_then(Value::as_str)
+            .filter(|_| writes_customer.get(i).copied().unwrap_or(true))
+            .map(|n| n.trim().to_lowercase());
+        match lanes.iter_mut().find(|(k, _)| k.is_some() && *k == name) {
+            Some((_, lane)) => lane.push(i),
+            None => lanes.push((name, vec![i])),
+        }
+    }
+    lanes.into_iter().map(|(_, lane)| lane).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::connection::Provider;
+
+    fn event(entity_type: &str, customer: &str) -> OutboxEvent {
+        OutboxEvent {
+            id: Uuid::now_v7(),
+            tenant_id: Uuid::nil(),
+            provider: Provider::NetSuite,
+            external_company_id: None,
+            event_type: "OrderPaid".into(),
+            entity_type: entity_type.into(),
+            entity_id: Uuid::now_v7().to_string(),
+            payload: json!({ "customer": { "name": customer } }),
+            idempotency_key: String::new(),
+            retry_count: 0,
+            correlation_id: None,
+        }
+    }
+
+    #[test]
+    fn events_that_may_write_one_customer_share_a_lane_in_batch_order() {
+        let events = [
+            event("Order", "Acme"),
+            event("Order", "Globex"),
+            event("Customer", " acme "),
+            event("Order", "Initech"),
+            event("Order", "GLOBEX"),
+        ];
+        let all = [true; 5];
+        assert_eq!(
+            customer_lanes(&events, &all),
+            vec![vec![0, 2], vec![1, 4], vec![3]]
+        );
+        // Orders of a mapped customer write only their sales orders: lanes of their own.
+        let mapped = [false, false, true, false, false];
+        assert_eq!(
+            customer_lanes(&events, &mapped),
+            vec![vec![0], vec![1], vec![2], vec![3], vec![4]]
+        );
+        let nameless = [event("Order", "A"), event("Payment", "B")].map(|mut e| {
+            e.payload = json!({});
+            e
+        });
+        assert_eq!(
+            customer_lanes(&nameless, &[true, true]),
+            vec![vec![0], vec![1]]
+        );
     }
 }

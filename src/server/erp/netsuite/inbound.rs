@@ -20,14 +20,14 @@ use uuid::Uuid;
 
 use super::client::{Account, NsError};
 use super::connector::{NetSuite, OpenError, Stored, PROVIDER};
-use super::watermark::{self, Limits, STREAMS, TRANSACTIONS};
+use super::watermark::{self, Limits, STREAMS};
 use crate::domain::connection::Provider;
 use crate::domain::money;
 use crate::server::erp::inbound::{claim_owner, outcome_name, retry_in, Inbound};
 use crate::server::service::orders::{self as order_service, ErpPayment};
 use crate::server::store::inbox::{self, InboxRow, Outcome};
 use crate::server::store::mappings::{self, Scope};
-use crate::server::store::{checkpoints, connections, Db, StoreResult};
+use crate::server::store::{checkpoints, connections, orders, Db, StoreResult};
 use crate::server::time;
 
 /// How long one claim on an inbox event lasts.
@@ -63,16 +63,24 @@ impl NetSuiteInbound {
             .connection(&self.db, tenant_id)
             .await
             .map_err(|e| e.to_string())?;
+        // Each stream on its own: one that fails (a role without access to customers, say)
+        // does not keep the others from being pulled.
         let mut new = 0;
+        let mut failures = Vec::new();
         for stream in &STREAMS {
-            let pulled =
-                watermark::pull(&self.ns, &self.db, tenant_id, &acct, stream, limits).await?;
-            new += pulled.new;
+            match watermark::pull(&self.ns, &self.db, tenant_id, &acct, stream, limits).await {
+                Ok(pulled) => new += pulled.new,
+                Err(why) => failures.push(format!("{}: {why}", stream.name)),
+            }
         }
         if new > 0 {
             tracing::info!(%tenant_id, account = %acct.id, new, "NetSuite pull found changes");
         }
-        Ok(new)
+        if failures.is_empty() {
+            Ok(new)
+        } else {
+            Err(failures.join("; "))
+        }
     }
 
     async fn process(&self, row: &InboxRow) -> Outcome {
@@ -171,26 +179,18 @@ impl Call<'_> {
             }
             Err(o) => return o,
         };
-        let currency = self
-            .stored
-            .home_currency
-            .clone()
-            .or_else(|| payment["currency"]["refName"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "USD".into());
         let lines = payment["apply"]["items"]
             .as_array()
             .cloned()
             .unwrap_or_default();
         let mut recorded = 0;
         let mut notes = Vec::new();
+        let mut refused = Vec::new();
         for line in lines.iter().filter(|l| l["apply"].as_bool() == Some(true)) {
             let Some(invoice_id) = line["doc"]["id"].as_str() else {
                 continue;
             };
-            let Some(amount) = line["amount"]
-                .as_f64()
-                .and_then(|a| money::from_major_f64(a, &currency))
-            else {
+            let Some(major) = line["amount"].as_f64() else {
                 continue;
             };
             let invoice = match self
@@ -224,6 +224,24 @@ impl Call<'_> {
                 ));
                 continue;
             };
+            // Our sales orders go out in the order's currency (the books' own), so the amount is
+            // in that currency's decimals.
+            let order = match orders::get(&self.inbound.db, self.tenant_id, ours).await {
+                Ok(Some(o)) => o,
+                Ok(None) => {
+                    notes.push(format!(
+                        "the order of sales order {order_id} no longer exists"
+                    ));
+                    continue;
+                }
+                Err(e) => return retry_in(1, format!("reading the order failed: {e}")),
+            };
+            let Some(amount) = money::from_major_f64(major, &order.currency) else {
+                refused.push(format!(
+                    "NetSuite payment {id} carries an unusable amount {major}"
+                ));
+                continue;
+            };
             let external_id = format!("{id}:{invoice_id}");
             let reference = format!(
                 "NetSuite payment {} on invoice {}",
@@ -248,11 +266,14 @@ impl Call<'_> {
                 Ok(ErpPayment::OrderAlreadyPaid) => notes.push(format!(
                     "the order of sales order {order_id} was already paid in erp-bridge; NetSuite payment {id} reconciles its side"
                 )),
-                Ok(ErpPayment::Rejected(why)) => return Outcome::Failed(why),
+                Ok(ErpPayment::Rejected(why)) => refused.push(why),
                 Err(e) => return retry_in(1, format!("recording the payment failed: {e}")),
             }
         }
-        if recorded > 0 {
+        if !refused.is_empty() {
+            // What could be recorded was; the rest needs a person.
+            Outcome::Failed(refused.join("; "))
+        } else if recorded > 0 {
             Outcome::Completed
         } else if notes.is_empty() {
             Outcome::Skipped(format!(
@@ -366,11 +387,14 @@ impl Inbound for NetSuiteInbound {
     async fn pull_due(&self) -> StoreResult<()> {
         let now = time::now();
         for (tenant_id, account, minutes) in connections::connected(&self.db, PROVIDER).await? {
-            let last = checkpoints::get(&self.db, tenant_id, PROVIDER, TRANSACTIONS.name).await?;
-            let due = last
-                .as_ref()
-                .and_then(|c| c.last_success_at)
-                .is_none_or(|t| t + TimeDelta::minutes(minutes.max(1)) <= now);
+            // Due when any stream's last successful pull is older than the frequency.
+            let mut due = false;
+            for stream in &STREAMS {
+                let last = checkpoints::get(&self.db, tenant_id, PROVIDER, stream.name).await?;
+                due |= last
+                    .and_then(|c| c.last_success_at)
+                    .is_none_or(|t| t + TimeDelta::minutes(minutes.max(1)) <= now);
+            }
             if due {
                 if let Err(cause) = self.pull(tenant_id).await {
                     tracing::warn!(%tenant_id, %account, %cause, "NetSuite pull failed");

@@ -11,10 +11,12 @@
 //!
 //! Times are NetSuite's own text (`TO_CHAR(…, 'YYYY-MM-DD HH24:MI:SS')`) given back through
 //! `TO_DATE` with the same format, never converted: SuiteQL compares in the account's time
-//! zone (UNCONFIRMED by Oracle), and a round trip of its own text is right in any zone. Each
+//! zone (UNCONFIRMED by Oracle), and a round trip of its own text is right in any zone — except
+//! in the hour a daylight-saving zone repeats when clocks go back, whose times are ambiguous
+//! (a known limit: rows changed in that hour may be read late or, rarely, missed). Each
 //! pull also looks back one page over the `OVERLAP` before the cursor, so a change committed
 //! late with an earlier time is still found; the rows read twice are dropped by the inbox's
-//! dedupe (event id = record, id and modification time).
+//! dedupe (event id = record, id, modification time and a digest of the row's values).
 
 use chrono::{NaiveDateTime, TimeDelta, Utc};
 use serde_json::json;
@@ -309,7 +311,10 @@ fn inbox_rows(
             id: Uuid::now_v7(),
             tenant_id,
             provider: PROVIDER.into(),
-            external_event_id: format!("suiteql:{realm}:{kind}:{entity}:{id}:{modified}"),
+            external_event_id: format!(
+                "suiteql:{realm}:{kind}:{entity}:{id}:{modified}:{}",
+                digest(item)
+            ),
             external_company_id: Some(realm.to_string()),
             event_type: Some(operation.into()),
             entity_type: Some(entity.into()),
@@ -320,6 +325,17 @@ fn inbox_rows(
         });
     }
     (rows, last)
+}
+
+/// A short digest of a row's values: two changes of one record within the same second (NetSuite
+/// keeps whole seconds) that changed what we read are two events, while a row read again
+/// unchanged (the look-back) is the same event.
+fn digest(item: &std::collections::HashMap<String, String>) -> String {
+    use sha2::Digest;
+    let sorted: std::collections::BTreeMap<_, _> = item.iter().collect();
+    let text = serde_json::to_string(&sorted).unwrap_or_default();
+    let hash = sha2::Sha256::digest(text.as_bytes());
+    hash.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
 
 fn position(c: &Cursor) -> (NaiveDateTime, i64) {
