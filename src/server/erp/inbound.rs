@@ -9,9 +9,12 @@ use chrono::TimeDelta;
 use std::time::Duration;
 use tokio::sync::watch;
 
-use crate::server::store::inbox::Outcome;
-use crate::server::store::StoreResult;
+use crate::server::store::inbox::{self, InboxRow, Outcome};
+use crate::server::store::{Db, StoreResult};
 use crate::server::time;
+
+/// How long one claim on an inbox event lasts.
+const CLAIM_TTL: TimeDelta = TimeDelta::minutes(2);
 
 /// Background settings.
 #[derive(Clone, Debug)]
@@ -46,6 +49,38 @@ pub trait Inbound: Send + Sync + 'static {
     async fn process_inbox_once(&self, limit: i64) -> StoreResult<usize>;
     /// Pulls changes for every connection whose pull frequency has elapsed.
     async fn pull_due(&self) -> StoreResult<()>;
+}
+
+/// Claims up to `limit` due inbox events of `provider` for `owner`, applies each with `apply`,
+/// logs and counts how it ended, and settles it; how many were claimed.
+pub async fn process_due<F, Fut>(
+    db: &Db,
+    provider: &'static str,
+    owner: &str,
+    limit: i64,
+    apply: F,
+) -> StoreResult<usize>
+where
+    F: Fn(InboxRow) -> Fut,
+    Fut: std::future::Future<Output = Outcome>,
+{
+    let now = time::now();
+    let rows = inbox::claim(db, provider, owner, now, now + CLAIM_TTL, limit).await?;
+    for row in &rows {
+        let outcome = apply(row.clone()).await;
+        match &outcome {
+            Outcome::Failed(why) => {
+                tracing::error!(erp = provider, tenant_id = %row.tenant_id, company = ?row.external_company_id, event = %row.external_event_id, error = %why, "an ERP change could not be applied");
+            }
+            Outcome::Retry(_, why) => {
+                tracing::warn!(erp = provider, tenant_id = %row.tenant_id, company = ?row.external_company_id, event = %row.external_event_id, cause = %why, "an ERP change was postponed");
+            }
+            _ => {}
+        }
+        metrics::counter!("inbox_processed_total", "provider" => provider, "outcome" => outcome_name(&outcome)).increment(1);
+        inbox::settle(db, row.id, owner, &outcome, time::now()).await?;
+    }
+    Ok(rows.len())
 }
 
 /// A name for this process's claims on inbox events: host, process id and a fresh id, so two

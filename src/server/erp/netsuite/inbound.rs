@@ -23,15 +23,12 @@ use super::connector::{NetSuite, OpenError, Stored, PROVIDER};
 use super::watermark::{self, Limits, STREAMS};
 use crate::domain::connection::Provider;
 use crate::domain::money;
-use crate::server::erp::inbound::{claim_owner, outcome_name, retry_in, Inbound};
+use crate::server::erp::inbound::{claim_owner, process_due, retry_in, Inbound};
 use crate::server::service::orders::{self as order_service, ErpPayment};
-use crate::server::store::inbox::{self, InboxRow, Outcome};
+use crate::server::store::inbox::{InboxRow, Outcome};
 use crate::server::store::mappings::{self, Scope};
 use crate::server::store::{checkpoints, connections, orders, Db, StoreResult};
 use crate::server::time;
-
-/// How long one claim on an inbox event lasts.
-const CLAIM_TTL: TimeDelta = TimeDelta::minutes(2);
 
 /// The NetSuite connector's inbound side.
 #[derive(Clone)]
@@ -363,24 +360,10 @@ impl Inbound for NetSuiteInbound {
     }
 
     async fn process_inbox_once(&self, limit: i64) -> StoreResult<usize> {
-        let now = time::now();
-        let rows =
-            inbox::claim(&self.db, PROVIDER, &self.owner, now, now + CLAIM_TTL, limit).await?;
-        for row in &rows {
-            let outcome = self.process(row).await;
-            match &outcome {
-                Outcome::Failed(why) => {
-                    tracing::error!(tenant_id = %row.tenant_id, account = ?row.external_company_id, event = %row.external_event_id, error = %why, "NetSuite change could not be applied");
-                }
-                Outcome::Retry(_, why) => {
-                    tracing::warn!(tenant_id = %row.tenant_id, account = ?row.external_company_id, event = %row.external_event_id, cause = %why, "NetSuite change postponed");
-                }
-                _ => {}
-            }
-            metrics::counter!("inbox_processed_total", "provider" => PROVIDER, "outcome" => outcome_name(&outcome)).increment(1);
-            inbox::settle(&self.db, row.id, &self.owner, &outcome, time::now()).await?;
-        }
-        Ok(rows.len())
+        process_due(&self.db, PROVIDER, &self.owner, limit, |row| async move {
+            self.process(&row).await
+        })
+        .await
     }
 
     /// Pulls every connection whose pull frequency has elapsed since its last successful pull.

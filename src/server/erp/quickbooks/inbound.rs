@@ -18,7 +18,7 @@ use super::connector::{QuickBooks, PROVIDER};
 use super::fault::FaultClass;
 use super::tokens::AccessError;
 use crate::domain::connection::Provider;
-use crate::server::erp::inbound::{outcome_name, retry_in, Inbound};
+use crate::server::erp::inbound::{process_due, retry_in, Inbound};
 use crate::server::service::orders::{self as order_service, ErpPayment};
 use crate::server::store::inbox::{self, InboxRow, Outcome};
 use crate::server::store::mappings::{self, Scope};
@@ -29,8 +29,6 @@ use crate::server::time;
 pub const CDC_STREAM: &str = "CDC";
 /// Entities the CDC pull asks for.
 pub const CDC_ENTITIES: &str = "Payment,Invoice,Customer";
-/// How long one claim on an inbox event lasts.
-const CLAIM_TTL: TimeDelta = TimeDelta::minutes(2);
 
 fn from_access(err: AccessError) -> Outcome {
     match err {
@@ -58,24 +56,10 @@ fn from_api(err: QboError) -> Outcome {
 impl QuickBooks {
     /// Processes one batch of due inbox events; returns how many were claimed.
     pub async fn process_inbox_once(&self, limit: i64) -> StoreResult<usize> {
-        let now = time::now();
-        let rows =
-            inbox::claim(&self.db, PROVIDER, &self.owner, now, now + CLAIM_TTL, limit).await?;
-        for row in &rows {
-            let outcome = self.process(row).await;
-            match &outcome {
-                Outcome::Failed(why) => {
-                    tracing::error!(tenant_id = %row.tenant_id, realm = ?row.external_company_id, event = %row.external_event_id, error = %why, "QuickBooks event could not be applied");
-                }
-                Outcome::Retry(_, why) => {
-                    tracing::warn!(tenant_id = %row.tenant_id, realm = ?row.external_company_id, event = %row.external_event_id, cause = %why, "QuickBooks event postponed");
-                }
-                _ => {}
-            }
-            metrics::counter!("inbox_processed_total", "provider" => PROVIDER, "outcome" => outcome_name(&outcome)).increment(1);
-            inbox::settle(&self.db, row.id, &self.owner, &outcome, time::now()).await?;
-        }
-        Ok(rows.len())
+        process_due(&self.db, PROVIDER, &self.owner, limit, |row| async move {
+            self.process(&row).await
+        })
+        .await
     }
 
     async fn process(&self, row: &InboxRow) -> Outcome {
