@@ -16,7 +16,8 @@ use std::time::Duration;
 
 both_backends!(
     writes_whose_answer_is_lost_after_the_commit_make_no_second_record,
-    a_storm_of_429s_is_paced_out_without_a_charged_attempt
+    a_storm_of_429s_is_paced_out_without_a_charged_attempt,
+    an_outage_stops_a_batch_after_a_run_of_failures
 );
 
 impl Setup {
@@ -145,4 +146,27 @@ async fn a_storm_of_429s_is_paced_out_without_a_charged_attempt(backend: Backend
     eids.sort();
     eids.dedup();
     assert_eq!(eids.len(), ORDERS);
+}
+
+async fn an_outage_stops_a_batch_after_a_run_of_failures(backend: Backend) {
+    let s = connected(backend).await;
+    // NetSuite answers every request with a 500.
+    s.sandbox_control("/_sandbox/faults", json!({ "error_rate_5xx": 1.0 }))
+        .await;
+    for _ in 0..10 {
+        let order = s.order(1).await;
+        s.pay(&order).await;
+    }
+    let ns = s.app.state.netsuite.clone().expect("NetSuite");
+    let adapters = Adapters::new().with(
+        Provider::NetSuite,
+        Arc::new(NetSuiteAdapter::new(ns, s.app.state.db.clone())),
+    );
+    OutboxWorker::new(s.app.state.db.clone(), adapters, WorkerConfig::default())
+        .run_once()
+        .await
+        .expect("pass");
+    // One pass, one batch of ten: after three ERP-side failures and no success it starts no
+    // more; the others are left as they were, at no cost.
+    assert_eq!(s.charged_attempts().await, 3);
 }

@@ -69,6 +69,7 @@ impl NetSuiteAdapter {
         events: &[OutboxEvent],
         which: &[usize],
         progress: &mut Progress,
+        brake: &Brake,
     ) {
         enum Step {
             Started(usize),
@@ -90,8 +91,12 @@ impl NetSuiteAdapter {
             .map(|&i| {
                 let tx = tx.clone();
                 async move {
+                    if brake.stopped() {
+                        return; // never started: released at no cost
+                    }
                     let _ = tx.send(Step::Started(i));
                     let result = deadline::within(deadline, self.deliver(&events[i])).await;
+                    brake.observe(result.as_ref());
                     let _ = tx.send(Step::Finished(i, result));
                 }
             })
@@ -454,17 +459,21 @@ impl ErpAdapter for NetSuiteAdapter {
     /// name is the same, and a round runs only the first event of each lane: two upserts never
     /// race for one external id, and one free NetSuite customer is never adopted twice. The
     /// next round looks again, so once the first order has mapped its customer, the rest of
-    /// that customer's orders go side by side.
+    /// that customer's orders go side by side. The worker's own stops act inside the batch
+    /// ([`Brake`]): after an authentication refusal, a 429, or a run of ERP-side failures with
+    /// no success, no further event starts (those never started cost nothing).
     async fn deliver_batch(&self, events: &[OutboxEvent], progress: &mut Progress) {
+        let brake = Brake::default();
         let mut remaining: Vec<usize> = (0..events.len()).collect();
-        while !remaining.is_empty() {
+        while !remaining.is_empty() && !brake.stopped() {
             let subset: Vec<OutboxEvent> = remaining.iter().map(|&i| events[i].clone()).collect();
             let writes = self.writes_customer(&subset).await;
             let round: Vec<usize> = customer_lanes(&subset, &writes)
                 .into_iter()
                 .filter_map(|lane| lane.first().map(|&pos| remaining[pos]))
                 .collect();
-            self.deliver_side_by_side(events, &round, progress).await;
+            self.deliver_side_by_side(events, &round, progress, &brake)
+                .await;
             remaining.retain(|i| !round.contains(i));
         }
     }
@@ -518,21 +527,84 @@ impl ErpAdapter for NetSuiteAdapter {
     }
 }
 
+/// What stops a batch from starting more events, as the worker stops between chunks: an
+/// authentication refusal, a 429, or `threshold` ERP-side failures with no success (the
+/// breaker's unit). Rejected payloads never stop it.
+struct Brake {
+    stopped: std::sync::atomic::AtomicBool,
+    failures: std::sync::atomic::AtomicUsize,
+    succeeded: std::sync::atomic::AtomicBool,
+    threshold: usize,
+}
+
+impl Default for Brake {
+    fn default() -> Self {
+        Brake {
+            stopped: Default::default(),
+            failures: Default::default(),
+            succeeded: Default::default(),
+            threshold: 3,
+        }
+    }
+}
+
+impl Brake {
+    fn stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Takes an event's end into account (None: it ran past its deadline).
+    fn observe(&self, result: Option<&Result<Delivered, DeliveryError>>) {
+        use std::sync::atomic::Ordering::SeqCst;
+        match result {
+            Some(Ok(_)) => self.succeeded.store(true, SeqCst),
+            Some(Err(DeliveryError::Auth { .. } | DeliveryError::Throttled { .. })) => {
+                self.stopped.store(true, SeqCst)
+            }
+            Some(Err(DeliveryError::Permanent { .. })) => {}
+            Some(Err(DeliveryError::Retryable { .. })) | None => {
+                let failures = self.failures.fetch_add(1, SeqCst) + 1;
+                if failures >= self.threshold && !self.succeeded.load(SeqCst) {
+                    self.stopped.store(true, SeqCst);
+                }
+            }
+        }
+    }
+}
+
 /// The batch's events in lanes: the events that write a customer (`writes_customer[i]`) share
-/// a lane per customer name, each lane in the batch's order; every other event has its own.
+/// a lane when they name the same customer — by id or by name (a rename between two events, or
+/// two customers of one name for the adoption rule) — each lane in the batch's order; every
+/// other event has its own.
 fn customer_lanes(events: &[OutboxEvent], writes_customer: &[bool]) -> Vec<Vec<usize>> {
-    let mut lanes: Vec<(Option<String>, Vec<usize>)> = Vec::new();
+    let mut lanes: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
     for (i, e) in events.iter().enumerate() {
-        let name = e
-            .payload
-            .get("customer")
-            .and_then(|c| c.get("name"))
-            .and_then(Value::as_str)
-            .filter(|_| writes_customer.get(i).copied().unwrap_or(true))
-            .map(|n| n.trim().to_lowercase());
-        match lanes.iter_mut().find(|(k, _)| k.is_some() && *k == name) {
-            Some((_, lane)) => lane.push(i),
-            None => lanes.push((name, vec![i])),
+        let customer = e.payload.get("customer");
+        let text = |k: &str| customer.and_then(|c| c.get(k)).and_then(Value::as_str);
+        let keys: Vec<String> = if writes_customer.get(i).copied().unwrap_or(true) {
+            [
+                text("name").map(|n| format!("name:{}", n.trim().to_lowercase())),
+                text("id").map(|id| format!("id:{id}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        } else {
+            Vec::new()
+        };
+        let found = (!keys.is_empty())
+            .then(|| {
+                lanes
+                    .iter_mut()
+                    .find(|(ks, _)| ks.iter().any(|k| keys.contains(k)))
+            })
+            .flatten();
+        match found {
+            Some((ks, lane)) => {
+                lane.push(i);
+                ks.extend(keys);
+            }
+            None => lanes.push((keys, vec![i])),
         }
     }
     lanes.into_iter().map(|(_, lane)| lane).collect()
@@ -542,6 +614,48 @@ fn customer_lanes(events: &[OutboxEvent], writes_customer: &[bool]) -> Vec<Vec<u
 mod tests {
     use super::*;
     use crate::domain::connection::Provider;
+
+    fn renamed(entity_type: &str, customer: &str, id: &str) -> OutboxEvent {
+        let mut e = event(entity_type, customer);
+        e.payload["customer"]["id"] = json!(id);
+        e
+    }
+
+    #[test]
+    fn a_customer_renamed_between_two_events_keeps_them_in_one_lane() {
+        let events = [
+            renamed("Customer", "Acme Inc", "c1"),
+            renamed("Order", "Acme", "c1"),
+            renamed("Order", "Other", "c2"),
+        ];
+        assert_eq!(
+            customer_lanes(&events, &[true, true, true]),
+            vec![vec![0, 1], vec![2]]
+        );
+    }
+
+    #[test]
+    fn the_brake_stops_a_batch_as_the_worker_stops_between_chunks() {
+        let retryable = || Some(Err(DeliveryError::retryable("HTTP 500")));
+        let b = Brake::default();
+        b.observe(Some(&Err(DeliveryError::permanent("bad data"))));
+        b.observe(retryable().as_ref());
+        b.observe(None);
+        assert!(!b.stopped(), "two failures are not a run yet");
+        b.observe(retryable().as_ref());
+        assert!(b.stopped(), "three ERP-side failures and no success");
+        let b = Brake::default();
+        b.observe(Some(&Ok(Delivered::default())));
+        for _ in 0..5 {
+            b.observe(retryable().as_ref());
+        }
+        assert!(!b.stopped(), "a success in the batch: the ERP answers");
+        let b = Brake::default();
+        b.observe(Some(&Err(DeliveryError::Auth {
+            message: "401".into(),
+        })));
+        assert!(b.stopped(), "credentials refused");
+    }
 
     fn event(entity_type: &str, customer: &str) -> OutboxEvent {
         OutboxEvent {
