@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod adapter;
+mod batch;
 pub mod client;
 pub mod connector;
 pub mod inbound;
