@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::client::{Account, NsError, Page};
-use super::connector::{NetSuite, OpenError, Stored, PROVIDER};
+use super::connector::{NetSuite, OpenError, Stored};
 use crate::domain::commerce::{Customer, Order};
 use crate::domain::money;
 use crate::server::erp::{Delivered, DeliveryError, ErpAdapter, OutboxEvent, Progress};
@@ -95,12 +95,7 @@ struct Call<'a> {
 
 impl Call<'_> {
     fn scope(&self, entity_type: &'static str) -> Scope<'_> {
-        Scope {
-            tenant_id: self.tenant_id,
-            provider: PROVIDER,
-            external_company_id: &self.stored.account_id,
-            entity_type,
-        }
+        self.stored.scope(self.tenant_id, entity_type)
     }
 
     async fn map(

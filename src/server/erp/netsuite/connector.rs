@@ -59,6 +59,22 @@ pub struct Stored {
     pub home_currency: Option<String>,
 }
 
+impl Stored {
+    /// The mappings of `tenant_id`'s records of `entity_type` with this account.
+    pub fn scope<'a>(
+        &'a self,
+        tenant_id: uuid::Uuid,
+        entity_type: &'a str,
+    ) -> crate::server::store::mappings::Scope<'a> {
+        crate::server::store::mappings::Scope {
+            tenant_id,
+            provider: PROVIDER,
+            external_company_id: &self.account_id,
+            entity_type,
+        }
+    }
+}
+
 /// Stored secrets, by method.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "lowercase")]

@@ -147,12 +147,7 @@ struct Call<'a> {
 
 impl Call<'_> {
     fn scope(&self, entity_type: &'static str) -> Scope<'_> {
-        Scope {
-            tenant_id: self.tenant_id,
-            provider: PROVIDER,
-            external_company_id: &self.stored.account_id,
-            entity_type,
-        }
+        self.stored.scope(self.tenant_id, entity_type)
     }
 
     async fn read(&self, kind: &str, key: &str) -> Result<Option<Value>, Outcome> {
